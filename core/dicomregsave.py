@@ -1,0 +1,370 @@
+"""DicomREGSave, headless: the fields, the four connectors, and the triggers.
+
+Triggers are methods named after their fields (``save``, ``createStudyInstanceUID``, ...), so
+that a node, a widget or a script calls them by the names a user of the original knows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
+from .atomic import OutputPathError
+from .checks import Problem, check_dataset, check_fields
+from .common_instance_reference import InstanceReference, reference_fields
+from .compose import compose
+from .errors import DicomRegError
+from .fields import FIELDS, Field, FieldType, UnknownFieldError, field_by_name
+from .image import Image
+from .inherit import InheritanceReport, inherited_values, instance_references
+from .values import FieldValueError, format_value, parse
+from .writer import write_dataset
+
+__all__ = ["BadParameterError", "DicomREGSave", "default_values"]
+
+_CONNECTOR_OF = {"ImageConnector #0": "input0", "ImageConnector #1": "input1"}
+_CIR_FIELDS = (
+    "referencedSeriesSeriesInstanceUID", "referencedSeriesReferencedSOPClassUIDs",
+    "referencedSeriesReferencedSOPInstanceUIDs", "commonInstanceReferenceStudyInstanceUID",
+    "referencedStudiesSeriesInstanceUID", "referencedStudiesReferencedSOPClassUIDs",
+    "referencedStudiesReferencedSOPInstanceUIDs",
+)  # fmt: skip
+
+
+class BadParameterError(DicomRegError):
+    """The module refused to act; ``problems`` lists every reason, the message the first."""
+
+    def __init__(self, problems: list[Problem] | list[str]) -> None:
+        self.problems = [str(p) for p in problems]
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(self.problems[0] + more)
+
+
+def default_values() -> dict[str, Any]:
+    """Every field's typed default value (triggers have none)."""
+    return {f.name: parse(f, f.default) for f in FIELDS if f.type is not FieldType.TRIGGER}
+
+
+class DicomREGSave:
+    """The DicomREGSave module without a GUI.
+
+    Parameters
+    ----------
+    base_dir
+        The directory relative file names are resolved against (a flow's directory); the
+        working directory when not given.
+
+    Attributes
+    ----------
+    input0
+        The displacement field to save (an :class:`~.image.Image`), with the DICOM headers of
+        the image it lives on (the fixed image) when there are any.
+    input1
+        A second image, typically the moving image whose instances are referenced.
+    inputBase
+        A DICOM tree (Dataset) or a volume list to inherit from.
+    inputModifierList
+        Modifier plugins, applied in order to the final Dataset just before it is checked
+        and written. Each has ``name`` and ``apply(dataset)``.
+    """
+
+    def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
+        self._values = default_values()
+        self.input0: Image | None = None
+        self.input1: Image | None = None
+        self.inputBase: Any = None
+        self.inputModifierList: list[Any] = []
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self.last_inheritance: InheritanceReport | None = None
+        self._undo: dict[str, Any] | None = None
+        self._references: list[InstanceReference] = []
+
+    # --- fields ----------------------------------------------------------------------------
+
+    def get(self, name: str) -> Any:
+        """The typed value of a field (by name or deprecated name)."""
+        return self._values[field_by_name(name).name]
+
+    def text(self, name: str) -> str:
+        """The text form of a field's value, as the documentation writes it."""
+        f = field_by_name(name)
+        return format_value(f, self._values[f.name])
+
+    def values(self) -> dict[str, Any]:
+        """A copy of every field's typed value."""
+        return dict(self._values)
+
+    def set(self, name: str, value: Any) -> None:
+        """Set a field (by name or deprecated name) from text or a typed value.
+
+        Raises
+        ------
+        FieldValueError
+            If the value breaks the field's rule; the field keeps its value.
+        UnknownFieldError
+            If no field has that name.
+        """
+        f = field_by_name(name)
+        if f.type is FieldType.TRIGGER:
+            raise FieldValueError(f.name, "is a trigger; call it instead of setting it")
+        new = parse(f, value)
+        old = self._values[f.name]
+        self._values[f.name] = new
+        if f.name == "studyInstanceUID" and new != old:
+            self._study_changed()
+
+    def set_many(self, values: Mapping[str, Any]) -> None:
+        """Set several fields at once: all are validated first, then all are set."""
+        parsed = {}
+        for name, value in values.items():
+            f = field_by_name(name)
+            parsed[f.name] = parse(f, value)
+        for name, value in parsed.items():
+            self.set(name, value)
+
+    def get_state(self) -> dict[str, str]:
+        """The persistent fields as text: what a flow saves."""
+        return {f.name: self.text(f.name) for f in FIELDS
+                if f.persistent and f.type is not FieldType.TRIGGER}
+
+    def set_state(self, state: Mapping[str, Any]) -> list[str]:
+        """Restore persistent fields (deprecated names accepted); return notes on skipped ones.
+
+        Every value is validated before any is set, so a bad state changes nothing.
+        """
+        notes, accepted = [], {}
+        for name, value in state.items():
+            try:
+                f = field_by_name(name)
+            except UnknownFieldError as error:
+                notes.append(str(error))
+                continue
+            if not f.persistent or f.type is FieldType.TRIGGER:
+                notes.append(f"field {name!r} is not persistent; its saved value is ignored")
+                continue
+            accepted[f.name] = value
+        self.set_many(accepted)
+        return notes
+
+    @property
+    def status(self) -> str:
+        """The module's status line."""
+        return self._values["status"]
+
+    def _set_status(self, text: str) -> None:
+        self._values["status"] = text
+
+    @staticmethod
+    def fields() -> tuple[Field, ...]:
+        """The field table."""
+        return FIELDS
+
+    # --- triggers --------------------------------------------------------------------------
+
+    def trigger(self, name: str) -> Any:
+        """Fire the trigger field called ``name``."""
+        f = field_by_name(name)
+        if f.type is not FieldType.TRIGGER:
+            raise FieldValueError(f.name, "is not a trigger")
+        method: Callable[[], Any] | None = getattr(self, f.name, None)
+        if method is None:
+            raise NotImplementedError(f"trigger {f.name!r} is not available yet")
+        return method()
+
+    def createStudyInstanceUID(self) -> str:
+        """Create a new Study Instance UID."""
+        self.set("studyInstanceUID", generate_uid())
+        self._set_status("created a new Study Instance UID")
+        return self._values["studyInstanceUID"]
+
+    def createSeriesInstanceUID(self) -> str:
+        """Create a new Series Instance UID."""
+        self.set("seriesInstanceUID", generate_uid())
+        self._set_status("created a new Series Instance UID")
+        return self._values["seriesInstanceUID"]
+
+    def _connector(self, selector: str) -> Image | None:
+        return getattr(self, _CONNECTOR_OF[selector])
+
+    def _inheritance_source(self) -> tuple[Dataset, list[Dataset]]:
+        selector = self._values["inputSelector"]
+        if selector in _CONNECTOR_OF:
+            image = self._connector(selector)
+            connector = _CONNECTOR_OF[selector]
+            if image is None:
+                raise BadParameterError([f"inputSelector: {connector} is not connected"])
+            if not image.datasets:
+                raise BadParameterError([f"inputSelector: the image at {connector} carries no "
+                                         "DICOM information"])
+            return image.datasets[0], image.datasets
+        if selector == "BaseConnector":
+            if isinstance(self.inputBase, Dataset):
+                return self.inputBase, [self.inputBase]
+            raise BadParameterError(["inputSelector: inputBase holds no DICOM tree"])
+        raise BadParameterError([f"inputSelector: {selector} is not available yet"])
+
+    def inheritDICOMTags(self) -> InheritanceReport:
+        """Inherit DICOM information from the selected input; returns what changed.
+
+        Hand-written values are overwritten, as documented, but kept: :meth:`undoInheritance`
+        restores them exactly.
+        """
+        source, datasets = self._inheritance_source()
+        reference_image = self._connector(self._values["inputConnectorSelector"])
+        new, notes = inherited_values(self._values, source, source_datasets=datasets,
+                                      image=self.input0, reference_image=reference_image)
+        report = InheritanceReport(notes=notes)
+        undo = {}
+        for name, value in new.items():
+            value = parse(field_by_name(name), value)
+            if value != self._values[name]:
+                report.changes[name] = (self._values[name], value)
+                undo[name] = self._values[name]
+        study_changed = "studyInstanceUID" in report.changes
+        self._values.update({name: new for name, (_old, new) in report.changes.items()})
+        if study_changed:
+            self._study_changed()
+        self._undo = undo
+        self.last_inheritance = report
+        self._set_status(f"inherited {len(report.changes)} field(s) from "
+                         f"{self._values['inputSelector']}")
+        return report
+
+    def undoInheritance(self) -> None:
+        """Restore the values the last inheritance replaced."""
+        if self._undo is None:
+            raise BadParameterError(["undoInheritance: there is no inheritance to undo"])
+        self._values.update(self._undo)
+        self._undo = None
+        self._set_status("restored the values before the last inheritance")
+
+    def updateReferencedImageSequenceUIDInheritance(self) -> None:
+        """Reference every instance of the input chosen by ``inputConnectorSelector``."""
+        selector = self._values["inputConnectorSelector"]
+        image = self._connector(selector)
+        if image is None or not image.datasets:
+            raise BadParameterError([f"inputConnectorSelector: {_CONNECTOR_OF[selector]} "
+                                     "carries no DICOM image to reference"])
+        self._references = instance_references(image)
+        self._values["referencedImageSequenceReferencedSOPClassUIDs"] = "\n".join(
+            r.sop_class_uid for r in self._references)
+        self._values["referencedImageSequenceReferencedSOPInstanceUIDs"] = "\n".join(
+            r.sop_instance_uid for r in self._references)
+        self.updateUIDInheritance()
+        self._set_status(f"referenced {len(self._references)} instance(s) of "
+                         f"{_CONNECTOR_OF[selector]}")
+
+    def clearReferencedImageSequenceFields(self) -> None:
+        """Clear the four referenced-image fields."""
+        for name in ("referencedFrameNumbers", "referencedSegmentNumbers",
+                     "referencedImageSequenceReferencedSOPClassUIDs",
+                     "referencedImageSequenceReferencedSOPInstanceUIDs"):
+            self._values[name] = ""
+        self._references = []
+
+    def updateUIDInheritance(self) -> None:
+        """Recompute the Common Instance Reference fields for the current Study Instance UID."""
+        if self._references:
+            self._values.update(reference_fields(self._references,
+                                                 self._values["studyInstanceUID"]))
+
+    def referencedSeriesClear(self) -> None:
+        """Clear the Referenced Series fields of the Common Instance Reference Module."""
+        for name in _CIR_FIELDS[:3]:
+            self._values[name] = ""
+
+    def referencedStudiesClear(self) -> None:
+        """Clear the Referenced Studies fields of the Common Instance Reference Module."""
+        for name in _CIR_FIELDS[3:]:
+            self._values[name] = ""
+
+    def _study_changed(self) -> None:
+        if self._values["autoUpdateOnStudyInstanceUIDChanges"]:
+            self.updateUIDInheritance()
+
+    # --- composing and saving --------------------------------------------------------------
+
+    def _values_for_save(self) -> dict[str, Any]:
+        """The values a save writes: auto-created UIDs and the references they imply."""
+        values = dict(self._values)
+        if values["autoCreateStudyInstanceUID"]:
+            values["studyInstanceUID"] = generate_uid()
+            if values["autoUpdateOnStudyInstanceUIDChanges"] and self._references:
+                values.update(reference_fields(self._references, values["studyInstanceUID"]))
+        if values["autoCreateSeriesInstanceUID"]:
+            values["seriesInstanceUID"] = generate_uid()
+        return values
+
+    def _refuse(self, problems: list[Problem] | list[str]) -> None:
+        error = BadParameterError(problems)
+        self._set_status("not saved: " + "; ".join(error.problems))
+        if self._values["postBadParamErrors"]:
+            raise error
+
+    def compose(self) -> tuple[Dataset | None, list[Problem], dict[str, Any]]:
+        """Compose the Dataset Save would write, after the modifier plugins.
+
+        Returns
+        -------
+        tuple
+            The Dataset (None if the fields cannot be composed), the problems found, and the
+            field values it was composed from (with any auto-created UIDs).
+        """
+        values = self._values_for_save()
+        problems = check_fields(values, self.input0)
+        if problems:
+            return None, problems, values
+        assert self.input0 is not None
+        ds = compose(values, self.input0)
+        problems = check_dataset(ds)
+        for plugin in self.inputModifierList:
+            if problems:
+                break
+            name = getattr(plugin, "name", type(plugin).__name__)
+            try:
+                plugin.apply(ds)
+            except Exception as error:  # a plugin's failure is reported, never swallowed
+                problems = [Problem(f"modifier {name}", f"failed: {error}")]
+                break
+            problems = [Problem(f"after modifier {name}: {p.where}", p.message)
+                        for p in check_dataset(ds)]
+        return ds, problems, values
+
+    def resolved_file_name(self) -> Path:
+        """``fileName`` with user home and variables expanded, relative to ``base_dir``."""
+        path = Path(os.path.expandvars(os.path.expanduser(self._values["fileName"])))
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        return path
+
+    def save(self) -> Path | None:
+        """Compose, check and write the REG file to ``fileName``.
+
+        Nothing is written when anything is wrong: with ``postBadParamErrors`` a
+        :class:`BadParameterError` is raised, otherwise the status says why and None is
+        returned. On success, the auto-created UIDs are shown in their fields.
+        """
+        if not self._values["fileName"].strip():
+            self._refuse(["fileName: no output file name is set"])
+            return None
+        ds, problems, values = self.compose()
+        if problems or ds is None:
+            self._refuse(problems)
+            return None
+        try:
+            path = write_dataset(ds, self.resolved_file_name())
+        except OutputPathError as error:
+            self._refuse([f"fileName: {error}"])
+            return None
+        except OSError as error:  # a full disk or the like: nothing was written
+            self._set_status(f"not saved: {error}")
+            raise
+        for name in ("studyInstanceUID", "seriesInstanceUID", *_CIR_FIELDS):
+            self._values[name] = values[name]
+        self._set_status(f"saved {path}")
+        return path

@@ -1,0 +1,93 @@
+"""Displacement field image files, read and written through SimpleITK.
+
+A field file holds, on the fixed image's grid, the vector from each fixed voxel centre to its
+position in the moving image (ITK's convention: a pull-back field, millimetres, LPS).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from .atomic import atomic_output
+from .errors import DicomRegError
+from .image import Geometry, Image
+
+__all__ = [
+    "FIELD_SUFFIXES",
+    "FieldFileError",
+    "read_displacement_field",
+    "write_displacement_field",
+]
+
+FIELD_SUFFIXES = (".mha", ".mhd", ".nrrd", ".nhdr", ".nii", ".nii.gz", ".vtk", ".hdr")
+
+
+class FieldFileError(DicomRegError):
+    """A displacement field file that cannot be used; the message says why."""
+
+
+def _accepted() -> str:
+    return "a 3-D image with 3 components per voxel (" + " ".join(FIELD_SUFFIXES) + ")"
+
+
+def read_displacement_field(path: str | os.PathLike[str]) -> Image:
+    """Read a displacement field image file.
+
+    The voxels are a read-only view of SimpleITK's buffer (no copy), shape (Z, Y, X, 3),
+    in the file's own numeric type.
+
+    Raises
+    ------
+    FieldFileError
+        If the file is missing, unreadable, or not a 3-D 3-component vector image.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FieldFileError(f"field file '{path}' does not exist; expected {_accepted()}")
+    if path.is_dir():
+        raise FieldFileError(f"field file '{path}' is a directory; expected {_accepted()}")
+    try:
+        image = sitk.ReadImage(str(path))
+    except RuntimeError:
+        raise FieldFileError(f"cannot read '{path}' as an image; expected {_accepted()}") from None
+    dimension = image.GetDimension()
+    components = image.GetNumberOfComponentsPerPixel()
+    if dimension != 3 or components != 3:
+        kind = "scalar" if components == 1 else f"{components}-component"
+        raise FieldFileError(
+            f"'{path}' is a {dimension}-D {kind} image; expected {_accepted()}"
+        )
+    voxels = sitk.GetArrayViewFromImage(image)
+    if not np.issubdtype(voxels.dtype, np.number) or np.issubdtype(voxels.dtype,
+                                                                    np.complexfloating):
+        raise FieldFileError(f"'{path}' holds {voxels.dtype} values; expected real numbers")
+    geometry = Geometry(
+        size=tuple(int(n) for n in image.GetSize()),
+        spacing=tuple(float(s) for s in image.GetSpacing()),
+        origin=tuple(float(o) for o in image.GetOrigin()),
+        direction=tuple(float(d) for d in image.GetDirection()),
+    )
+    return Image(voxels=voxels, geometry=geometry, source=str(path), owner=image)
+
+
+def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None:
+    """Write a displacement field image as a SimpleITK vector image file, atomically.
+
+    The voxels keep their numeric type (float32 for a field read from a REG), so that a
+    REG read back is written bit-exactly.
+    """
+    if not image.is_vector_field or image.geometry is None:
+        raise FieldFileError("only a 3-D vector field with a geometry can be written")
+    voxels = np.ascontiguousarray(image.voxels)
+    if voxels.dtype.byteorder == ">":
+        voxels = voxels.astype(voxels.dtype.newbyteorder("<"))
+    out = sitk.GetImageFromArray(voxels, isVector=True)
+    out.SetSpacing(image.geometry.spacing)
+    out.SetOrigin(image.geometry.origin)
+    out.SetDirection(image.geometry.direction)
+    with atomic_output(path) as temp_path:
+        sitk.WriteImage(out, str(temp_path), useCompression=False)

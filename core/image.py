@@ -1,0 +1,108 @@
+"""The Image payload: voxels, a world matrix, and the DICOM headers it came from.
+
+This is what flows into the ``input0`` and ``input1`` connectors, the way an image of the
+original module carries its DICOM tree. Geometry follows ITK and DICOM: positions in
+millimetres in patient coordinates (LPS), ``origin`` is the centre of the first voxel,
+``direction`` holds the unit axis vectors as columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+__all__ = ["Geometry", "Image"]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A 3-D voxel grid in patient coordinates.
+
+    Parameters
+    ----------
+    size
+        Number of voxels along x, y, z (columns, rows, slices).
+    spacing
+        Voxel spacing in mm along x, y, z.
+    origin
+        Position of the centre of voxel (0, 0, 0) in mm (LPS).
+    direction
+        3x3 matrix whose columns are the unit vectors of the x, y and z axes.
+    """
+
+    size: tuple[int, int, int]
+    spacing: tuple[float, float, float]
+    origin: tuple[float, float, float]
+    direction: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+
+    @property
+    def direction_matrix(self) -> np.ndarray:
+        """The direction as a 3x3 array (columns = axes)."""
+        return np.asarray(self.direction, dtype=float).reshape(3, 3)
+
+    @property
+    def world_matrix(self) -> np.ndarray:
+        """4x4 matrix mapping a voxel index (i, j, k, 1) to a patient position (mm)."""
+        matrix = np.eye(4)
+        matrix[:3, :3] = self.direction_matrix * np.asarray(self.spacing, dtype=float)
+        matrix[:3, 3] = self.origin
+        return matrix
+
+    @property
+    def image_orientation_patient(self) -> tuple[float, ...]:
+        """DICOM Image Orientation (Patient): the row (x) then column (y) direction cosines."""
+        d = self.direction_matrix
+        return (*d[:, 0], *d[:, 1])
+
+    def index_to_point(self, index: Any) -> np.ndarray:
+        """Patient positions (mm) of voxel indices (..., 3) given as (i, j, k)."""
+        index = np.asarray(index, dtype=float)
+        return index @ (self.direction_matrix * np.asarray(self.spacing)).T + np.asarray(
+            self.origin
+        )
+
+
+@dataclass
+class Image:
+    """Voxels, geometry and the DICOM headers of their source.
+
+    Parameters
+    ----------
+    voxels
+        For a displacement field, shape (Z, Y, X, 3) with (dx, dy, dz) in mm per voxel; for a
+        scalar image (Z, Y, X). None when only the headers were read (a referenced series).
+    geometry
+        The grid; None when unknown.
+    datasets
+        The DICOM headers of the source: one per slice of a series (sorted along the slice
+        normal), or one multi-frame dataset. Empty for an image without DICOM.
+    source
+        Where it came from (a path), for messages.
+    """
+
+    voxels: np.ndarray | None
+    geometry: Geometry | None
+    datasets: list[Dataset] = field(default_factory=list)
+    source: str = ""
+    # A reference that keeps alive the object owning the voxel memory (a SimpleITK image
+    # whose buffer ``voxels`` views, or a memory map), so that no copy is needed.
+    owner: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_vector_field(self) -> bool:
+        """True when the voxels are 3-component vectors on a 3-D grid."""
+        return self.voxels is not None and self.voxels.ndim == 4 and self.voxels.shape[3] == 3
+
+    def describe(self) -> str:
+        """A one-line description (shape, type, spacing), small enough to save in a flow."""
+        parts = []
+        if self.voxels is not None:
+            parts.append(f"{'x'.join(str(n) for n in self.voxels.shape)} {self.voxels.dtype}")
+        if self.geometry is not None:
+            parts.append("spacing " + " ".join(f"{s:g}" for s in self.geometry.spacing))
+        if self.datasets:
+            parts.append(f"{len(self.datasets)} DICOM header(s)")
+        return ", ".join(parts) or "empty image"

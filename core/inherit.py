@@ -1,0 +1,181 @@
+"""Inherit DICOM information: (source headers, options) -> new field values and a report.
+
+A pure step: it never writes a file and never changes the module by itself. The module
+applies the returned values and keeps the ones they replaced, so one step undoes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from .common_instance_reference import InstanceReference
+from .deformable_registration import right_handed_grid
+from .dicom_series import series_geometry
+from .fields import USER_DEFINED, field_by_name
+from .image import Geometry, Image
+from .values import format_value
+
+__all__ = ["InheritanceReport", "inherited_values", "instance_references"]
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+_SEX = {"M": "Male", "F": "Female", "O": "Other"}
+# Text fields copied as they are: field name -> source keyword.
+_COPIED = {
+    "patientsName": "PatientName",
+    "patientID": "PatientID",
+    "studyDate": "StudyDate",
+    "studyTime": "StudyTime",
+    "referringPhysicianName": "ReferringPhysicianName",
+    "studyUID": "StudyID",
+    "accessionNumber": "AccessionNumber",
+    "studyDescription": "StudyDescription",
+    "seriesDescription": "SeriesDescription",
+    "frameOfReferenceUID": "FrameOfReferenceUID",
+    "positionReferenceIndicator": "PositionReferenceIndicator",
+    "bodyPartExamined": "BodyPartExamined",
+}
+
+
+@dataclass
+class InheritanceReport:
+    """What an inheritance changed (field -> (old, new)) and notes for the user."""
+
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = []
+        for name, (old, new) in self.changes.items():
+            f = field_by_name(name)
+            lines.append(f"{name}: {format_value(f, old)!r} -> {format_value(f, new)!r}")
+        return "\n".join(lines + self.notes)
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    return "" if value is None else str(value).strip()
+
+
+def _birth_date(date: str) -> dict[str, str]:
+    if len(date) == 8 and date.isdigit():
+        year, month, day = date[:4], int(date[4:6]), date[6:]
+        month_text = f"{month:02d}-{_MONTHS[month - 1]}" if 1 <= month <= 12 else date[4:6]
+        year_enum = year if 1900 <= int(year) <= 2100 else USER_DEFINED
+        return {
+            "patientBirthDateYearEnum": year_enum, "patientBirthDateYearString": year,
+            "patientBirthDateMonthEnum": month_text if 1 <= month <= 12 else USER_DEFINED,
+            "patientBirthDateMonthString": month_text,
+            "patientBirthDateDayEnum": day, "patientBirthDateDayString": day,
+        }
+    # Unknown (empty) birth date: 'User Defined' with empty strings writes an empty value.
+    return {
+        "patientBirthDateYearEnum": USER_DEFINED, "patientBirthDateYearString": "",
+        "patientBirthDateMonthEnum": USER_DEFINED, "patientBirthDateMonthString": "",
+        "patientBirthDateDayEnum": USER_DEFINED, "patientBirthDateDayString": "",
+    }
+
+
+def _laterality(values: Mapping[str, Any], ds: Dataset) -> str:
+    laterality = _text(ds, "Laterality")
+    if laterality in ("L", "R"):
+        return laterality
+    if _text(ds, "BodyPartExamined"):
+        # With a body part known, Laterality is required only for paired parts; the source
+        # says nothing of a side, so writing none is what it tells us (dciodvfy agrees for
+        # unpaired parts; for paired ones it asks for a value the user must supply).
+        return "DoNotWriteTagValue"
+    if values["useEmptyLateralityTagIfNotFoundOnInheritance"]:
+        return "WriteEmptyTagValue"
+    return "DoNotWriteTagValue"
+
+
+def _grid_fields(geometry: Geometry) -> dict[str, Any]:
+    grid, _ = right_handed_grid(geometry)
+    return {
+        "imagePositionPatient": tuple(float(v) for v in grid.origin),
+        "imageOrientationPatient": tuple(float(v) for v in grid.image_orientation_patient),
+    }
+
+
+def inherited_values(
+    values: Mapping[str, Any],
+    source: Dataset,
+    *,
+    source_datasets: list[Dataset] | None = None,
+    image: Image | None = None,
+    reference_image: Image | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The field values that inheriting from ``source`` gives, and notes for the user.
+
+    Parameters
+    ----------
+    values
+        The current typed field values (for the options that steer inheritance).
+    source
+        The DICOM header to inherit from (the first slice of a series).
+    source_datasets
+        All headers of the source series, for its geometry (DICOM_INPUT).
+    image
+        The image at ``input0``, for its world matrix (IMAGE_INPUT).
+    reference_image
+        The image selected by ``inputConnectorSelector``, whose frame of reference is the
+        source frame of the registration (IMAGE_INPUT of the source frame's enum).
+    """
+    new: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, keyword in _COPIED.items():
+        new[name] = _text(source, keyword)
+    new.update(_birth_date(_text(source, "PatientBirthDate")))
+    sex = _text(source, "PatientSex").upper()
+    new["patientSexEnum"] = _SEX.get(sex, USER_DEFINED)
+    new["patientSexString"] = _SEX.get(sex, sex)
+    study_uid = _text(source, "StudyInstanceUID")
+    if study_uid:
+        new["studyInstanceUID"] = study_uid
+        # The REG joins the source's study; a new study per file would split them.
+        new["autoCreateStudyInstanceUID"] = False
+    if values["inheritSeriesNumber"]:
+        new["seriesNumber"] = _text(source, "SeriesNumber")
+    new["laterality"] = _laterality(values, source)
+
+    if values["worldMatrixInheritanceSource"] == "IMAGE_INPUT":
+        if image is None or image.geometry is None:
+            notes.append("imagePositionPatient/imageOrientationPatient not inherited: input0 "
+                         "has no world matrix")
+        else:
+            new.update(_grid_fields(image.geometry))
+    else:
+        geometry = series_geometry(source_datasets or [source])
+        if geometry is None:
+            notes.append("imagePositionPatient/imageOrientationPatient not inherited: the "
+                         "DICOM source has no image geometry")
+        else:
+            new.update(_grid_fields(geometry))
+
+    if values["sourceFrameOfReferenceUIDInheritanceSource"] == "DICOM_INPUT":
+        new["sourceFrameOfReferenceUID"] = _text(source, "FrameOfReferenceUID")
+    elif reference_image is not None and reference_image.datasets:
+        new["sourceFrameOfReferenceUID"] = _text(reference_image.datasets[0],
+                                                 "FrameOfReferenceUID")
+    else:
+        notes.append(f"sourceFrameOfReferenceUID not inherited: "
+                     f"{values['inputConnectorSelector']} has no DICOM image")
+    return new, notes
+
+
+def instance_references(image: Image) -> list[InstanceReference]:
+    """Every instance of an image's DICOM source, in slice order."""
+    return [
+        InstanceReference(
+            sop_class_uid=str(ds.SOPClassUID),
+            sop_instance_uid=str(ds.SOPInstanceUID),
+            series_instance_uid=_text(ds, "SeriesInstanceUID"),
+            study_instance_uid=_text(ds, "StudyInstanceUID"),
+        )
+        for ds in image.datasets
+    ]

@@ -1,0 +1,83 @@
+"""Vector Grid Data (0064,0009) as a byte stream over the field's array, without a copy.
+
+The standard stores the grid as little-endian float32 (dx, dy, dz) per voxel, x fastest, then
+y, then z: a C-ordered (Z, Y, X, 3) array. :class:`VectorGridBuffer` presents any real
+numeric (Z, Y, X, 3) array as those bytes. It is a seekable :class:`io.RawIOBase`; wrapped in
+:class:`io.BufferedReader` it is accepted by pydicom as the value of an OF element, so the
+composed Dataset is complete while the vectors stay where they are. Bytes are converted
+slab by slab only when read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+__all__ = ["VectorGridBuffer", "vector_grid_value", "vector_grid_array"]
+
+_FLOAT32_LE = np.dtype("<f4")
+
+
+class VectorGridBuffer(io.RawIOBase):
+    """A read-only, seekable byte view of a (Z, Y, X, 3) array as little-endian float32."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        super().__init__()
+        if array.ndim != 4 or array.shape[3] != 3:
+            raise ValueError(f"vector grid must have shape (Z, Y, X, 3), not {array.shape}")
+        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(
+            array.dtype, np.complexfloating
+        ):
+            raise ValueError(f"vector grid must hold real numbers, not {array.dtype}")
+        # The array is used in place (SimpleITK's buffer, our reader's memory map, or a
+        # reversed view of either); bytes are gathered only for the range being read.
+        self.array = array
+        self._slab = int(np.prod(array.shape[1:]))
+        self._length = array.size * 4
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._length}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        start = self._position
+        stop = min(self._length, start + len(buffer))
+        if stop <= start:
+            return 0
+        first, last = start // 4, -(-stop // 4)
+        z_first, z_last = first // self._slab, -(-last // self._slab)
+        slabs = np.ascontiguousarray(self.array[z_first:z_last], dtype=_FLOAT32_LE).reshape(-1)
+        offset = z_first * self._slab
+        values = slabs[first - offset : last - offset]
+        raw = values.view(np.uint8)[start - first * 4 : stop - first * 4]
+        count = stop - start
+        memoryview(buffer).cast("B")[:count] = raw
+        self._position = stop
+        return count
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def vector_grid_value(array: np.ndarray) -> io.BufferedReader:
+    """The value to put into a Dataset's VectorGridData for ``array`` (no copy made)."""
+    return io.BufferedReader(VectorGridBuffer(array), buffer_size=1 << 20)
+
+
+def vector_grid_array(value: object) -> np.ndarray | None:
+    """The array behind a value made by :func:`vector_grid_value`, else None."""
+    raw = getattr(value, "raw", None)
+    return raw.array if isinstance(raw, VectorGridBuffer) else None
