@@ -1,9 +1,8 @@
 """Reading a Deformable Spatial Registration back: items, matrices and the grid as an Image.
 
-The header is parsed by pydicom with bulk values deferred; the vectors of a little-endian
-file are then memory-mapped from their place in the file, so opening a REG of hundreds of
-megabytes costs almost nothing until the vectors are used, and what we wrote reads back
-bit-exactly.
+The file is parsed by pydicom; the vectors are a read-only view of the bytes pydicom read
+(no further copy), so what we wrote reads back bit-exactly. pydicom reads values inside
+sequences eagerly (it defers only top-level values), so the vectors are in memory once.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 from pydicom import dcmread
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
@@ -83,23 +81,17 @@ def _matrix(item: Dataset, keyword: str) -> tuple[np.ndarray | None, str]:
 
 
 def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int) -> np.ndarray:
-    element = grid.get_item(_VECTOR_GRID_DATA)
-    if element is None:
+    if _VECTOR_GRID_DATA not in grid:
         raise RegReadError(f"'{path}' has a grid without Vector Grid Data (0064,0009)")
+    raw = grid.VectorGridData
     expected = count * 12
-    syntax = UID(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2.1"))
-    little_endian = syntax in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
-    if isinstance(element, RawDataElement) and element.value is None and little_endian:
-        if element.length != expected:
-            raise RegReadError(f"'{path}': Vector Grid Data holds {element.length} bytes; the "
-                               f"Grid Dimensions need {expected} (3 float32 per voxel)")
-        return np.memmap(path, dtype="<f4", mode="r", offset=element.value_tell,
-                         shape=(count * 3,))
-    raw = grid.VectorGridData  # an encoding we cannot map: let pydicom read it
     if len(raw) != expected:
         raise RegReadError(f"'{path}': Vector Grid Data holds {len(raw)} bytes; the Grid "
                            f"Dimensions need {expected} (3 float32 per voxel)")
-    return np.frombuffer(raw, dtype="<f4" if little_endian else ">f4")
+    syntax = UID(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2.1"))
+    # pydicom hands the bytes as stored; only a big-endian file needs a conversion.
+    dtype = ">f4" if syntax == "1.2.840.10008.1.2.2" else "<f4"
+    return np.frombuffer(raw, dtype=dtype)
 
 
 def _grid_image(path: Path, ds: Dataset, grid: Dataset) -> Image:
@@ -136,7 +128,7 @@ def read_deformable_registration(path: str | os.PathLike[str]) -> DeformableRegi
     if not path.is_file():
         raise RegReadError(f"REG file '{path}' does not exist")
     try:
-        ds = dcmread(path, defer_size=4096)
+        ds = dcmread(path)
     except (InvalidDicomError, EOFError, ValueError, OSError) as error:
         raise RegReadError(f"'{path}' is not a readable DICOM file ({error})") from None
     sop_class = str(ds.get("SOPClassUID", ""))

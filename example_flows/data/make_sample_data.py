@@ -77,13 +77,26 @@ def moving_image() -> np.ndarray:
 
 
 def write_series(folder: Path, hu: np.ndarray, *, origin: tuple[float, ...], study: str,
-                 series_number: int, study_date: str, description: str) -> None:
-    """One CT series, one file per slice, headers complete enough for any DICOM reader."""
+                 series_number: int, study_date: str, description: str,
+                 spacing: tuple[float, float, float] = SPACING,
+                 orientation: tuple[float, ...] = (1, 0, 0, 0, 1, 0),
+                 frame_of_reference: str | None = None,
+                 patient_id: str = "DICOMREG-SAMPLE-01",
+                 body_part: str | None = "ABDOMEN") -> list[Path]:
+    """One CT series, one file per slice of ``hu`` (Z, Y, X), headers complete enough for
+    any DICOM reader; slices are stacked along the normal of ``orientation``.
+
+    Returns the files written, in slice order.
+    """
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    pixels = np.clip(np.rint(hu + 1024.0), 0, 4095).astype(np.int16)
-    for k in range(SIZE[2]):
+    pixels = np.clip(np.rint(hu + 1024.0), 0, 4095).astype(np.uint16)
+    row, column = np.asarray(orientation[:3], float), np.asarray(orientation[3:], float)
+    normal = np.cross(row, column)
+    files = []
+    for k in range(hu.shape[0]):
+        position = np.asarray(origin, float) + k * spacing[2] * normal
         ds = Dataset()
         ds.SpecificCharacterSet = "ISO_IR 100"
         ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
@@ -100,11 +113,12 @@ def write_series(folder: Path, hu: np.ndarray, *, origin: tuple[float, ...], stu
         ds.SeriesDescription = description
         ds.ManufacturerModelName = "phantom"
         ds.PatientName = "Phantom^Abdomen"
-        ds.PatientID = "DICOMREG-SAMPLE-01"
+        ds.PatientID = patient_id
         ds.PatientBirthDate = "19700315"
         ds.PatientSex = "O"
-        ds.BodyPartExamined = "ABDOMEN"
-        ds.SliceThickness = SPACING[2]
+        if body_part:
+            ds.BodyPartExamined = body_part
+        ds.SliceThickness = spacing[2]
         ds.KVP = 120
         ds.PatientPosition = "HFS"
         ds.StudyInstanceUID = uid(f"study {study}")
@@ -113,15 +127,15 @@ def write_series(folder: Path, hu: np.ndarray, *, origin: tuple[float, ...], stu
         ds.SeriesNumber = series_number
         ds.AcquisitionNumber = 1
         ds.InstanceNumber = k + 1
-        ds.ImagePositionPatient = [origin[0], origin[1], origin[2] + k * SPACING[2]]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.FrameOfReferenceUID = uid(f"frame of reference {study}")
+        ds.ImagePositionPatient = [round(float(v), 6) for v in position]
+        ds.ImageOrientationPatient = [round(float(v), 8) for v in orientation]
+        ds.FrameOfReferenceUID = frame_of_reference or uid(f"frame of reference {study}")
         ds.PositionReferenceIndicator = ""
-        ds.SliceLocation = origin[2] + k * SPACING[2]
+        ds.SliceLocation = round(float(np.dot(position, normal)), 6)
         ds.SamplesPerPixel = 1
         ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.Rows, ds.Columns = SIZE[1], SIZE[0]
-        ds.PixelSpacing = [SPACING[1], SPACING[0]]
+        ds.Rows, ds.Columns = hu.shape[1], hu.shape[2]
+        ds.PixelSpacing = [spacing[1], spacing[0]]
         ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
         ds.PixelRepresentation = 0
         ds.WindowCenter, ds.WindowWidth = 40, 400
@@ -132,7 +146,10 @@ def write_series(folder: Path, hu: np.ndarray, *, origin: tuple[float, ...], stu
         meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.file_meta = meta
-        ds.save_as(folder / f"CT{k + 1:03d}.dcm", enforce_file_format=True)
+        path = folder / f"CT{k + 1:03d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        files.append(path)
+    return files
 
 
 def main() -> None:
