@@ -1,0 +1,182 @@
+"""The command line: the main job, read back, validate, and every refusal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from conftest import ROOT, SAMPLE, make_case, write_field
+
+from dicomreg.core.cli import main
+from dicomreg.core.displacement_field import read_displacement_field
+
+
+def run(args: list[str], capsys) -> tuple[int, str, str]:
+    status = main(args)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_main_job_says_what_it_wrote_and_checked(tmp_path, capsys):
+    out = tmp_path / "reg.dcm"
+    status, stdout, stderr = run(["save", str(SAMPLE / "field.mha"), "--fixed",
+                                  str(SAMPLE / "fixed"), "--moving", str(SAMPLE / "moving"),
+                                  "-o", str(out)], capsys)
+    assert status == 0, stderr
+    assert f"wrote {out}" in stdout
+    assert "12 instance(s) referenced" in stdout
+    assert "checked before writing" in stdout and "no problem" in stdout
+    assert "dciodvfy: 0 error(s), 0 warning(s)" in stdout
+
+
+def test_read_returns_the_field_bit_exactly(tmp_path, capsys):
+    case = make_case(tmp_path)
+    reg, back = tmp_path / "reg.dcm", tmp_path / "back.nii.gz"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                 str(case.moving), "-o", str(reg), "--no-dciodvfy"]) == 0
+    status, stdout, _ = run(["read", str(reg), "-o", str(back)], capsys)
+    assert status == 0 and f"wrote {back}" in stdout
+    original, read = read_displacement_field(case.field), read_displacement_field(back)
+    assert np.array_equal(read.voxels.view(np.uint32), original.voxels.view(np.uint32))
+    assert np.allclose(read.geometry.origin, original.geometry.origin)
+    assert np.allclose(read.geometry.spacing, original.geometry.spacing)
+
+
+def test_read_reports_matrices_the_field_file_cannot_hold(tmp_path, capsys):
+    case = make_case(tmp_path)
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
+                 "--no-dciodvfy", "--set",
+                 "postDeformationMatrix=1 0 0 5, 0 1 0 0, 0 0 1 0, 0 0 0 1"]) == 0
+    status, stdout, _ = run(["read", str(reg), "-o", str(tmp_path / "f.mha")], capsys)
+    assert status == 0 and "post-deformation matrix (RIGID) is not the identity" in stdout
+
+
+def test_validate(tmp_path, capsys):
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(SAMPLE / "field.mha"), "--fixed", str(SAMPLE / "fixed"),
+                 "-o", str(reg), "--no-dciodvfy"]) == 0
+    capsys.readouterr()
+    status, stdout, _ = run(["validate", str(reg)], capsys)
+    assert status == 0 and "dicomreg checks: 0 problem(s)" in stdout
+    assert "dciodvfy: 0 error(s)" in stdout
+    status, stdout, _ = run(["validate", str(SAMPLE / "fixed" / "CT001.dcm")], capsys)
+    assert status == 1 and "is not Deformable Spatial Registration Storage" in stdout
+
+
+@pytest.fixture
+def existing(tmp_path):
+    """A good file at the target path that a failed save must leave untouched."""
+    target = tmp_path / "out.dcm"
+    target.write_bytes(b"previous good content")
+    return target
+
+
+def assert_refused(status, stderr, target, message):
+    assert status == 1
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert message in lines[0], lines[0]
+    assert target.read_bytes() == b"previous good content"
+    assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_missing_field_file(tmp_path, capsys, existing):
+    status, _, err = run(["save", str(tmp_path / "nope.mha"), "-o", str(existing)], capsys)
+    assert_refused(status, err, existing, "nope.mha' does not exist; expected a 3-D image "
+                   "with 3 components per voxel")
+
+
+def test_scalar_image_is_refused(tmp_path, capsys, existing):
+    scalar = tmp_path / "scalar.mha"
+    sitk.WriteImage(sitk.Image(4, 4, 4, sitk.sitkFloat32), str(scalar))
+    status, _, err = run(["save", str(scalar), "-o", str(existing)], capsys)
+    assert_refused(status, err, existing, "is a 3-D scalar image; expected a 3-D image with 3 "
+                   "components per voxel")
+
+
+def test_two_dimensional_field_is_refused(tmp_path, capsys, existing):
+    flat = tmp_path / "flat.mha"
+    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((4, 5, 2), np.float32), isVector=True),
+                    str(flat))
+    status, _, err = run(["save", str(flat), "-o", str(existing)], capsys)
+    assert_refused(status, err, existing, "is a 2-D 2-component image")
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("contentLabel=registration", "contentLabel: 'registration' is not a code string"),
+    ("studyInstanceUID=1.2.03.4", "component '03' with a leading zero"),
+    ("preDeformationMatrix=2 0 0 0, 0 2 0 0, 0 0 2 0, 0 0 0 1",
+     "preDeformationMatrix: it is RIGID_SCALE, not RIGID"),
+    ("postDeformationMatrix=1 0.3 0 0, 0 1 0 0, 0 0 1 0, 0 0 0 1",
+     "postDeformationMatrix: it is AFFINE, not RIGID"),
+    ("seriesNumber=99999999999", "seriesNumber: '99999999999' is outside the IS range"),
+    ("contentLable=X", "unknown field 'contentLable'; did you mean contentLabel"),
+    ("contentLabel", "--set 'contentLabel': expected NAME=VALUE"),
+    ("laterality=left", "laterality: 'left' is not one of"),
+    ("referencedFrameNumbers=0", "referencedFrameNumbers: list 1: '0' holds 0"),
+])
+def test_bad_settings_are_refused(case, capsys, existing, setting, message):
+    status, _, err = run(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                          str(case.moving), "-o", str(existing), "--set", setting], capsys)
+    assert_refused(status, err, existing, message)
+
+
+def test_missing_frame_of_reference_without_sources(case, capsys, existing):
+    status, _, err = run(["save", str(case.field), "-o", str(existing)], capsys)
+    assert_refused(status, err, existing, "frameOfReferenceUID: is empty; inherit it from the "
+                   "fixed image, or set it")
+
+
+def test_bad_dicom_sources(tmp_path, case, capsys, existing):
+    (tmp_path / "empty").mkdir()
+    status, _, err = run(["save", str(case.field), "--fixed", str(tmp_path / "empty"),
+                          "-o", str(existing)], capsys)
+    assert_refused(status, err, existing, "holds no DICOM instance; expected a DICOM file or "
+                   "a directory holding one series")
+    status, _, err = run(["save", str(case.field), "--moving", str(tmp_path),
+                          "-o", str(existing)], capsys)
+    assert_refused(status, err, existing, "holds 2 series")
+
+
+def test_field_not_on_the_fixed_grid_is_refused_with_a_hint(tmp_path, capsys, existing):
+    case = make_case(tmp_path)
+    shifted = write_field(tmp_path / "shifted.mha", case.vectors, origin=(0, 0, 0),
+                          spacing=(2, 2, 3), direction=np.eye(3))
+    status, _, err = run(["save", str(shifted), "--fixed", str(case.fixed), "-o",
+                          str(existing)], capsys)
+    assert_refused(status, err, existing, "worldMatrixInheritanceSource=IMAGE_INPUT")
+    # ... and the hint works: the grid then comes from the field's own world matrix.
+    status, _, err = run(["save", str(shifted), "--fixed", str(case.fixed), "-o",
+                          str(tmp_path / "ok.dcm"), "--no-dciodvfy", "--set",
+                          "worldMatrixInheritanceSource=IMAGE_INPUT"], capsys)
+    assert status == 0, err
+
+
+def test_missing_output_directory(case, tmp_path, capsys):
+    target = tmp_path / "no" / "such" / "dir" / "reg.dcm"
+    status, _, err = run(["save", str(case.field), "--fixed", str(case.fixed), "-o",
+                          str(target)], capsys)
+    assert status == 1 and "output directory" in err and "does not exist" in err
+    assert not target.parent.exists()
+
+
+def test_read_refuses_what_is_not_a_reg(tmp_path, capsys):
+    status, _, err = run(["read", str(SAMPLE / "fixed" / "CT001.dcm"), "-o",
+                          str(tmp_path / "x.mha")], capsys)
+    assert status == 1 and "is a CT Image Storage, not a Deformable Spatial Registration" in err
+    assert not (tmp_path / "x.mha").exists()
+
+
+def test_installed_entry_point_runs_without_traceback(tmp_path):
+    env = dict(os.environ)
+    completed = subprocess.run(
+        [sys.executable, "-m", "dicomreg.core.cli", "save", str(tmp_path / "x.mha"), "-o",
+         str(tmp_path / "y.dcm")], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("dicomreg save: error: field file")
+    assert not (tmp_path / "y.dcm").exists()

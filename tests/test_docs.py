@@ -1,0 +1,31 @@
+"""Documentation derived from the field table stays in sync; the standard's tables load."""
+
+from __future__ import annotations
+
+from conftest import ROOT
+
+from dicomreg.core.field_reference import field_reference
+from dicomreg.core.standard import iod_requirements
+
+
+def test_field_reference_is_up_to_date():
+    written = (ROOT / "docs" / "fields.md").read_text(encoding="utf-8")
+    assert written == field_reference(markdown=True), (
+        "docs/fields.md is stale: run 'dicomreg fields --markdown > docs/fields.md'")
+
+
+def test_highdicom_tables_give_the_types_we_rely_on():
+    types = {(r.keyword, r.path): r.type for r in iod_requirements()}
+    assert types[("ContentLabel", ())] == "1"
+    assert types[("DeviceSerialNumber", ())] == "1"
+    assert types[("Laterality", ())] == "2C"
+    grid = ("DeformableRegistrationSequence", "DeformableRegistrationGridSequence")
+    assert types[("VectorGridData", grid)] == "1"
+    assert types[("RegistrationTypeCodeSequence", ("DeformableRegistrationSequence",))] == "2"
+
+
+def test_readme_names_the_test_command_that_ci_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = next(line for line in ci.splitlines() if "pytest" in line).strip()
+    assert command in readme

@@ -1,0 +1,149 @@
+"""The DicomREGSave module: fields, state, triggers, inheritance and its undo."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_case
+
+from dicomreg.core import BadParameterError, DicomREGSave
+from dicomreg.core.dicom_series import read_series
+from dicomreg.core.displacement_field import read_displacement_field
+from dicomreg.core.values import FieldValueError
+
+
+def loaded_module(case) -> DicomREGSave:
+    module = DicomREGSave()
+    module.input0 = read_displacement_field(case.field)
+    module.input0.datasets = read_series(case.fixed).datasets
+    module.input1 = read_series(case.moving)
+    return module
+
+
+def test_state_holds_persistent_fields_and_accepts_deprecated_names():
+    module = DicomREGSave()
+    module.set("contentLabel", "MY_LABEL")
+    state = module.get_state()
+    assert state["contentLabel"] == "MY_LABEL"
+    assert "tagDump" not in state and "numVolumes" not in state and "status" not in state
+    other = DicomREGSave()
+    notes = other.set_state({**state, "inheritanceInput": "ImageConnector",
+                             "ddiOutVolIdx": "3", "noSuchField": "x", "numVolumes": "4"})
+    assert other.get("inputSelector") == "ImageConnector #0"
+    assert other.get("inputVolumeIndex") == 3
+    assert other.get("contentLabel") == "MY_LABEL"
+    assert any("noSuchField" in n for n in notes) and any("numVolumes" in n for n in notes)
+
+
+def test_a_bad_state_changes_nothing():
+    module = DicomREGSave()
+    before = module.values()
+    with pytest.raises(FieldValueError, match="contentLabel"):
+        module.set_state({"patientID": "NEW", "contentLabel": "lower case"})
+    assert module.values() == before
+
+
+def test_uid_triggers():
+    module = DicomREGSave()
+    study = module.trigger("createStudyInstanceUID")
+    series = module.createSeriesInstanceUID()
+    assert module.get("studyInstanceUID") == study and module.get("seriesInstanceUID") == series
+    assert study != series
+    with pytest.raises(FieldValueError, match="is a trigger"):
+        module.set("save", "x")
+
+
+def test_inherit_reports_changes_and_undo_restores_hand_written_values(tmp_path):
+    case = make_case(tmp_path)
+    module = loaded_module(case)
+    module.set_many({"patientsName": "Hand^Written", "seriesNumber": "77",
+                     "patientSexEnum": "Female", "studyDescription": "mine"})
+    before = module.values()
+    report = module.inheritDICOMTags()
+    assert report.changes["patientsName"] == ("Hand^Written", "Phantom^Abdomen")
+    assert report.changes["autoCreateStudyInstanceUID"] == (True, False)
+    assert module.get("sourceFrameOfReferenceUID")  # from input1, the moving image
+    assert module.get("frameOfReferenceUID") != module.get("sourceFrameOfReferenceUID")
+    assert "patientsName: 'Hand^Written' -> 'Phantom^Abdomen'" in str(report)
+    module.undoInheritance()
+    after = module.values()
+    after.pop("status"), before.pop("status")
+    assert after == before
+
+
+def test_inherit_series_number_can_be_kept(tmp_path):
+    module = loaded_module(make_case(tmp_path))
+    module.set_many({"inheritSeriesNumber": "FALSE", "seriesNumber": "901"})
+    module.inheritDICOMTags()
+    assert module.get("seriesNumber") == "901"
+
+
+def test_inherit_without_a_source_is_refused_and_changes_nothing():
+    module = DicomREGSave()
+    before = module.values()
+    with pytest.raises(BadParameterError, match="inputSelector: input0 is not connected"):
+        module.inheritDICOMTags()
+    assert module.values() == before
+
+
+def test_post_bad_param_errors_off_reports_in_status_and_writes_nothing(tmp_path):
+    module = loaded_module(make_case(tmp_path))
+    module.inheritDICOMTags()
+    module.set_many({"postBadParamErrors": "FALSE", "fileName": str(tmp_path / "out.dcm"),
+                     "preDeformationMatrix": "3 0 0 0, 0 1 0 0, 0 0 1 0, 0 0 0 1"})
+    assert module.save() is None
+    assert module.status.startswith("not saved: preDeformationMatrix: it is RIGID_SCALE")
+    assert not (tmp_path / "out.dcm").exists()
+    module.set("postBadParamErrors", "TRUE")
+    with pytest.raises(BadParameterError):
+        module.save()
+
+
+def test_failed_save_keeps_the_fields_as_they_were(tmp_path):
+    module = loaded_module(make_case(tmp_path))
+    module.inheritDICOMTags()
+    module.set_many({"autoCreateStudyInstanceUID": "TRUE", "fileName": ""})
+    before = module.values()
+    with pytest.raises(BadParameterError, match="fileName"):
+        module.save()
+    module.set("fileName", str(tmp_path / "out.dcm"))
+    module.set("contentLabel", "")
+    before = module.values()
+    with pytest.raises(BadParameterError, match="ContentLabel .* Type 1 attribute is empty"):
+        module.save()
+    after = module.values()
+    after.pop("status"), before.pop("status")
+    assert after == before
+
+
+def test_successful_save_shows_the_auto_created_uids(tmp_path):
+    module = loaded_module(make_case(tmp_path))
+    module.inheritDICOMTags()
+    module.updateReferencedImageSequenceUIDInheritance()
+    module.set_many({"autoCreateStudyInstanceUID": "TRUE",
+                     "fileName": str(tmp_path / "out.dcm")})
+    old_study = module.get("studyInstanceUID")
+    module.save()
+    assert module.get("studyInstanceUID") != old_study
+    # A new study: the moving instances now belong to another study than the REG.
+    assert module.get("commonInstanceReferenceStudyInstanceUID")
+    assert module.status.startswith("saved ")
+
+
+def test_relative_file_names_resolve_against_the_base_dir(tmp_path, monkeypatch):
+    module = DicomREGSave(base_dir=tmp_path)
+    module.set("fileName", "sub/out.dcm")
+    assert module.resolved_file_name() == tmp_path / "sub" / "out.dcm"
+    monkeypatch.setenv("REGDIR", str(tmp_path))
+    module.set("fileName", "$REGDIR/x.dcm")
+    assert module.resolved_file_name() == tmp_path / "x.dcm"
+
+
+def test_clear_triggers(tmp_path):
+    module = loaded_module(make_case(tmp_path))
+    module.inheritDICOMTags()
+    module.updateReferencedImageSequenceUIDInheritance()
+    assert module.get("referencedStudiesReferencedSOPInstanceUIDs").count("\n") == 3
+    module.referencedStudiesClear()
+    assert module.get("commonInstanceReferenceStudyInstanceUID") == ""
+    module.clearReferencedImageSequenceFields()
+    assert module.get("referencedImageSequenceReferencedSOPInstanceUIDs") == ""
