@@ -26,7 +26,7 @@ from .compose import DEFORMABLE_SPATIAL_REGISTRATION_STORAGE, patient_birth_date
 from .deformable_registration import right_handed_grid, uid_lines
 from .matrices import MATRIX_TYPES, matrix_problem
 from .print_list import PrintListError, parse_print_lists
-from .standard import iod_requirements
+from .standard import body_part_is_paired, iod_requirements
 from .values import FieldValueError, validate_dicom_text
 
 __all__ = ["Problem", "check_dataset", "check_fields", "check_vectors"]
@@ -372,6 +372,26 @@ def _check_common_instance_reference(ds: Dataset) -> list[Problem]:
     return problems
 
 
+def _check_laterality(ds: Dataset) -> list[Problem]:
+    """Laterality (0020,0060), Type 2C, as dciodvfy applies the condition: required (L, R,
+    or empty when unknown) without Body Part Examined or with a paired body part; absent
+    with an unpaired one."""
+    body_part = str(ds.get("BodyPartExamined") or "").strip()
+    paired = body_part_is_paired(body_part) if body_part else True
+    present = "Laterality" in ds
+    name = _name("Laterality")
+    if paired is None:
+        return []  # a body part the table does not know: the condition cannot be decided
+    if paired and not present:
+        reason = f"the paired body part {body_part!r}" if body_part else "no Body Part Examined"
+        return [Problem(name, f"Type 2C attribute is missing: with {reason} it must be "
+                        "present (laterality L or R, or WriteEmptyTagValue if unknown)")]
+    if not paired and present:
+        return [Problem(name, f"must be absent with the unpaired body part {body_part!r} "
+                        "(laterality DoNotWriteTagValue)")]
+    return []
+
+
 def check_dataset(ds: Dataset) -> list[Problem]:
     """Problems of a composed (and possibly modified) REG Dataset."""
     problems = []
@@ -385,4 +405,5 @@ def check_dataset(ds: Dataset) -> list[Problem]:
     problems += list(_check_values(ds))
     problems += _check_registration(ds)
     problems += _check_common_instance_reference(ds)
+    problems += _check_laterality(ds)
     return problems

@@ -17,6 +17,7 @@ from .deformable_registration import right_handed_grid
 from .dicom_series import series_geometry
 from .fields import USER_DEFINED, field_by_name
 from .image import Geometry, Image
+from .standard import body_part_is_paired
 from .values import format_value
 
 __all__ = ["InheritanceReport", "inherited_values", "instance_references"]
@@ -81,14 +82,19 @@ def _birth_date(date: str) -> dict[str, str]:
 
 
 def _laterality(values: Mapping[str, Any], ds: Dataset) -> str:
-    laterality = _text(ds, "Laterality")
-    if laterality in ("L", "R"):
-        return laterality
-    if _text(ds, "BodyPartExamined"):
-        # With a body part known, Laterality is required only for paired parts; the source
-        # says nothing of a side, so writing none is what it tells us (dciodvfy agrees for
-        # unpaired parts; for paired ones it asks for a value the user must supply).
+    """The laterality enum for a source: its side if it states one, else what its body part
+    allows (absent for an unpaired part), else per useEmptyLaterality...OnInheritance."""
+    for keyword in ("Laterality", "ImageLaterality"):
+        side = _text(ds, keyword)
+        if side in ("L", "R"):
+            return side
+    body_part = _text(ds, "BodyPartExamined")
+    if body_part and body_part_is_paired(body_part) is False:
+        # Laterality is only for paired structures: with an unpaired body part it must be
+        # absent (dciodvfy reports an empty one as an error too).
         return "DoNotWriteTagValue"
+    # No body part, a paired one without a side, or a term we do not know: the side is
+    # unknown, which an empty value says honestly; never invent one.
     if values["useEmptyLateralityTagIfNotFoundOnInheritance"]:
         return "WriteEmptyTagValue"
     return "DoNotWriteTagValue"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["IOD_KEY", "AttributeRequirement", "iod_requirements"]
+__all__ = ["IOD_KEY", "AttributeRequirement", "body_part_is_paired", "iod_requirements"]
 
 IOD_KEY = "deformable-spatial-registration"
 
@@ -52,3 +52,18 @@ def iod_requirements(iod_key: str = IOD_KEY) -> tuple[AttributeRequirement, ...]
                 )
             )
     return tuple(out)
+
+
+@cache
+def _anatomic_regions() -> dict[str, list]:
+    return _table("anatomic_regions.json")  # type: ignore[return-value]
+
+
+def body_part_is_paired(body_part: str) -> bool | None:
+    """Whether a Body Part Examined term names a paired structure (KNEE, LUNG, EYE ...).
+
+    From the PS3.16 Annex L correspondence table as highdicom ships it. None for a term the
+    table does not know.
+    """
+    entry = _anatomic_regions().get(body_part.strip().upper())
+    return None if entry is None else bool(entry[3])

@@ -48,7 +48,7 @@ def write_field(path: Path, vectors: np.ndarray, *, origin, spacing, direction) 
 def make_case(tmp_path: Path, *, size=(8, 6, 4), spacing=(2.0, 2.0, 3.0),
               orientation=(1, 0, 0, 0, 1, 0), origin=(-10.0, -8.0, -6.0),
               same_study: bool = False, dtype=np.float32, seed: int = 0,
-              body_part: str | None = "ABDOMEN") -> Case:
+              body_part: str | None = "ABDOMEN", laterality: str | None = None) -> Case:
     """Fixed and moving CT series of the same patient, and a field on the fixed grid."""
     rng = np.random.default_rng(seed)
     x, y, z = size
@@ -58,13 +58,13 @@ def make_case(tmp_path: Path, *, size=(8, 6, 4), spacing=(2.0, 2.0, 3.0),
     sample_data.write_series(tmp_path / "fixed", fixed_hu, origin=origin, spacing=spacing,
                              orientation=orientation, study=f"FIXED {tag}", series_number=2,
                              study_date="20260105", description="Fixed CT",
-                             body_part=body_part)
+                             body_part=body_part, laterality=laterality)
     moving_study = f"FIXED {tag}" if same_study else f"MOVING {tag}"
     sample_data.write_series(tmp_path / "moving", moving_hu, origin=origin, spacing=spacing,
                              orientation=orientation, study=moving_study, series_number=3,
                              study_date="20260212", description="Moving CT",
                              frame_of_reference=sample_data.uid(f"moving frame {tag}"),
-                             body_part=body_part)
+                             body_part=body_part, laterality=laterality)
     vectors = (rng.standard_normal((z, y, x, 3)) * 3).astype(dtype)
     row, column = np.asarray(orientation[:3], float), np.asarray(orientation[3:], float)
     direction = np.column_stack([row, column, np.cross(row, column)])

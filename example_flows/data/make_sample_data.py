@@ -82,7 +82,8 @@ def write_series(folder: Path, hu: np.ndarray, *, origin: tuple[float, ...], stu
                  orientation: tuple[float, ...] = (1, 0, 0, 0, 1, 0),
                  frame_of_reference: str | None = None,
                  patient_id: str = "DICOMREG-SAMPLE-01",
-                 body_part: str | None = "ABDOMEN") -> list[Path]:
+                 body_part: str | None = "ABDOMEN",
+                 laterality: str | None = None) -> list[Path]:
     """One CT series, one file per slice of ``hu`` (Z, Y, X), headers complete enough for
     any DICOM reader; slices are stacked along the normal of ``orientation``.
 
@@ -118,6 +119,8 @@ def write_series(folder: Path, hu: np.ndarray, *, origin: tuple[float, ...], stu
         ds.PatientSex = "O"
         if body_part:
             ds.BodyPartExamined = body_part
+        if laterality:
+            ds.Laterality = laterality
         ds.SliceThickness = spacing[2]
         ds.KVP = 120
         ds.PatientPosition = "HFS"
