@@ -66,6 +66,10 @@ def check_vectors(voxels: np.ndarray) -> list[Problem]:
     step = max(1, (8 << 20) // max(1, voxels[0].nbytes)) if voxels.shape[0] else 1
     for first in range(0, voxels.shape[0], step):
         chunk = voxels[first : first + step]
+        # Fast path: a sum is finite only when no component is NaN or infinite; an overflow
+        # to infinity merely sends the chunk through the exact scan below.
+        if np.isfinite(np.add.reduce(chunk, axis=None, dtype=np.float64)):
+            continue
         infinite = np.isinf(chunk)
         if infinite.any():
             z, y, x, _ = np.argwhere(infinite)[0]
