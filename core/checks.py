@@ -56,6 +56,11 @@ def _name(keyword: str) -> str:
 # --- stage 1: fields and image ----------------------------------------------------------------
 
 
+def _numbers(values: Any) -> str:
+    """Numbers as the fields write them: '1.5 -2 30'."""
+    return " ".join(f"{float(v):.6g}" for v in np.asarray(values, float).ravel())
+
+
 def check_vectors(voxels: np.ndarray) -> list[Problem]:
     """Infinite components, and vectors only partly NaN, are refused; all-NaN means undefined.
 
@@ -109,21 +114,27 @@ def _check_image(values: Mapping[str, Any], image: Any) -> list[Problem]:
     if not (np.all(np.isfinite(spacing)) and np.all(spacing > 0)):
         problems.append(Problem("input0", f"spacing {tuple(spacing)} must be positive"))
         return problems
+    direction = image.geometry.direction_matrix
+    if not np.allclose(direction.T @ direction, np.eye(3), atol=_DIRECTION_TOLERANCE):
+        problems.append(Problem("input0", "the field's axes are not orthogonal unit vectors (a "
+                                "sheared grid, as from a gantry tilt); a DICOM grid needs "
+                                "orthogonal axes: resample the field onto such a grid"))
+        return problems
     grid, _ = right_handed_grid(image.geometry)
     position = np.asarray(values["imagePositionPatient"], float)
     if not np.allclose(position, grid.origin, atol=_POSITION_TOLERANCE_MM, rtol=0):
         problems.append(Problem(
             "imagePositionPatient",
-            f"{tuple(position)} differs from the field's first voxel position "
-            f"{tuple(round(v, 4) for v in grid.origin)}; inherit it with "
+            f"'{_numbers(position)}' differs from the field's first voxel position "
+            f"'{_numbers(grid.origin)}'; inherit it with "
             "worldMatrixInheritanceSource=IMAGE_INPUT or correct it"))
     orientation = np.asarray(values["imageOrientationPatient"], float)
     expected = np.asarray(grid.image_orientation_patient, float)
     if not np.allclose(orientation, expected, atol=_DIRECTION_TOLERANCE, rtol=0):
         problems.append(Problem(
             "imageOrientationPatient",
-            f"{tuple(orientation)} differs from the field's direction "
-            f"{tuple(round(v, 6) for v in expected)}; inherit it with "
+            f"'{_numbers(orientation)}' differs from the field's direction "
+            f"'{_numbers(expected)}'; inherit it with "
             "worldMatrixInheritanceSource=IMAGE_INPUT or correct it"))
     return problems
 

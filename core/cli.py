@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from pydicom import config
 
 from .checks import check_dataset
 from .dciodvfy import dciodvfy_available, run_dciodvfy
@@ -66,6 +67,9 @@ def _save(args: argparse.Namespace) -> int:
         # The field lives on the fixed image's grid: it carries the fixed image's DICOM.
         module.input0.datasets = fixed.datasets
     module.input1 = moving
+    # The field file carries its own world matrix, the truth about where its vectors are:
+    # the grid is taken from it unless the user asks for the DICOM source's geometry.
+    module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
     # Options that steer inheritance apply first; every --set applies again afterwards, so
     # that the user's value wins over an inherited one.
     module.set_many(assignments)
@@ -175,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("field", help="displacement field image file")
     save.add_argument("-o", "--output", required=True, help="the REG file to write")
     save.add_argument("--fixed", help="fixed (registered) image: a DICOM file or a directory "
-                      "holding one series; patient, study and frame of reference come from it")
+                      "holding one series; patient, study and frame of reference come from it "
+                      "(the grid's position and orientation come from FIELD itself unless "
+                      "--set worldMatrixInheritanceSource=DICOM_INPUT)")
     save.add_argument("--moving", help="moving (source) image: a DICOM file or a directory "
                       "holding one series; its frame of reference and every instance are "
                       "referenced")
@@ -208,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dicomreg``; return the exit status."""
     args = build_parser().parse_args(argv)
+    # Values read from sources are validated by our own rules when inherited (an invalid one
+    # is reported and not copied); pydicom's reading warnings would only repeat that as noise.
+    config.settings.reading_validation_mode = config.IGNORE
     try:
         return int(args.run(args))
     except DicomRegError as error:

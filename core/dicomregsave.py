@@ -221,7 +221,12 @@ class DicomREGSave:
         report = InheritanceReport(notes=notes)
         undo = {}
         for name, value in new.items():
-            value = parse(field_by_name(name), value)
+            try:
+                value = parse(field_by_name(name), value)
+            except FieldValueError as error:
+                # An invalid value in the source is not copied; the field keeps its value.
+                report.notes.append(f"not inherited: {error}")
+                continue
             if value != self._values[name]:
                 report.changes[name] = (self._values[name], value)
                 undo[name] = self._values[name]

@@ -9,10 +9,11 @@ import sys
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import ROOT, SAMPLE, make_case, write_field
+from conftest import ROOT, SAMPLE, dciodvfy_counts, make_case, write_field
 
 from dicomreg.core.cli import main
 from dicomreg.core.displacement_field import read_displacement_field
+from dicomreg.core.reader import read_deformable_registration
 
 
 def run(args: list[str], capsys) -> tuple[int, str, str]:
@@ -143,18 +144,57 @@ def test_bad_dicom_sources(tmp_path, case, capsys, existing):
     assert_refused(status, err, existing, "holds 2 series")
 
 
-def test_field_not_on_the_fixed_grid_is_refused_with_a_hint(tmp_path, capsys, existing):
+def test_field_on_its_own_grid_keeps_it(tmp_path, capsys):
+    """A field on another grid than the fixed image's (a coarser sampling, another origin)
+    is written on its own grid: its world matrix says where its vectors are."""
+    case = make_case(tmp_path)
+    coarse = write_field(tmp_path / "coarse.mha", case.vectors[:, ::2, ::2].copy(),
+                         origin=(-9.0, -7.0, -6.0), spacing=(4, 4, 3), direction=np.eye(3))
+    out = tmp_path / "reg.dcm"
+    status, _, err = run(["save", str(coarse), "--fixed", str(case.fixed), "--moving",
+                          str(case.moving), "-o", str(out), "--no-dciodvfy"], capsys)
+    assert status == 0, err
+    grid = read_deformable_registration(out).deformable_item.grid
+    assert grid.geometry.origin == (-9.0, -7.0, -6.0) and grid.geometry.spacing == (4, 4, 3)
+    assert dciodvfy_counts(out) == ([], [])
+
+
+def test_dicom_input_geometry_must_agree_with_the_field(tmp_path, capsys, existing):
     case = make_case(tmp_path)
     shifted = write_field(tmp_path / "shifted.mha", case.vectors, origin=(0, 0, 0),
                           spacing=(2, 2, 3), direction=np.eye(3))
     status, _, err = run(["save", str(shifted), "--fixed", str(case.fixed), "-o",
-                          str(existing)], capsys)
-    assert_refused(status, err, existing, "worldMatrixInheritanceSource=IMAGE_INPUT")
-    # ... and the hint works: the grid then comes from the field's own world matrix.
-    status, _, err = run(["save", str(shifted), "--fixed", str(case.fixed), "-o",
-                          str(tmp_path / "ok.dcm"), "--no-dciodvfy", "--set",
-                          "worldMatrixInheritanceSource=IMAGE_INPUT"], capsys)
+                          str(existing), "--set", "worldMatrixInheritanceSource=DICOM_INPUT"],
+                         capsys)
+    assert_refused(status, err, existing, "imagePositionPatient: '-10 -8 -6' differs from "
+                   "the field's first voxel position '0 0 0'")
+
+
+def test_sheared_field_is_refused(tmp_path, capsys, existing):
+    sheared = write_field(tmp_path / "sheared.mha", np.zeros((3, 4, 5, 3), np.float32),
+                          origin=(0, 0, 0), spacing=(1, 1, 1),
+                          direction=[[1, 0, 0], [0, 1, 0.3], [0, 0, 0.95393920]])
+    status, _, err = run(["save", str(sheared), "-o", str(existing), "--set",
+                          "frameOfReferenceUID=1.2.3", "--set", "sourceFrameOfReferenceUID=1.2.4"],
+                         capsys)
+    assert_refused(status, err, existing, "the field's axes are not orthogonal unit vectors")
+
+
+def test_invalid_source_values_are_not_inherited(tmp_path, capsys):
+    from pydicom import dcmread
+
+    case = make_case(tmp_path)
+    for path in case.fixed.iterdir():
+        ds = dcmread(path)
+        with pytest.warns(UserWarning, match="exceeds the maximum length"):
+            ds.AccessionNumber = "ACCESSION-NUMBER-TOO-LONG"  # an invalid source, on purpose
+        ds.save_as(path)
+    out = tmp_path / "reg.dcm"
+    status, stdout, err = run(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                               str(case.moving), "-o", str(out), "--no-dciodvfy"], capsys)
     assert status == 0, err
+    assert "note: not inherited: accessionNumber: 'ACCESSION-NUMBER-TOO-LONG' has 25" in stdout
+    assert dcmread(out).AccessionNumber == ""
 
 
 def test_missing_output_directory(case, tmp_path, capsys):
