@@ -216,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Values read from sources are validated by our own rules when inherited (an invalid one
     # is reported and not copied); pydicom's reading warnings would only repeat that as noise.
+    reading_mode = config.settings.reading_validation_mode
     config.settings.reading_validation_mode = config.IGNORE
     try:
         return int(args.run(args))
@@ -225,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:  # a full disk, a permission: nothing was written
         print(f"dicomreg {args.command}: error: {error}", file=sys.stderr)
         return 1
+    finally:
+        config.settings.reading_validation_mode = reading_mode
 
 
 if __name__ == "__main__":
