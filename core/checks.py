@@ -22,12 +22,13 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
+from .common_instance_reference import ReferenceFieldsError, series_groups
 from .compose import DEFORMABLE_SPATIAL_REGISTRATION_STORAGE, patient_birth_date, patient_sex
-from .deformable_registration import right_handed_grid, uid_lines
+from .deformable_registration import right_handed_grid
 from .matrices import MATRIX_TYPES, matrix_problem
 from .print_list import PrintListError, parse_print_lists
 from .standard import body_part_is_paired, iod_requirements
-from .values import FieldValueError, validate_dicom_text
+from .values import FieldValueError, uid_lines, validate_dicom_text
 
 __all__ = ["Problem", "check_dataset", "check_fields", "check_vectors"]
 
@@ -139,7 +140,32 @@ def _check_image(values: Mapping[str, Any], image: Any) -> list[Problem]:
     return problems
 
 
-def _check_references(values: Mapping[str, Any]) -> list[Problem]:
+_SEGMENTATION_STORAGE = {"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"}
+
+
+def _check_numbers(name: str, lists: list[list[int]], instances: list[str],
+                   catalogue: Mapping[str, Any]) -> list[Problem]:
+    """Frame numbers only for multi-frame instances and within their frames; segment numbers
+    only for segmentations (where the referenced instances are known)."""
+    for index, (numbers, uid) in enumerate(zip(lists, instances, strict=False), 1):
+        known = catalogue.get(uid)
+        if not numbers or known is None:
+            continue
+        if name == "referencedFrameNumbers":
+            if known.number_of_frames <= 1:
+                return [Problem(name, f"list {index} gives frame numbers for instance {uid}, "
+                                "which is not a multi-frame image")]
+            if max(numbers) > known.number_of_frames:
+                return [Problem(name, f"list {index}: frame {max(numbers)} is beyond the "
+                                f"{known.number_of_frames} frames of instance {uid}")]
+        elif known.sop_class_uid not in _SEGMENTATION_STORAGE:
+            return [Problem(name, f"list {index} gives segment numbers for instance {uid}, "
+                            "which is not a segmentation")]
+    return []
+
+
+def _check_references(values: Mapping[str, Any],
+                      catalogue: Mapping[str, Any]) -> list[Problem]:
     problems = []
     classes = uid_lines(values["referencedImageSequenceReferencedSOPClassUIDs"])
     instances = uid_lines(values["referencedImageSequenceReferencedSOPInstanceUIDs"])
@@ -157,8 +183,20 @@ def _check_references(values: Mapping[str, Any]) -> list[Problem]:
         if len(lists) > len(instances):
             problems.append(Problem(name, f"{len(lists)} lists for {len(instances)} "
                                     "referenced images; at most one list per image"))
-    listed = set(uid_lines(values["referencedSeriesReferencedSOPInstanceUIDs"])) | set(
-        uid_lines(values["referencedStudiesReferencedSOPInstanceUIDs"]))
+        else:
+            problems += _check_numbers(name, lists, instances, catalogue)
+    listed: set[str] = set()
+    for kind in ("referencedSeries", "referencedStudies"):
+        try:
+            for _study, _series, _classes, uids in series_groups(values, kind):
+                listed.update(uids)
+        except ReferenceFieldsError as error:
+            problems.append(Problem(*str(error).split(": ", 1)))
+    if values["commonInstanceReferenceStudyInstanceUID"] and values["studyInstanceUID"] in \
+            uid_lines(values["commonInstanceReferenceStudyInstanceUID"]):
+        problems.append(Problem("commonInstanceReferenceStudyInstanceUID",
+                                "names the REG's own study; its series belong in the "
+                                "referencedSeries fields (run updateUIDInheritance)"))
     missing = [uid for uid in instances if uid not in listed]
     if missing:
         problems.append(Problem(
@@ -168,8 +206,14 @@ def _check_references(values: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def check_fields(values: Mapping[str, Any], image: Any) -> list[Problem]:
-    """Problems of the field values and the ``input0`` field, before composing."""
+def check_fields(values: Mapping[str, Any], image: Any,
+                 catalogue: Mapping[str, Any] | None = None) -> list[Problem]:
+    """Problems of the field values and the ``input0`` field, before composing.
+
+    ``catalogue`` maps referenced instance UIDs to what is known of them
+    (:class:`~.common_instance_reference.InstanceReference`), for the frame and segment
+    number rules.
+    """
     problems = _check_image(values, image)
     required = {
         "studyInstanceUID": "switch autoCreateStudyInstanceUID on, or set it",
@@ -190,7 +234,7 @@ def check_fields(values: Mapping[str, Any], image: Any) -> list[Problem]:
             compute(values)
         except FieldValueError as error:
             problems.append(Problem(error.field, str(error).split(": ", 1)[1]))
-    problems += _check_references(values)
+    problems += _check_references(values, catalogue or {})
     return problems
 
 

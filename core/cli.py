@@ -1,4 +1,4 @@
-"""The ``dicomreg`` command line: save, read, validate, fields.
+"""The ``dicomreg`` command line: save, read, validate, scan, fields.
 
 Every refusal is one line on stderr naming the cause and what is accepted, with exit status 1
 (2 for a malformed command line), and no output file. A traceback means a bug in dicomreg.
@@ -17,13 +17,14 @@ from pydicom import config
 from .checks import check_dataset
 from .dciodvfy import dciodvfy_available, run_dciodvfy
 from .deformable_registration import right_handed_grid
-from .dicom_series import read_series
+from .dicom_series import read_dicom_headers
 from .dicomregsave import DicomREGSave
 from .displacement_field import FIELD_SUFFIXES, read_displacement_field, write_displacement_field
 from .errors import DicomRegError
 from .field_reference import field_reference
 from .fields import field_by_name
 from .reader import RegReadError, read_deformable_registration
+from .volume_list import read_volume, scan_volumes
 
 __all__ = ["main"]
 
@@ -57,16 +58,44 @@ def _report_dciodvfy(path: Path, enabled: bool) -> int:
     return 1 if result.errors else 0
 
 
+def _connect_base(module: DicomREGSave, path: str) -> None:
+    """A directory becomes a volume list, a single file a DICOM tree, at inputBase."""
+    if Path(path).is_dir():
+        module.inputBase = scan_volumes(path)
+    else:
+        ds = read_dicom_headers(Path(path))
+        if ds is None:
+            raise DicomRegError(f"--base '{path}' is not a DICOM file or directory")
+        module.inputBase = ds
+
+
+def _has_inheritance_source(module: DicomREGSave) -> bool:
+    selector = module.get("inputSelector")
+    return {
+        "ImageConnector #0": bool(module.input0 and module.input0.datasets),
+        "ImageConnector #1": module.input1 is not None,
+        "File": bool(module.get("unresolvedFileName").strip()),
+        "BaseConnector": module.inputBase is not None,
+    }[selector]
+
+
 def _save(args: argparse.Namespace) -> int:
     assignments = _assignments(args.set)
-    module = DicomREGSave()
+    module = DicomREGSave(base_dir=Path.cwd())
     module.input0 = read_displacement_field(args.field)
-    fixed = read_series(args.fixed) if args.fixed else None
-    moving = read_series(args.moving) if args.moving else None
+    fixed = read_volume(args.fixed, args.fixed_volume, "--fixed-volume") if args.fixed else None
+    moving = (read_volume(args.moving, args.moving_volume, "--moving-volume")
+              if args.moving else None)
     if fixed is not None:
         # The field lives on the fixed image's grid: it carries the fixed image's DICOM.
         module.input0.datasets = fixed.datasets
     module.input1 = moving
+    if args.inherit_file:
+        module.set_many({"inputSelector": "File", "unresolvedFileName": args.inherit_file})
+    if args.base:
+        _connect_base(module, args.base)
+        module.set_many({"inputSelector": "BaseConnector",
+                         "inputVolumeIndex": args.base_volume})
     # The field file carries its own world matrix, the truth about where its vectors are:
     # the grid is taken from it unless the user asks for the DICOM source's geometry.
     module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
@@ -74,16 +103,17 @@ def _save(args: argparse.Namespace) -> int:
     # that the user's value wins over an inherited one.
     module.set_many(assignments)
     notes = []
-    if fixed is not None:
-        if moving is None and "sourceFrameOfReferenceUIDInheritanceSource" not in assignments:
-            module.set("sourceFrameOfReferenceUIDInheritanceSource", "DICOM_INPUT")
-            notes.append("no --moving: the source frame of reference is the fixed image's "
-                         "(a registration within one frame)")
+    if moving is None and "sourceFrameOfReferenceUIDInheritanceSource" not in assignments:
+        module.set("sourceFrameOfReferenceUIDInheritanceSource", "DICOM_INPUT")
+        notes.append("no --moving: the source frame of reference is the inherited one "
+                     "(a registration within one frame)")
+    if _has_inheritance_source(module):
         report = module.inheritDICOMTags()
         notes += report.notes
         if args.verbose:
-            print(f"inherited from {args.fixed}:\n{report}")
+            print(f"inherited from {module.get('inputSelector')}:\n{report}")
     else:
+        notes = []
         grid, _ = right_handed_grid(module.input0.geometry)
         module.set("imagePositionPatient", grid.origin)
         module.set("imageOrientationPatient", grid.image_orientation_patient)
@@ -112,6 +142,15 @@ def _save(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     print(_CHECKED + ": no problem")
     return _report_dciodvfy(path, not args.no_dciodvfy)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    volumes = scan_volumes(args.directory)
+    if not volumes:
+        raise DicomRegError(f"'{args.directory}' holds no DICOM instance")
+    print(f"{len(volumes)} volume(s) in {args.directory}:")
+    print(volumes.table())
+    return 0
 
 
 def _read(args: argparse.Namespace) -> int:
@@ -182,9 +221,19 @@ def build_parser() -> argparse.ArgumentParser:
                       "holding one series; patient, study and frame of reference come from it "
                       "(the grid's position and orientation come from FIELD itself unless "
                       "--set worldMatrixInheritanceSource=DICOM_INPUT)")
+    save.add_argument("--fixed-volume", type=int, metavar="N",
+                      help="which volume of --fixed (see 'dicomreg scan') when it holds several")
     save.add_argument("--moving", help="moving (source) image: a DICOM file or a directory "
                       "holding one series; its frame of reference and every instance are "
                       "referenced")
+    save.add_argument("--moving-volume", type=int, metavar="N",
+                      help="which volume of --moving when it holds several")
+    save.add_argument("--inherit-file", metavar="FILE", help="inherit the DICOM information "
+                      "from this file instead (inputSelector=File)")
+    save.add_argument("--base", metavar="PATH", help="inherit from a directory scanned into a "
+                      "volume list, or a DICOM file (inputSelector=BaseConnector)")
+    save.add_argument("--base-volume", type=int, default=0, metavar="N",
+                      help="which volume of --base (inputVolumeIndex; default 0)")
     save.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                       help="set a field by its name (see 'dicomreg fields'), after inheritance")
     save.add_argument("--verbose", action="store_true", help="show what was inherited")
@@ -204,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("file")
     validate.add_argument("--no-dciodvfy", action="store_true")
     validate.set_defaults(run=_validate)
+
+    scan = commands.add_parser("scan", help="list the DICOM volumes under a directory",
+                               description="Scan a directory (recursively, headers only) "
+                               "into volumes, as inputBase and --fixed/--moving see them.")
+    scan.add_argument("directory")
+    scan.set_defaults(run=_scan)
 
     fields = commands.add_parser("fields", help="list the module's fields")
     fields.add_argument("--markdown", action="store_true", help="the reference as Markdown")

@@ -1,10 +1,16 @@
 """The Common Instance Reference Module (C.12.2).
 
 Every instance the REG references is listed here: those of the REG's own study in the
-Referenced Series Sequence (0008,1115), those of other studies in the Studies Containing
-Other Referenced Instances Sequence (0008,1200). The module's fields hold one series of each
-kind; :func:`reference_fields` fills them from the referenced instances and the REG's Study
-Instance UID, :func:`common_instance_reference` turns them into the two sequences.
+Referenced Series Sequence (0008,1115), one item per series; those of other studies in the
+Studies Containing Other Referenced Instances Sequence (0008,1200), one item per study, each
+with its series.
+
+The module's fields were made for one series of each kind. They hold several as follows:
+the Series (and Study) Instance UID fields hold one UID per line, and the class and instance
+UID fields hold one group of lines per series, groups separated by an empty line, in the same
+order. With a single series there is no empty line: exactly the original's format.
+:func:`reference_fields` fills the fields from the referenced instances and the REG's Study
+Instance UID; :func:`common_instance_reference` turns the fields into the two sequences.
 """
 
 from __future__ import annotations
@@ -15,55 +21,105 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from .deformable_registration import uid_lines
 from .errors import DicomRegError
+from .values import uid_groups, uid_lines
 
-__all__ = ["InstanceReference", "common_instance_reference", "reference_fields"]
+__all__ = [
+    "InstanceReference",
+    "ReferenceFieldsError",
+    "common_instance_reference",
+    "reference_fields",
+    "series_groups",
+]
 
 
 @dataclass(frozen=True)
 class InstanceReference:
-    """One referenced instance and the series and study it belongs to."""
+    """One referenced instance, the series and study it belongs to, and its frame count."""
 
     sop_class_uid: str
     sop_instance_uid: str
     series_instance_uid: str
     study_instance_uid: str
+    number_of_frames: int = 1
 
 
 class ReferenceFieldsError(DicomRegError):
-    """References that the module's fields cannot hold; the message says why."""
+    """Common Instance Reference fields that do not fit together; the message says how."""
+
+
+def _ordered_groups(refs: list[InstanceReference], key: Any) -> dict[Any, list[InstanceReference]]:
+    groups: dict[Any, list[InstanceReference]] = {}
+    for ref in refs:
+        groups.setdefault(key(ref), []).append(ref)
+    return groups
 
 
 def reference_fields(references: list[InstanceReference], study_uid: str) -> dict[str, str]:
     """The Common Instance Reference field values for ``references`` seen from ``study_uid``."""
-    same = [r for r in references if r.study_instance_uid == study_uid]
-    other = [r for r in references if r.study_instance_uid != study_uid]
-    for kind, group in (("this study", same), ("other studies", other)):
-        series = {r.series_instance_uid for r in group}
-        studies = {r.study_instance_uid for r in group}
-        if len(series) > 1 or len(studies) > 1:
-            raise ReferenceFieldsError(
-                f"the referenced instances lie in {len(series)} series of {kind}; the "
-                "Common Instance Reference fields hold one series of each kind"
-            )
+    same = _ordered_groups([r for r in references if r.study_instance_uid == study_uid],
+                           lambda r: r.series_instance_uid)
+    other = _ordered_groups([r for r in references if r.study_instance_uid != study_uid],
+                            lambda r: (r.study_instance_uid, r.series_instance_uid))
+
+    def joined(groups: dict[Any, list[InstanceReference]], attribute: str) -> str:
+        return "\n\n".join("\n".join(getattr(r, attribute) for r in refs)
+                           for refs in groups.values())
+
     return {
-        "referencedSeriesSeriesInstanceUID": same[0].series_instance_uid if same else "",
-        "referencedSeriesReferencedSOPClassUIDs": "\n".join(r.sop_class_uid for r in same),
-        "referencedSeriesReferencedSOPInstanceUIDs": "\n".join(r.sop_instance_uid for r in same),
-        "commonInstanceReferenceStudyInstanceUID": other[0].study_instance_uid if other else "",
-        "referencedStudiesSeriesInstanceUID": other[0].series_instance_uid if other else "",
-        "referencedStudiesReferencedSOPClassUIDs": "\n".join(r.sop_class_uid for r in other),
-        "referencedStudiesReferencedSOPInstanceUIDs": "\n".join(
-            r.sop_instance_uid for r in other
-        ),
+        "referencedSeriesSeriesInstanceUID": "\n".join(same),
+        "referencedSeriesReferencedSOPClassUIDs": joined(same, "sop_class_uid"),
+        "referencedSeriesReferencedSOPInstanceUIDs": joined(same, "sop_instance_uid"),
+        "commonInstanceReferenceStudyInstanceUID": "\n".join(study for study, _ in other),
+        "referencedStudiesSeriesInstanceUID": "\n".join(series for _, series in other),
+        "referencedStudiesReferencedSOPClassUIDs": joined(other, "sop_class_uid"),
+        "referencedStudiesReferencedSOPInstanceUIDs": joined(other, "sop_instance_uid"),
     }
 
 
-def _series_item(series_uid: str, classes: str, instances: str) -> Dataset:
+def series_groups(values: Mapping[str, Any], kind: str) -> list[tuple[str, str, list[str],
+                                                                      list[str]]]:
+    """(study UID, series UID, class UIDs, instance UIDs) per series of one kind.
+
+    ``kind`` is "referencedSeries" (the REG's own study; study UID empty) or
+    "referencedStudies" (other studies).
+
+    Raises
+    ------
+    ReferenceFieldsError
+        If the fields' lines and groups do not correspond one to one.
+    """
+    series = uid_lines(values[f"{kind}SeriesInstanceUID"])
+    classes = uid_groups(values[f"{kind}ReferencedSOPClassUIDs"])
+    instances = uid_groups(values[f"{kind}ReferencedSOPInstanceUIDs"])
+    if kind == "referencedStudies":
+        studies = uid_lines(values["commonInstanceReferenceStudyInstanceUID"])
+        if len(studies) != len(series):
+            raise ReferenceFieldsError(
+                f"commonInstanceReferenceStudyInstanceUID: {len(studies)} study UID(s) for "
+                f"{len(series)} series in referencedStudiesSeriesInstanceUID; give one study "
+                "UID per series, line by line")
+    else:
+        studies = [""] * len(series)
+    name = f"{kind}ReferencedSOPInstanceUIDs"
+    if len(instances) != len(series) or len(classes) != len(series):
+        raise ReferenceFieldsError(
+            f"{name}: {len(instances)} group(s) of instance UIDs and {len(classes)} of class "
+            f"UIDs for {len(series)} series; give one group per series, groups separated by "
+            "an empty line")
+    for index, (class_group, instance_group) in enumerate(zip(classes, instances,
+                                                              strict=True), 1):
+        if len(class_group) != len(instance_group):
+            raise ReferenceFieldsError(
+                f"{name}: series {index} lists {len(instance_group)} instance UID(s) but "
+                f"{len(class_group)} class UID(s); give one class UID per instance UID")
+    return list(zip(studies, series, classes, instances, strict=True))
+
+
+def _series_item(series_uid: str, classes: list[str], instances: list[str]) -> Dataset:
     item = Dataset()
     item.ReferencedInstanceSequence = []
-    for class_uid, instance_uid in zip(uid_lines(classes), uid_lines(instances), strict=False):
+    for class_uid, instance_uid in zip(classes, instances, strict=True):
         ref = Dataset()
         ref.ReferencedSOPClassUID = class_uid
         ref.ReferencedSOPInstanceUID = instance_uid
@@ -75,19 +131,17 @@ def _series_item(series_uid: str, classes: str, instances: str) -> Dataset:
 def common_instance_reference(values: Mapping[str, Any]) -> Dataset:
     """The module's attributes (possibly none) as a Dataset to merge into the REG."""
     out = Dataset()
-    if values["referencedSeriesSeriesInstanceUID"]:
-        out.ReferencedSeriesSequence = [
-            _series_item(values["referencedSeriesSeriesInstanceUID"],
-                         values["referencedSeriesReferencedSOPClassUIDs"],
-                         values["referencedSeriesReferencedSOPInstanceUIDs"])
-        ]
-    if values["commonInstanceReferenceStudyInstanceUID"]:
-        study = Dataset()
-        study.ReferencedSeriesSequence = [
-            _series_item(values["referencedStudiesSeriesInstanceUID"],
-                         values["referencedStudiesReferencedSOPClassUIDs"],
-                         values["referencedStudiesReferencedSOPInstanceUIDs"])
-        ]
-        study.StudyInstanceUID = values["commonInstanceReferenceStudyInstanceUID"]
-        out.StudiesContainingOtherReferencedInstancesSequence = [study]
+    own = series_groups(values, "referencedSeries")
+    if own:
+        out.ReferencedSeriesSequence = [_series_item(series, classes, instances)
+                                        for _study, series, classes, instances in own]
+    studies: dict[str, Dataset] = {}
+    for study, series, classes, instances in series_groups(values, "referencedStudies"):
+        if study not in studies:
+            studies[study] = Dataset()
+            studies[study].ReferencedSeriesSequence = []
+            studies[study].StudyInstanceUID = study
+        studies[study].ReferencedSeriesSequence.append(_series_item(series, classes, instances))
+    if studies:
+        out.StudiesContainingOtherReferencedInstancesSequence = list(studies.values())
     return out

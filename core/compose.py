@@ -8,6 +8,7 @@ value is a view of the field's array (see :mod:`.vector_grid`), not a copy.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Mapping
 from importlib import metadata
@@ -117,6 +118,7 @@ def compose(
     *,
     now: datetime.datetime | None = None,
     sop_instance_uid: str | None = None,
+    other_tags: Dataset | None = None,
 ) -> Dataset:
     """Compose the REG Dataset (with file meta) from typed field values and the field image.
 
@@ -131,6 +133,9 @@ def compose(
         The time of composing (Content/Instance Creation Date and Time when not set).
     sop_instance_uid
         The new instance's UID; a new one is generated when not given.
+    other_tags
+        The source's other attributes (see :func:`~.inherit.other_input_tags`), added where
+        the REG has none of its own when ``copyOtherInputTags`` is on.
     """
     now = now or datetime.datetime.now()
     today, time_now = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
@@ -186,6 +191,10 @@ def compose(
     ds.DeformableRegistrationSequence = deformable_registration_sequence(values, image)
     # Common Instance Reference
     ds.update(common_instance_reference(values))
+    if values["copyOtherInputTags"] and other_tags is not None:
+        for element in other_tags:
+            if element.tag not in ds:
+                ds.add(copy.deepcopy(element))
 
     if not _is_ascii(ds):
         ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8, for names beyond ASCII

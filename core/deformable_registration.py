@@ -18,6 +18,7 @@ from pydicom.valuerep import DSfloat
 
 from .image import Geometry, Image
 from .print_list import parse_print_lists
+from .values import uid_lines
 from .vector_grid import vector_grid_value
 
 __all__ = [
@@ -25,18 +26,12 @@ __all__ = [
     "matrix_registration_item",
     "referenced_image_items",
     "right_handed_grid",
-    "uid_lines",
 ]
 
 
 def ds_values(numbers: Any) -> list[DSfloat]:
     """Numbers as DS values of at most 16 characters (pydicom's auto-format)."""
     return [DSfloat(float(n), auto_format=True) for n in np.asarray(numbers, float).ravel()]
-
-
-def uid_lines(text: str) -> list[str]:
-    """The non-empty lines of a newline-separated UID field, stripped."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def right_handed_grid(geometry: Geometry) -> tuple[Geometry, bool]:

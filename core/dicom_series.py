@@ -1,14 +1,9 @@
-"""DICOM images as inheritance and reference sources: headers only, never pixel data.
-
-:func:`read_series` reads a DICOM file, or a directory holding one series, into an
-:class:`~dicomreg.core.image.Image` without voxels: its datasets (sorted along the slice
-normal) and its geometry.
+"""DICOM headers as inheritance and reference sources: reading them without pixel data, and
+the voxel grid they describe (a series of slices, or an enhanced multi-frame instance).
 """
 
 from __future__ import annotations
 
-import os
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +12,16 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from .errors import DicomRegError
-from .image import Geometry, Image
+from .image import Geometry
 
-__all__ = ["DicomSourceError", "read_dicom_headers", "read_series", "series_geometry"]
+__all__ = [
+    "DicomSourceError",
+    "multiframe_geometry",
+    "read_dicom_headers",
+    "dicom_geometry",
+    "series_geometry",
+    "sort_slices",
+]
 
 _DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 
@@ -55,91 +57,90 @@ def _slice_position(ds: Dataset, normal: np.ndarray) -> float:
     return float(np.dot(np.asarray(position, dtype=float), normal))
 
 
-def _normal(ds: Dataset) -> np.ndarray | None:
-    orientation = ds.get("ImageOrientationPatient")
-    if orientation is None or len(orientation) != 6:
+def _normal(orientation: object) -> np.ndarray | None:
+    if orientation is None or len(orientation) != 6:  # type: ignore[arg-type]
         return None
-    row, col = np.asarray(orientation[:3], float), np.asarray(orientation[3:], float)
-    return np.cross(row, col)
+    values = np.asarray([float(v) for v in orientation], float)  # type: ignore[attr-defined]
+    return np.cross(values[:3], values[3:])
 
 
-def series_geometry(datasets: list[Dataset]) -> Geometry | None:
-    """The voxel grid of a sorted single-frame series; None when the headers lack geometry."""
-    first = datasets[0]
-    normal = _normal(first)
-    spacing_xy = first.get("PixelSpacing")
-    position = first.get("ImagePositionPatient")
-    if normal is None or spacing_xy is None or position is None or "Rows" not in first:
-        return None
-    if len(datasets) > 1:
-        positions = np.array([_slice_position(ds, normal) for ds in datasets])
-        steps = np.diff(positions)
-        slice_spacing = float(np.mean(steps)) if len(steps) else 1.0
+def sort_slices(datasets: list[Dataset], files: list[Path]) -> tuple[list[Dataset], list[Path]]:
+    """Slices sorted along their normal (then by Instance Number), files alongside."""
+    normal = _normal(datasets[0].get("ImageOrientationPatient"))
+    if normal is None:
+        order = sorted(range(len(datasets)),
+                       key=lambda i: int(datasets[i].get("InstanceNumber") or 0))
     else:
-        slice_spacing = float(first.get("SpacingBetweenSlices") or first.get("SliceThickness")
-                              or 1.0)
-    orientation = np.asarray(first.ImageOrientationPatient, float)
-    direction = np.column_stack([orientation[:3], orientation[3:], normal])
+        order = sorted(range(len(datasets)), key=lambda i: (
+            _slice_position(datasets[i], normal), int(datasets[i].get("InstanceNumber") or 0)))
+    return [datasets[i] for i in order], [files[i] for i in order]
+
+
+def _geometry(orientation: object, pixel_spacing: object, positions: np.ndarray,
+              rows: int, columns: int, fallback_spacing: float) -> Geometry | None:
+    normal = _normal(orientation)
+    if normal is None or pixel_spacing is None or len(positions) == 0:
+        return None
+    along = positions @ normal
+    order = np.argsort(along, kind="stable")
+    steps = np.diff(along[order])
+    slice_spacing = float(np.mean(steps)) if len(steps) else fallback_spacing
+    values = np.asarray([float(v) for v in orientation], float)  # type: ignore[attr-defined]
+    direction = np.column_stack([values[:3], values[3:], normal])
     return Geometry(
-        size=(int(first.Columns), int(first.Rows), len(datasets)),
-        spacing=(float(spacing_xy[1]), float(spacing_xy[0]), abs(slice_spacing) or 1.0),
-        origin=tuple(float(v) for v in position),
+        size=(columns, rows, len(positions)),
+        spacing=(float(pixel_spacing[1]), float(pixel_spacing[0]),  # type: ignore[index]
+                 abs(slice_spacing) or 1.0),
+        origin=tuple(float(v) for v in positions[order[0]]),
         direction=tuple(float(v) for v in direction.ravel()),
     )
 
 
-def _describe_series(datasets: list[Dataset]) -> str:
+def series_geometry(datasets: list[Dataset]) -> Geometry | None:
+    """The voxel grid of a single-frame series; None when the headers lack geometry."""
     first = datasets[0]
-    text = f"{first.get('SeriesInstanceUID', '?')} ({first.get('Modality', '?')}"
-    if first.get("SeriesDescription"):
-        text += f" '{first.SeriesDescription}'"
-    return text + f", {len(datasets)} file(s))"
+    if any(ds.get("ImagePositionPatient") is None for ds in datasets) or "Rows" not in first:
+        return None
+    positions = np.array([[float(v) for v in ds.ImagePositionPatient] for ds in datasets])
+    return _geometry(first.get("ImageOrientationPatient"), first.get("PixelSpacing"),
+                     positions, int(first.Rows), int(first.Columns),
+                     float(first.get("SpacingBetweenSlices") or first.get("SliceThickness")
+                           or 1.0))
 
 
-def read_series(path: str | os.PathLike[str]) -> Image:
-    """Read the headers of a DICOM file or of a directory (searched recursively) with one series.
+def _functional(ds: Dataset, frame: int, sequence: str, keyword: str) -> object:
+    """A functional group value of one frame: per-frame if given there, else shared."""
+    for groups in (ds.get("PerFrameFunctionalGroupsSequence"),
+                   ds.get("SharedFunctionalGroupsSequence")):
+        if not groups:
+            continue
+        group = groups[frame] if len(groups) > 1 else groups[0]
+        inner = group.get(sequence)
+        if inner and keyword in inner[0]:
+            return inner[0].get(keyword)
+    return None
 
-    Returns
-    -------
-    Image
-        No voxels; ``datasets`` sorted along the slice normal (then by Instance Number);
-        ``geometry`` when the headers define one.
 
-    Raises
-    ------
-    DicomSourceError
-        If the path is missing, holds no DICOM instance, or holds more than one series.
-    """
-    path = Path(path)
-    accepted = "expected a DICOM file or a directory holding one series"
-    if not path.exists():
-        raise DicomSourceError(f"DICOM source '{path}' does not exist; {accepted}")
-    if path.is_file():
-        ds = read_dicom_headers(path)
-        if ds is None:
-            raise DicomSourceError(f"'{path}' is not a DICOM instance; {accepted}")
-        datasets = [ds]
-    else:
-        by_series: dict[str, dict[str, Dataset]] = defaultdict(dict)
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            ds = read_dicom_headers(file)
-            if ds is not None:
-                # The same instance stored twice counts once.
-                by_series[str(ds.get("SeriesInstanceUID", ""))][str(ds.SOPInstanceUID)] = ds
-        if not by_series:
-            raise DicomSourceError(f"directory '{path}' holds no DICOM instance; {accepted}")
-        if len(by_series) > 1:
-            listed = "; ".join(_describe_series(list(s.values())) for s in by_series.values())
-            raise DicomSourceError(
-                f"directory '{path}' holds {len(by_series)} series ({listed}); {accepted}"
-            )
-        datasets = list(next(iter(by_series.values())).values())
-    normal = _normal(datasets[0])
-    if normal is not None:
-        datasets.sort(key=lambda ds: (_slice_position(ds, normal), int(ds.get("InstanceNumber")
-                                                                       or 0)))
-    else:
-        datasets.sort(key=lambda ds: int(ds.get("InstanceNumber") or 0))
-    multi_frame = int(datasets[0].get("NumberOfFrames") or 1) > 1
-    geometry = None if multi_frame else series_geometry(datasets)
-    return Image(voxels=None, geometry=geometry, datasets=datasets, source=str(path))
+def multiframe_geometry(ds: Dataset) -> Geometry | None:
+    """The voxel grid of an enhanced multi-frame instance, from its functional groups;
+    None when they do not describe one volume."""
+    frames = int(ds.get("NumberOfFrames") or 1)
+    positions = [_functional(ds, i, "PlanePositionSequence", "ImagePositionPatient")
+                 for i in range(frames)]
+    if any(p is None for p in positions) or "Rows" not in ds:
+        return None
+    spacing = _functional(ds, 0, "PixelMeasuresSequence", "PixelSpacing")
+    between = _functional(ds, 0, "PixelMeasuresSequence", "SpacingBetweenSlices")
+    thickness = _functional(ds, 0, "PixelMeasuresSequence", "SliceThickness")
+    return _geometry(_functional(ds, 0, "PlaneOrientationSequence", "ImageOrientationPatient"),
+                     spacing, np.array([[float(v) for v in p] for p in positions]),
+                     int(ds.Rows), int(ds.Columns), float(between or thickness or 1.0))
+
+
+def dicom_geometry(datasets: list[Dataset]) -> Geometry | None:
+    """The voxel grid the headers describe: a multi-frame instance's or a series'."""
+    if not datasets:
+        return None
+    if len(datasets) == 1 and int(datasets[0].get("NumberOfFrames") or 1) > 1:
+        return multiframe_geometry(datasets[0])
+    return series_geometry(datasets)

@@ -18,11 +18,13 @@ from .atomic import OutputPathError
 from .checks import Problem, check_dataset, check_fields
 from .common_instance_reference import InstanceReference, reference_fields
 from .compose import compose
+from .dicom_series import dicom_geometry, read_dicom_headers
 from .errors import DicomRegError
 from .fields import FIELDS, Field, FieldType, UnknownFieldError, field_by_name
-from .image import Image
-from .inherit import InheritanceReport, inherited_values, instance_references
+from .image import Geometry, Image
+from .inherit import InheritanceReport, inherited_values, instance_references, other_input_tags
 from .values import FieldValueError, format_value, parse
+from .volume_list import VolumeList
 from .writer import write_dataset
 
 __all__ = ["BadParameterError", "DicomREGSave", "default_values"]
@@ -77,12 +79,28 @@ class DicomREGSave:
         self._values = default_values()
         self.input0: Image | None = None
         self.input1: Image | None = None
-        self.inputBase: Any = None
+        self._input_base: Dataset | VolumeList | None = None
         self.inputModifierList: list[Any] = []
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.last_inheritance: InheritanceReport | None = None
-        self._undo: dict[str, Any] | None = None
+        self._undo: tuple[dict[str, Any], Dataset] | None = None
         self._references: list[InstanceReference] = []
+        # The source's other attributes, written when copyOtherInputTags is on.
+        self._other_tags = Dataset()
+
+    @property
+    def inputBase(self) -> Dataset | VolumeList | None:
+        """A DICOM tree (Dataset) or a volume list (:class:`~.volume_list.VolumeList`)."""
+        return self._input_base
+
+    @inputBase.setter
+    def inputBase(self, value: Dataset | VolumeList | None) -> None:
+        if value is not None and not isinstance(value, (Dataset, VolumeList)):
+            raise BadParameterError([f"inputBase: a {type(value).__name__} is neither a DICOM "
+                                     "tree (Dataset) nor a volume list"])
+        self._input_base = value
+        count = len(value) if isinstance(value, VolumeList) else int(value is not None)
+        self._values["numVolumes"] = count
 
     # --- fields ----------------------------------------------------------------------------
 
@@ -117,6 +135,8 @@ class DicomREGSave:
         self._values[f.name] = new
         if f.name == "studyInstanceUID" and new != old:
             self._study_changed()
+        elif f.name == "unresolvedFileName":
+            self._values["absoluteFileName"] = str(self._resolve(new)) if new.strip() else ""
 
     def set_many(self, values: Mapping[str, Any]) -> None:
         """Set several fields at once: all are validated first, then all are set."""
@@ -191,7 +211,8 @@ class DicomREGSave:
     def _connector(self, selector: str) -> Image | None:
         return getattr(self, _CONNECTOR_OF[selector])
 
-    def _inheritance_source(self) -> tuple[Dataset, list[Dataset]]:
+    def _inheritance_source(self) -> tuple[Dataset, Geometry | None]:
+        """The header to inherit from and the voxel grid its DICOM describes."""
         selector = self._values["inputSelector"]
         if selector in _CONNECTOR_OF:
             image = self._connector(selector)
@@ -200,23 +221,39 @@ class DicomREGSave:
                 raise BadParameterError([f"inputSelector: {connector} is not connected"])
             if not image.datasets:
                 raise BadParameterError([f"inputSelector: the image at {connector} carries no "
-                                         "DICOM information"])
-            return image.datasets[0], image.datasets
-        if selector == "BaseConnector":
-            if isinstance(self.inputBase, Dataset):
-                return self.inputBase, [self.inputBase]
-            raise BadParameterError(["inputSelector: inputBase holds no DICOM tree"])
-        raise BadParameterError([f"inputSelector: {selector} is not available yet"])
+                                         "DICOM information to inherit"])
+            return image.datasets[0], dicom_geometry(image.datasets)
+        if selector == "File":
+            text = self._values["unresolvedFileName"]
+            if not text.strip():
+                raise BadParameterError(["unresolvedFileName: no file to inherit from is set"])
+            path = self._resolve(text)
+            self._values["absoluteFileName"] = str(path)
+            if not path.is_file():
+                raise BadParameterError([f"absoluteFileName: '{path}' does not exist or is not "
+                                         "a file; expected a DICOM file"])
+            ds = read_dicom_headers(path)
+            if ds is None:
+                raise BadParameterError([f"absoluteFileName: '{path}' is not a DICOM file"])
+            return ds, dicom_geometry([ds])
+        base = self._input_base
+        if base is None:
+            raise BadParameterError(["inputSelector: inputBase is not connected"])
+        if isinstance(base, Dataset):
+            return base, dicom_geometry([base])
+        volume = base.select(self._values["inputVolumeIndex"])
+        return volume.first, volume.geometry
 
     def inheritDICOMTags(self) -> InheritanceReport:
         """Inherit DICOM information from the selected input; returns what changed.
 
         Hand-written values are overwritten, as documented, but kept: :meth:`undoInheritance`
-        restores them exactly.
+        restores them exactly. A refusal (no source, an unreadable file, a volume index out
+        of range) changes no field.
         """
-        source, datasets = self._inheritance_source()
+        source, geometry = self._inheritance_source()
         reference_image = self._connector(self._values["inputConnectorSelector"])
-        new, notes = inherited_values(self._values, source, source_datasets=datasets,
+        new, notes = inherited_values(self._values, source, source_geometry=geometry,
                                       image=self.input0, reference_image=reference_image)
         report = InheritanceReport(notes=notes)
         undo = {}
@@ -233,8 +270,10 @@ class DicomREGSave:
         study_changed = "studyInstanceUID" in report.changes
         self._values.update({name: new for name, (_old, new) in report.changes.items()})
         if study_changed:
+            undo.update({name: self._values[name] for name in _CIR_FIELDS})
             self._study_changed()
-        self._undo = undo
+        self._undo = (undo, self._other_tags)
+        self._other_tags = other_input_tags(source)
         self.last_inheritance = report
         self._set_status(f"inherited {len(report.changes)} field(s) from "
                          f"{self._values['inputSelector']}")
@@ -244,7 +283,8 @@ class DicomREGSave:
         """Restore the values the last inheritance replaced."""
         if self._undo is None:
             raise BadParameterError(["undoInheritance: there is no inheritance to undo"])
-        self._values.update(self._undo)
+        values, self._other_tags = self._undo
+        self._values.update(values)
         self._undo = None
         self._set_status("restored the values before the last inheritance")
 
@@ -321,11 +361,12 @@ class DicomREGSave:
             field values it was composed from (with any auto-created UIDs).
         """
         values = self._values_for_save()
-        problems = check_fields(values, self.input0)
+        catalogue = {r.sop_instance_uid: r for r in self._references}
+        problems = check_fields(values, self.input0, catalogue)
         if problems:
             return None, problems, values
         assert self.input0 is not None
-        ds = compose(values, self.input0)
+        ds = compose(values, self.input0, other_tags=self._other_tags)
         problems = check_dataset(ds)
         for plugin in self.inputModifierList:
             if problems:
@@ -340,12 +381,17 @@ class DicomREGSave:
                         for p in check_dataset(ds)]
         return ds, problems, values
 
-    def resolved_file_name(self) -> Path:
-        """``fileName`` with user home and variables expanded, relative to ``base_dir``."""
-        path = Path(os.path.expandvars(os.path.expanduser(self._values["fileName"])))
-        if not path.is_absolute() and self.base_dir is not None:
-            path = self.base_dir / path
+    def _resolve(self, text: str) -> Path:
+        """A path with user home and variables expanded, relative to ``base_dir`` (a flow's
+        directory) or else the working directory."""
+        path = Path(os.path.expandvars(os.path.expanduser(text.strip())))
+        if not path.is_absolute():
+            path = (self.base_dir or Path.cwd()) / path
         return path
+
+    def resolved_file_name(self) -> Path:
+        """``fileName`` resolved like every path of the module."""
+        return self._resolve(self._values["fileName"])
 
     def save(self) -> Path | None:
         """Compose, check and write the REG file to ``fileName``.

@@ -195,6 +195,12 @@ FIELDS: tuple[Field, ...] = (
     Field("copyOtherInputTags", "Copy Other Input Tags", B, "inheritance", default="FALSE",
           description="Also copies the input's other tags, except those that would break the "
           "REG object. Inappropriate tags might be copied."),
+    Field("inheritEquipment", "Inherit Equipment", B, "inheritance", default="FALSE",
+          extension=True,
+          description="Also inherit Manufacturer, Manufacturer Model Name, Device Serial "
+          "Number and Software Versions from the source (non-empty values only). Off by "
+          "default: these fields describe the equipment creating the REG ('Company creating "
+          "this report'), not the scanner of its source."),
     # --- tag dump ----------------------------------------------------------------------------
     Field("tagDumpSize", "Tag Dump Size", I, "tag dump", default="1000000", minimum=0,
           extension=True,

@@ -14,13 +14,12 @@ from pydicom.dataset import Dataset
 
 from .common_instance_reference import InstanceReference
 from .deformable_registration import right_handed_grid
-from .dicom_series import series_geometry
-from .fields import USER_DEFINED, field_by_name
+from .fields import FIELDS, USER_DEFINED, field_by_name
 from .image import Geometry, Image
 from .standard import body_part_is_paired
 from .values import format_value
 
-__all__ = ["InheritanceReport", "inherited_values", "instance_references"]
+__all__ = ["InheritanceReport", "inherited_values", "instance_references", "other_input_tags"]
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -40,6 +39,32 @@ _COPIED = {
     "positionReferenceIndicator": "PositionReferenceIndicator",
     "bodyPartExamined": "BodyPartExamined",
 }
+_EQUIPMENT = {
+    "manufacturer": "Manufacturer",
+    "manufacturerModelName": "ManufacturerModelName",
+    "deviceSerialNumber": "DeviceSerialNumber",
+    "softwareVersions": "SoftwareVersions",
+}
+# Attributes of a source image that would misdescribe a REG, never copied by
+# copyOtherInputTags: its identity and class, its pixels and their description, its plane
+# geometry, multi-frame and overlay structures, and references that are the image's own.
+_NEVER_COPIED_KEYWORDS = {
+    "SOPClassUID", "SOPInstanceUID", "Modality", "ImageType", "InstanceNumber",
+    "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime",
+    "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation", "SliceThickness",
+    "SpacingBetweenSlices", "NumberOfFrames", "FrameIncrementPointer",
+    "PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence",
+    "DimensionIndexSequence", "DimensionOrganizationSequence", "ReferencedImageSequence",
+    "SourceImageSequence", "DerivationCodeSequence", "ReferencedSeriesSequence",
+    "StudiesContainingOtherReferencedInstancesSequence", "FrameOfReferenceUID",
+    "PositionReferenceIndicator", "SeriesInstanceUID", "StudyInstanceUID", "ContentLabel",
+    "ContentDescription", "ContentCreatorName", "Laterality", "ImageLaterality",
+    "SpecificCharacterSet", "LossyImageCompression", "LossyImageCompressionRatio",
+    "LossyImageCompressionMethod", "BurnedInAnnotation", "PresentationLUTShape",
+    "IrradiationEventUID", "AcquisitionNumber", "ImageComments",
+}  # fmt: skip
+# Whole groups: pixel description (0028), pixel data (7FE0), overlays (60xx) and curves (50xx).
+_NEVER_COPIED_GROUPS = (0x0028, 0x7FE0)
 
 
 @dataclass
@@ -108,11 +133,26 @@ def _grid_fields(geometry: Geometry) -> dict[str, Any]:
     }
 
 
+def other_input_tags(source: Dataset) -> Dataset:
+    """The source's attributes that copyOtherInputTags may copy: all but those that would
+    misdescribe a REG (see ``_NEVER_COPIED_KEYWORDS`` and ``_NEVER_COPIED_GROUPS``)."""
+    # Attributes that fields manage are the fields' business (a field left empty stays so).
+    managed = {f.tag for f in FIELDS if f.tag}
+    out = Dataset()
+    for element in source:
+        group = element.tag.group
+        if (group in _NEVER_COPIED_GROUPS or group <= 0x0002 or 0x5000 <= group <= 0x60FF
+                or element.keyword in _NEVER_COPIED_KEYWORDS or element.keyword in managed):
+            continue
+        out.add(element)
+    return out
+
+
 def inherited_values(
     values: Mapping[str, Any],
     source: Dataset,
     *,
-    source_datasets: list[Dataset] | None = None,
+    source_geometry: Geometry | None = None,
     image: Image | None = None,
     reference_image: Image | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
@@ -124,8 +164,8 @@ def inherited_values(
         The current typed field values (for the options that steer inheritance).
     source
         The DICOM header to inherit from (the first slice of a series).
-    source_datasets
-        All headers of the source series, for its geometry (DICOM_INPUT).
+    source_geometry
+        The voxel grid the source's headers describe, for DICOM_INPUT.
     image
         The image at ``input0``, for its world matrix (IMAGE_INPUT).
     reference_image
@@ -136,6 +176,10 @@ def inherited_values(
     notes: list[str] = []
     for name, keyword in _COPIED.items():
         new[name] = _text(source, keyword)
+    if values["inheritEquipment"]:
+        for name, keyword in _EQUIPMENT.items():
+            if _text(source, keyword):  # Type 1 in the REG: an empty source value is not taken
+                new[name] = _text(source, keyword)
     new.update(_birth_date(_text(source, "PatientBirthDate")))
     sex = _text(source, "PatientSex").upper()
     new["patientSexEnum"] = _SEX.get(sex, USER_DEFINED)
@@ -155,13 +199,11 @@ def inherited_values(
                          "has no world matrix")
         else:
             new.update(_grid_fields(image.geometry))
+    elif source_geometry is None:
+        notes.append("imagePositionPatient/imageOrientationPatient not inherited: the DICOM "
+                     "source describes no image geometry")
     else:
-        geometry = series_geometry(source_datasets or [source])
-        if geometry is None:
-            notes.append("imagePositionPatient/imageOrientationPatient not inherited: the "
-                         "DICOM source has no image geometry")
-        else:
-            new.update(_grid_fields(geometry))
+        new.update(_grid_fields(source_geometry))
 
     if values["sourceFrameOfReferenceUIDInheritanceSource"] == "DICOM_INPUT":
         new["sourceFrameOfReferenceUID"] = _text(source, "FrameOfReferenceUID")
@@ -182,6 +224,7 @@ def instance_references(image: Image) -> list[InstanceReference]:
             sop_instance_uid=str(ds.SOPInstanceUID),
             series_instance_uid=_text(ds, "SeriesInstanceUID"),
             study_instance_uid=_text(ds, "StudyInstanceUID"),
+            number_of_frames=int(ds.get("NumberOfFrames") or 1),
         )
         for ds in image.datasets
     ]

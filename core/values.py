@@ -20,7 +20,14 @@ from pydicom.valuerep import MAX_VALUE_LEN, VALIDATORS
 from .errors import DicomRegError
 from .fields import Field, FieldType
 
-__all__ = ["FieldValueError", "format_value", "parse", "validate_dicom_text"]
+__all__ = [
+    "FieldValueError",
+    "format_value",
+    "parse",
+    "uid_groups",
+    "uid_lines",
+    "validate_dicom_text",
+]
 
 IS_MAX = 2**31 - 1
 _TRUE = {"TRUE", "1", "YES", "ON"}
@@ -192,3 +199,19 @@ def format_value(field: Field, value: Any) -> str:
     if kind is FieldType.TRIGGER:
         return ""
     return str(value)
+
+
+def uid_lines(text: str) -> list[str]:
+    """The non-empty lines of a newline-separated UID field, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def uid_groups(text: str) -> list[list[str]]:
+    """The groups of lines of a UID field, groups separated by empty lines."""
+    groups: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.strip():
+            groups[-1].append(line.strip())
+        elif groups[-1]:
+            groups.append([])
+    return [g for g in groups if g]

@@ -141,7 +141,7 @@ def test_bad_dicom_sources(tmp_path, case, capsys, existing):
                    "a directory holding one series")
     status, _, err = run(["save", str(case.field), "--moving", str(tmp_path),
                           "-o", str(existing)], capsys)
-    assert_refused(status, err, existing, "holds 2 series")
+    assert_refused(status, err, existing, "holds 2 volumes (0: CT 'Fixed CT', 4 slice(s)")
 
 
 def test_field_on_its_own_grid_keeps_it(tmp_path, capsys):

@@ -79,7 +79,8 @@ def test_every_documented_field_is_declared_with_its_type_and_deprecated_name():
 
 def test_only_named_extensions_are_added():
     extra = {f.name for f in FIELDS} - set(DOCUMENTED)
-    assert extra == {"tagDumpSize", "save", "status", "instanceNumber", "bodyPartExamined"}
+    assert extra == {"tagDumpSize", "save", "status", "instanceNumber", "bodyPartExamined",
+                     "inheritEquipment"}
     assert all(field_by_name(name).extension for name in extra)
 
 

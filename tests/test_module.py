@@ -6,16 +6,16 @@ import pytest
 from conftest import make_case
 
 from dicomreg.core import BadParameterError, DicomREGSave
-from dicomreg.core.dicom_series import read_series
 from dicomreg.core.displacement_field import read_displacement_field
 from dicomreg.core.values import FieldValueError
+from dicomreg.core.volume_list import read_volume
 
 
 def loaded_module(case) -> DicomREGSave:
     module = DicomREGSave()
     module.input0 = read_displacement_field(case.field)
-    module.input0.datasets = read_series(case.fixed).datasets
-    module.input1 = read_series(case.moving)
+    module.input0.datasets = read_volume(case.fixed).datasets
+    module.input1 = read_volume(case.moving)
     return module
 
 
