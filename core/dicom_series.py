@@ -4,6 +4,7 @@ the voxel grid they describe (a series of slices, or an enhanced multi-frame ins
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,9 @@ def read_dicom_headers(path: Path) -> Dataset | None:
         # Files without the 128-byte preamble are still DICOM; accept them only when they
         # parse to an instance with SOP class and instance UIDs.
         try:
-            ds = dcmread(path, stop_before_pixels=True, force=True)
+            with warnings.catch_warnings():  # guessing at a stray file is not worth a warning
+                warnings.simplefilter("ignore")
+                ds = dcmread(path, stop_before_pixels=True, force=True)
         except Exception:
             return None
     except (OSError, ValueError, EOFError, KeyError, TypeError):

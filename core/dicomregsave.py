@@ -18,7 +18,7 @@ from .atomic import OutputPathError
 from .checks import Problem, check_dataset, check_fields
 from .common_instance_reference import InstanceReference, reference_fields
 from .compose import compose
-from .dicom_series import dicom_geometry, read_dicom_headers
+from .dicom_series import DicomSourceError, dicom_geometry, read_dicom_headers
 from .errors import DicomRegError
 from .fields import FIELDS, Field, FieldType, UnknownFieldError, field_by_name
 from .image import Geometry, Image
@@ -241,7 +241,10 @@ class DicomREGSave:
             raise BadParameterError(["inputSelector: inputBase is not connected"])
         if isinstance(base, Dataset):
             return base, dicom_geometry([base])
-        volume = base.select(self._values["inputVolumeIndex"])
+        try:
+            volume = base.select(self._values["inputVolumeIndex"])
+        except DicomSourceError as error:
+            raise BadParameterError([str(error)]) from None
         return volume.first, volume.geometry
 
     def inheritDICOMTags(self) -> InheritanceReport:

@@ -435,8 +435,9 @@ FIELDS: tuple[Field, ...] = (
           description="Newline-separated instance UIDs of the Referenced Instance Sequence of "
           "the Referenced Series Sequence item."),
     Field("referencedSeriesSeriesInstanceUID", "Series Instance UID", S,
-          "common instance reference", vr="UI", tag="SeriesInstanceUID",
-          description="The Series Instance UID of the Referenced Series Sequence item."),
+          "common instance reference", vr="UI", multi_line=True, tag="SeriesInstanceUID",
+          description="The Series Instance UID of the Referenced Series Sequence item; one "
+          "per line for several series, whose instance UIDs are then grouped by empty lines."),
     Field("referencedStudiesClear", "Clear Referenced Studies Fields", T,
           "common instance reference",
           description="Clears the referenced studies fields."),
@@ -451,13 +452,13 @@ FIELDS: tuple[Field, ...] = (
           description="Newline-separated instance UIDs of the Studies Containing Other "
           "Referenced Instances Sequence item."),
     Field("commonInstanceReferenceStudyInstanceUID", "Study Instance UID", S,
-          "common instance reference", vr="UI", tag="StudyInstanceUID",
+          "common instance reference", vr="UI", multi_line=True, tag="StudyInstanceUID",
           description="The Study Instance UID of the Studies Containing Other Referenced "
-          "Instances Sequence item."),
+          "Instances Sequence item; one per line, beside each line of the series field."),
     Field("referencedStudiesSeriesInstanceUID", "Series Instance UID", S,
-          "common instance reference", vr="UI", tag="SeriesInstanceUID",
+          "common instance reference", vr="UI", multi_line=True, tag="SeriesInstanceUID",
           description="The Series Instance UID inside the Studies Containing Other "
-          "Referenced Instances Sequence item."),
+          "Referenced Instances Sequence item; one per line for several series."),
 )  # fmt: skip
 
 del S, B, I, E, T

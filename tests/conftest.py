@@ -74,6 +74,53 @@ def make_case(tmp_path: Path, *, size=(8, 6, 4), spacing=(2.0, 2.0, 3.0),
                 vectors=vectors)
 
 
+def write_multiframe(path: Path, frames: int = 5, *, size=(8, 6), spacing=(2.0, 2.0, 3.0),
+                     origin=(-10.0, -8.0, -6.0), study: str = "MULTIFRAME",
+                     frame_of_reference: str | None = None) -> Path:
+    """An Enhanced CT multi-frame instance with per-frame plane positions."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    uid = sample_data.uid
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"  # Enhanced CT Image Storage
+    ds.SOPInstanceUID = uid(f"{study} multiframe instance")
+    ds.Modality = "CT"
+    ds.PatientName, ds.PatientID = "Phantom^Abdomen", "DICOMREG-SAMPLE-01"
+    ds.PatientBirthDate, ds.PatientSex = "19700315", "O"
+    ds.StudyInstanceUID = uid(f"study {study}")
+    ds.SeriesInstanceUID = uid(f"series {study} multiframe")
+    ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber = "20260301", "1000", "MF", ""
+    ds.SeriesNumber, ds.InstanceNumber = 5, 1
+    ds.FrameOfReferenceUID = frame_of_reference or uid(f"frame of reference {study}")
+    ds.BodyPartExamined = "ABDOMEN"
+    ds.Rows, ds.Columns = size[1], size[0]
+    ds.NumberOfFrames = frames
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    measures, orientation = Dataset(), Dataset()
+    measures.PixelSpacing = [spacing[1], spacing[0]]
+    measures.SliceThickness = measures.SpacingBetweenSlices = spacing[2]
+    orientation.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    shared = Dataset()
+    shared.PixelMeasuresSequence, shared.PlaneOrientationSequence = [measures], [orientation]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    ds.PerFrameFunctionalGroupsSequence = []
+    for k in range(frames):
+        position, group = Dataset(), Dataset()
+        position.ImagePositionPatient = [origin[0], origin[1], origin[2] + k * spacing[2]]
+        group.PlanePositionSequence = [position]
+        ds.PerFrameFunctionalGroupsSequence.append(group)
+    ds.PixelData = np.zeros((frames, size[1], size[0]), "<u2").tobytes()
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, \
+        ds.SOPInstanceUID
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta = meta
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
 @pytest.fixture
 def case(tmp_path: Path) -> Case:
     """A small default case."""

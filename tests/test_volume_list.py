@@ -1,0 +1,116 @@
+"""Scanning directories into volumes (headers only), and the command line that uses them."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import SAMPLE, dciodvfy_counts, make_case, sample_data, write_multiframe
+from pydicom import dcmread
+
+from dicomreg.core.cli import main
+from dicomreg.core.dicom_series import DicomSourceError
+from dicomreg.core.volume_list import read_volume, scan_volumes
+
+
+def test_groups_series_geometries_and_multiframes_and_ignores_other_files(tmp_path):
+    case = make_case(tmp_path / "data")
+    (tmp_path / "data" / "sub").mkdir()
+    write_multiframe(tmp_path / "data" / "sub" / "mf.dcm", frames=3)
+    (tmp_path / "data" / "notes.txt").write_text("not DICOM")
+    (tmp_path / "data" / "DICOMDIR").write_bytes(b"\0" * 10)
+    # A second orientation inside the fixed series: another volume of the same series.
+    sample_data.write_series(tmp_path / "data" / "tilted", np.zeros((2, 6, 8)),
+                             origin=(0, 0, 0), orientation=(1, 0, 0, 0, 0.8, -0.6),
+                             study=f"FIXED {tmp_path.name}-0", series_number=2,
+                             study_date="20260105", description="Fixed CT")
+    for path in (tmp_path / "data" / "tilted").iterdir():
+        path.rename(case.fixed / f"tilted_{path.name}")
+    volumes = scan_volumes(tmp_path / "data")
+    described = sorted(v.describe() for v in volumes)
+    assert described == ["CT 'Fixed CT', 2 slice(s)", "CT 'Fixed CT', 4 slice(s)",
+                         "CT 'Moving CT', 4 slice(s)", "CT, 3 frame(s)"]
+
+
+def test_slices_sorted_along_the_normal_whatever_the_file_names(tmp_path):
+    case = make_case(tmp_path, orientation=(1, 0, 0, 0, 0.6, -0.8), size=(4, 4, 6))
+    files = sorted(case.fixed.iterdir())
+    for index, path in enumerate(files):  # scramble the names
+        path.rename(case.fixed / f"x{(index * 7) % len(files):02d}_{index}.dcm")
+    volume = read_volume(case.fixed)
+    normal = np.cross([1, 0, 0], [0, 0.6, -0.8])
+    along = [np.dot(np.asarray(ds.ImagePositionPatient, float), normal)
+             for ds in volume.datasets]
+    assert along == sorted(along)
+    assert volume.geometry.size == (4, 4, 6)
+    assert np.allclose(volume.geometry.spacing, (2.0, 2.0, 3.0))
+
+
+def test_pixel_data_is_never_read(tmp_path):
+    case = make_case(tmp_path)
+    for path in case.fixed.iterdir():
+        data = path.read_bytes()
+        cut = data.rfind(b"\xe0\x7f\x10\x00")  # (7FE0,0010) Pixel Data: truncate its value
+        path.write_bytes(data[: cut + 12] + b"\x01\x02")
+    volume = read_volume(case.fixed)
+    assert len(volume.datasets) == 4 and "PixelData" not in volume.datasets[0]
+
+
+def test_duplicate_files_count_once(tmp_path):
+    case = make_case(tmp_path)
+    shutil.copytree(case.fixed, tmp_path / "copy")
+    (tmp_path / "copy").rename(case.fixed / "copy")
+    assert len(read_volume(case.fixed).datasets) == 4
+
+
+def test_volume_errors(tmp_path):
+    make_case(tmp_path)
+    with pytest.raises(DicomSourceError, match="holds 2 volumes .* choose one with its"):
+        read_volume(tmp_path)
+    with pytest.raises(DicomSourceError, match="volume 5 does not exist; .* holds volumes 0 to 1"):
+        read_volume(tmp_path, 5)
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(DicomSourceError, match="is not a DICOM instance"):
+        scan_volumes(tmp_path / "x.txt")
+
+
+def test_scan_lists_what_a_user_needs(capsys):
+    assert main(["scan", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"2 volume(s) in {SAMPLE}:")
+    assert "  0  CT 'Planning CT', 12 slice(s)" in out and "  1  CT 'Follow-up CT'" in out
+    assert "frame of reference 1.2." in out and "study 1.2." in out and "'PLANNING'" in out
+
+
+def test_save_with_volume_indexes_from_one_directory(tmp_path):
+    case = make_case(tmp_path)
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(tmp_path), "--fixed-volume", "0",
+                 "--moving", str(tmp_path), "--moving-volume", "1", "-o", str(out),
+                 "--no-dciodvfy"]) == 0
+    assert dciodvfy_counts(out) == ([], [])
+    ds = dcmread(out)
+    assert ds.FrameOfReferenceUID == dcmread(next(case.fixed.iterdir())).FrameOfReferenceUID
+    assert len(ds.DeformableRegistrationSequence[0].ReferencedImageSequence) == 4
+
+
+def test_save_inheriting_from_a_file_or_the_base_connector(tmp_path):
+    case = make_case(tmp_path)
+    moving_file = sorted(case.moving.iterdir())[0]
+    moving_frame = dcmread(moving_file).FrameOfReferenceUID
+    for extra in (["--inherit-file", str(moving_file)],
+                  ["--base", str(tmp_path), "--base-volume", "1"],
+                  ["--base", str(moving_file)]):
+        out = tmp_path / "reg.dcm"
+        assert main(["save", str(case.field), "--moving", str(case.moving), "-o", str(out),
+                     "--no-dciodvfy", *extra]) == 0, extra
+        assert dcmread(out).FrameOfReferenceUID == moving_frame
+        assert dciodvfy_counts(out) == ([], [])
+
+
+def test_base_volume_out_of_range(tmp_path, capsys):
+    case = make_case(tmp_path)
+    assert main(["save", str(case.field), "-o", str(tmp_path / "reg.dcm"), "--base",
+                 str(tmp_path), "--base-volume", "9"]) == 1
+    assert "inputVolumeIndex: volume 9 does not exist" in capsys.readouterr().err
