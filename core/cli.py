@@ -17,6 +17,7 @@ from pydicom import config
 from .checks import check_dataset
 from .dciodvfy import dciodvfy_available, run_dciodvfy
 from .deformable_registration import right_handed_grid
+from .dicom_file import read_header
 from .dicom_series import read_dicom_headers
 from .dicomregsave import DicomREGSave
 from .displacement_field import FIELD_SUFFIXES, read_displacement_field, write_displacement_field
@@ -179,17 +180,8 @@ def _read(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
-
     path = Path(args.file)
-    if not path.is_file():
-        raise DicomRegError(f"'{path}' does not exist or is not a file")
-    try:
-        ds = dcmread(path, defer_size=4096)
-    except (InvalidDicomError, EOFError, OSError, ValueError) as error:
-        raise DicomRegError(f"'{path}' is not a readable DICOM file ({error})") from None
-    problems = check_dataset(ds)
+    problems = check_dataset(read_header(path))
     print(f"dicomreg checks: {len(problems)} problem(s)")
     for problem in problems:
         print(f"  {problem}")

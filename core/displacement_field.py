@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import SimpleITK as sitk
 
 from .atomic import atomic_output
 from .errors import DicomRegError
@@ -45,6 +44,8 @@ def read_displacement_field(path: str | os.PathLike[str]) -> Image:
     FieldFileError
         If the file is missing, unreadable, or not a 3-D 3-component vector image.
     """
+    import SimpleITK as sitk  # here, not at the top: it costs 100 MB that dump and scan skip
+
     path = Path(path)
     if not path.exists():
         raise FieldFileError(f"field file '{path}' does not exist; expected {_accepted()}")
@@ -80,6 +81,8 @@ def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None
     The voxels keep their numeric type (float32 for a field read from a REG), so that a
     REG read back is written bit-exactly.
     """
+    import SimpleITK as sitk  # see read_displacement_field
+
     if not image.is_vector_field or image.geometry is None:
         raise FieldFileError("only a 3-D vector field with a geometry can be written")
     voxels = np.ascontiguousarray(image.voxels)

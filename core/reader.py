@@ -1,8 +1,9 @@
 """Reading a Deformable Spatial Registration back: items, matrices and the grid as an Image.
 
-The file is parsed by pydicom; the vectors are a read-only view of the bytes pydicom read
-(no further copy), so what we wrote reads back bit-exactly. pydicom reads values inside
-sequences eagerly (it defers only top-level values), so the vectors are in memory once.
+The header is read with the bulk data left in the file (:func:`.dicom_file.read_header`);
+the vectors are then memory-mapped from their place in the file, so opening a REG of hundreds
+of megabytes costs almost nothing until the vectors are used, and what we wrote reads back
+bit-exactly.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from .compose import DEFORMABLE_SPATIAL_REGISTRATION_STORAGE
+from .dicom_file import DicomFileError, read_header, region_of
 from .errors import DicomRegError
 from .image import Geometry, Image
 
@@ -83,15 +83,19 @@ def _matrix(item: Dataset, keyword: str) -> tuple[np.ndarray | None, str]:
 def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int) -> np.ndarray:
     if _VECTOR_GRID_DATA not in grid:
         raise RegReadError(f"'{path}' has a grid without Vector Grid Data (0064,0009)")
-    raw = grid.VectorGridData
     expected = count * 12
-    if len(raw) != expected:
-        raise RegReadError(f"'{path}': Vector Grid Data holds {len(raw)} bytes; the Grid "
-                           f"Dimensions need {expected} (3 float32 per voxel)")
     syntax = UID(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2.1"))
-    # pydicom hands the bytes as stored; only a big-endian file needs a conversion.
     dtype = ">f4" if syntax == "1.2.840.10008.1.2.2" else "<f4"
-    return np.frombuffer(raw, dtype=dtype)
+    value = grid.VectorGridData
+    region = region_of(value)
+    length = region.length if region is not None else len(value)
+    if length != expected:
+        raise RegReadError(f"'{path}': Vector Grid Data holds {length} bytes; the Grid "
+                           f"Dimensions need {expected} (3 float32 per voxel)")
+    if region is not None:
+        return np.memmap(region.path, dtype=dtype, mode="r", offset=region.offset,
+                         shape=(count * 3,))
+    return np.frombuffer(value, dtype=dtype)
 
 
 def _grid_image(path: Path, ds: Dataset, grid: Dataset) -> Image:
@@ -128,9 +132,9 @@ def read_deformable_registration(path: str | os.PathLike[str]) -> DeformableRegi
     if not path.is_file():
         raise RegReadError(f"REG file '{path}' does not exist")
     try:
-        ds = dcmread(path)
-    except (InvalidDicomError, EOFError, ValueError, OSError) as error:
-        raise RegReadError(f"'{path}' is not a readable DICOM file ({error})") from None
+        ds = read_header(path)
+    except DicomFileError as error:
+        raise RegReadError(str(error)) from None
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class != DEFORMABLE_SPATIAL_REGISTRATION_STORAGE:
         name = UID(sop_class).name if sop_class else "no SOP class"

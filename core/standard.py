@@ -8,10 +8,11 @@ minor version we test and a test checks that the lookup still works.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 __all__ = ["IOD_KEY", "AttributeRequirement", "body_part_is_paired", "iod_requirements"]
 
@@ -29,19 +30,38 @@ class AttributeRequirement:
     path: tuple[str, ...]  # enclosing sequence keywords, outermost first
 
 
+def _table_text(name: str) -> str:
+    # find_spec locates the package without importing it: importing highdicom would load
+    # its SR code dictionaries (about 100 MB) for nothing but these JSON files.
+    spec = importlib.util.find_spec("highdicom")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("highdicom is not installed; its standard tables are needed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "_standard"
+    return (folder / name).read_text("utf-8")
+
+
 def _table(name: str) -> object:
-    text = resources.files("highdicom").joinpath("_standard", name).read_text("utf-8")
-    return json.loads(text)
+    return json.loads(_table_text(name))
+
+
+def _module_attributes(text: str, key: str) -> list[dict]:
+    """One module's list from the 22 MB module table, decoded alone: decoding the whole
+    table would hold about 90 MB of objects for the 15 modules this IOD needs."""
+    at = text.find(json.dumps(key) + ":")
+    if at < 0:
+        raise KeyError(f"module {key!r} is not in highdicom's module table")
+    start = text.index("[", at)
+    return json.JSONDecoder().raw_decode(text, start)[0]
 
 
 @cache
 def iod_requirements(iod_key: str = IOD_KEY) -> tuple[AttributeRequirement, ...]:
     """Every attribute of every module of the IOD, with its Type and sequence path."""
     modules = _table("iod_module_map.json")[iod_key]  # type: ignore[index]
-    attributes = _table("module_attribute_map.json")
+    text = _table_text("module_attribute_map.json")
     out = []
     for module in modules:
-        for attribute in attributes[module["key"]]:  # type: ignore[index]
+        for attribute in _module_attributes(text, module["key"]):
             out.append(
                 AttributeRequirement(
                     module=module["key"],
