@@ -147,7 +147,8 @@ class _Walker:
             elif length == _UNDEFINED:  # encapsulated pixel data: fragments to a delimiter
                 stop = self._fragments_end(start)
                 if stop - start > self.threshold:
-                    self.bulk[(*path, tag)] = _Bulk(start, stop - start, True)
+                    # The region is the value as pydicom holds it: items, not the delimiter.
+                    self.bulk[(*path, tag)] = _Bulk(start, stop - 8 - start, True)
                     # an empty Basic Offset Table and the delimiter: a valid, empty value
                     out += self.data[at:start] + struct.pack(self.e + "HHI", 0xFFFE, 0xE000, 0)
                     out += struct.pack(self.e + "HHI", 0xFFFE, 0xE0DD, 0)
