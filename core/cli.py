@@ -1,4 +1,4 @@
-"""The ``dicomreg`` command line: save, read, validate, scan, fields.
+"""The ``dicomreg`` command line: save, read, validate, dump, scan, fields.
 
 Every refusal is one line on stderr naming the cause and what is accepted, with exit status 1
 (2 for a malformed command line), and no output file. A traceback means a bug in dicomreg.
@@ -25,6 +25,7 @@ from .errors import DicomRegError
 from .field_reference import field_reference
 from .fields import field_by_name
 from .reader import RegReadError, read_deformable_registration
+from .tag_dump import DumpOptions, tag_dump
 from .volume_list import read_volume, scan_volumes
 
 __all__ = ["main"]
@@ -189,6 +190,14 @@ def _validate(args: argparse.Namespace) -> int:
     return max(status, _report_dciodvfy(path, not args.no_dciodvfy))
 
 
+def _dump(args: argparse.Namespace) -> int:
+    options = DumpOptions(annotate=args.annotate, private_values=args.private,
+                          binary_bytes=args.binary_bytes, max_size=args.max_size,
+                          line_filter=args.filter or "")
+    print(tag_dump(read_header(args.file), options))
+    return 0
+
+
 def _fields(args: argparse.Namespace) -> int:
     print(field_reference(markdown=args.markdown), end="")
     return 0
@@ -245,6 +254,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("file")
     validate.add_argument("--no-dciodvfy", action="store_true")
     validate.set_defaults(run=_validate)
+
+    dump = commands.add_parser("dump", help="the tag dump of any DICOM file",
+                               description="Dump any DICOM file's attributes, one per line, "
+                               "as the module's Tag Dump shows them; bulk data is not read.")
+    dump.add_argument("file")
+    dump.add_argument("--annotate", action="store_true",
+                      help="add each attribute's Types in the REG IOD and its modules")
+    dump.add_argument("--private", action="store_true",
+                      help="decode private values where a private dictionary is known")
+    dump.add_argument("--filter", metavar="REGEX", help="keep the lines the expression "
+                      "matches as a whole, e.g. '.*[[:digit:]].*' or '.*(0020,000D).*'")
+    dump.add_argument("--binary-bytes", type=int, default=8, metavar="N",
+                      help="bytes shown of binary values (default 8)")
+    dump.add_argument("--max-size", type=int, default=1_000_000, metavar="N",
+                      help="at most N characters (default 1000000)")
+    dump.set_defaults(run=_dump)
 
     scan = commands.add_parser("scan", help="list the DICOM volumes under a directory",
                                description="Scan a directory (recursively, headers only) "

@@ -23,6 +23,7 @@ from .errors import DicomRegError
 from .fields import FIELDS, Field, FieldType, UnknownFieldError, field_by_name
 from .image import Geometry, Image
 from .inherit import InheritanceReport, inherited_values, instance_references, other_input_tags
+from .tag_dump import DumpOptions, tag_dump
 from .values import FieldValueError, format_value, parse
 from .volume_list import VolumeList
 from .writer import write_dataset
@@ -87,6 +88,10 @@ class DicomREGSave:
         self._references: list[InstanceReference] = []
         # The source's other attributes, written when copyOtherInputTags is on.
         self._other_tags = Dataset()
+        # UIDs the next save will use when the auto flags are on, so that the tag dump shows
+        # exactly what Save writes; a successful save uses them up.
+        self._pending: dict[str, str] = {}
+        self._dump_key: tuple | None = None
 
     @property
     def inputBase(self) -> Dataset | VolumeList | None:
@@ -105,13 +110,19 @@ class DicomREGSave:
     # --- fields ----------------------------------------------------------------------------
 
     def get(self, name: str) -> Any:
-        """The typed value of a field (by name or deprecated name)."""
-        return self._values[field_by_name(name).name]
+        """The typed value of a field (by name or deprecated name).
+
+        ``tagDump`` is brought up to date first when a field, an input or a plugin changed.
+        """
+        f = field_by_name(name)
+        if f.name == "tagDump":
+            self._refresh_tag_dump()
+        return self._values[f.name]
 
     def text(self, name: str) -> str:
         """The text form of a field's value, as the documentation writes it."""
         f = field_by_name(name)
-        return format_value(f, self._values[f.name])
+        return format_value(f, self.get(f.name))
 
     def values(self) -> dict[str, Any]:
         """A copy of every field's typed value."""
@@ -341,12 +352,30 @@ class DicomREGSave:
         """The values a save writes: auto-created UIDs and the references they imply."""
         values = dict(self._values)
         if values["autoCreateStudyInstanceUID"]:
-            values["studyInstanceUID"] = generate_uid()
+            values["studyInstanceUID"] = self._pending.setdefault("study", generate_uid())
             if values["autoUpdateOnStudyInstanceUIDChanges"] and self._references:
                 values.update(reference_fields(self._references, values["studyInstanceUID"]))
         if values["autoCreateSeriesInstanceUID"]:
-            values["seriesInstanceUID"] = generate_uid()
+            values["seriesInstanceUID"] = self._pending.setdefault("series", generate_uid())
         return values
+
+    def _refresh_tag_dump(self) -> None:
+        plugins = tuple((id(p), repr(getattr(p, "config", p))) for p in self.inputModifierList)
+        key = (tuple((k, v) for k, v in self._values.items() if k not in ("tagDump", "status")),
+               id(self.input0), id(self.input1), id(self._input_base), plugins)
+        if key == self._dump_key:
+            return
+        self._dump_key = key
+        try:
+            ds, problems, _values = self.compose()
+            lines = [f"# not written as it is: {p}" for p in problems]
+            if ds is None:
+                text = "\n".join(["# nothing to dump yet", *lines])
+            else:
+                text = "\n".join([*lines, tag_dump(ds, DumpOptions.from_values(self._values))])
+        except DicomRegError as error:
+            text = f"# {error}"
+        self._values["tagDump"] = text
 
     def _refuse(self, problems: list[Problem] | list[str]) -> None:
         error = BadParameterError(problems)
@@ -369,7 +398,8 @@ class DicomREGSave:
         if problems:
             return None, problems, values
         assert self.input0 is not None
-        ds = compose(values, self.input0, other_tags=self._other_tags)
+        ds = compose(values, self.input0, other_tags=self._other_tags,
+                     sop_instance_uid=self._pending.setdefault("sop", generate_uid()))
         problems = check_dataset(ds)
         for plugin in self.inputModifierList:
             if problems:
@@ -420,5 +450,6 @@ class DicomREGSave:
             raise
         for name in ("studyInstanceUID", "seriesInstanceUID", *_CIR_FIELDS):
             self._values[name] = values[name]
+        self._pending = {}  # the next save gets new UIDs
         self._set_status(f"saved {path}")
         return path

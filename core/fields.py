@@ -88,6 +88,9 @@ class Field:
         The DICOM attribute written from this field, for the field reference.
     extension
         True for fields that the module documentation does not name.
+    syntax
+        For String fields with a grammar of their own: "regex" (the tag dump filter) or
+        "print-list" (referenced frame and segment numbers).
     """
 
     name: str
@@ -105,6 +108,7 @@ class Field:
     max_length: int | None = None
     tag: str = ""
     extension: bool = False
+    syntax: str | None = None
 
     def enum_value(self, text: str) -> EnumValue | None:
         """Return the enum value named, titled or formerly named ``text``, or None."""
@@ -214,7 +218,7 @@ FIELDS: tuple[Field, ...] = (
     Field("annotate", "Annotate", B, "tag dump", default="FALSE",
           description="Annotates tags with their possible Types (1, 1C, 2, 2C, 3) and "
           "meanings, without context analysis."),
-    Field("regExLineFilter", "Filter", S, "tag dump",
+    Field("regExLineFilter", "Filter", S, "tag dump", syntax="regex",
           description="If not empty, only the lines of Tag Dump matching this regular "
           "expression are shown."),
     Field("tagDump", "Tag Dump", S, "tag dump", persistent=False,
@@ -396,11 +400,11 @@ FIELDS: tuple[Field, ...] = (
           description="Fills the referenced class and instance UIDs with every instance of "
           "the selected input."),
     Field("referencedFrameNumbers", "Referenced Frame Numbers", S, "referenced images",
-          tag="ReferencedFrameNumber",
+          tag="ReferencedFrameNumber", syntax="print-list",
           description="Print-lists of frame numbers, one per referenced image, separated by "
           "colons: '1-2,4,6 : 1 2 3 4 : 1'. Frames count from 1."),
     Field("referencedSegmentNumbers", "Referenced Segment Numbers", S, "referenced images",
-          tag="ReferencedSegmentNumber",
+          tag="ReferencedSegmentNumber", syntax="print-list",
           description="Print-lists of segment numbers, one per referenced image, separated "
           "by colons; only for segmentation sources."),
     Field("referencedImageSequenceReferencedSOPClassUIDs", "Referenced SOP Class UIDs", S,

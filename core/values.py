@@ -19,6 +19,8 @@ from pydicom.valuerep import MAX_VALUE_LEN, VALIDATORS
 
 from .errors import DicomRegError
 from .fields import Field, FieldType
+from .line_filter import LineFilter, LineFilterError
+from .print_list import PrintListError, parse_print_lists
 
 __all__ = [
     "FieldValueError",
@@ -159,6 +161,16 @@ def parse(field: Field, value: Any) -> Any:
             return _parse_numbers(field, value)
         return _parse_numbers(field, " ".join(str(float(v)) for v in _flatten(value)))
     text = str(value)
+    if field.syntax == "regex" and text:
+        try:
+            LineFilter(text)
+        except LineFilterError as error:
+            raise FieldValueError(field.name, str(error).split(": ", 1)[1]) from None
+    elif field.syntax == "print-list":
+        try:
+            parse_print_lists(text)
+        except PrintListError as error:
+            raise FieldValueError(field.name, str(error)) from None
     if field.vr:
         lines = text.splitlines() if field.multi_line else [text]
         for number, line in enumerate(lines, 1):
