@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,11 +42,14 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_output(target: str | os.PathLike[str],
+                  verify: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary path to write ``target`` to; move it into place on success.
 
     Every file written into the yielded path's directory is moved beside ``target`` (so a
     header/data pair such as .mhd/.raw works); the file named like ``target`` moves last.
+    ``verify``, if given, is called with the complete temporary file before the move; an
+    exception from it leaves the target untouched.
     """
     target = Path(target)
     check_output_path(target)
@@ -57,6 +60,8 @@ def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield temp_target
         if not temp_target.exists():
             raise OSError(f"nothing was written for '{target}'")
+        if verify is not None:
+            verify(temp_target)
         mode = 0o666 & ~_umask()
         produced = sorted(workdir.iterdir(), key=lambda p: p.name == target.name)
         for path in produced:

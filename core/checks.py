@@ -451,6 +451,17 @@ def _check_laterality(ds: Dataset) -> list[Problem]:
     return []
 
 
+def _check_deidentification(ds: Dataset) -> list[Problem]:
+    """Patient module, Type 1C: a de-identified patient needs the method that did it."""
+    if str(ds.get("PatientIdentityRemoved", "")).upper() != "YES":
+        return []
+    if ds.get("DeidentificationMethod") or ds.get("DeidentificationMethodCodeSequence"):
+        return []
+    return [Problem(_name("DeidentificationMethod"), "Type 1C attribute is missing: Patient "
+                    "Identity Removed is YES, so De-identification Method (or its code "
+                    "sequence) must say how")]
+
+
 def check_dataset(ds: Dataset) -> list[Problem]:
     """Problems of a composed (and possibly modified) REG Dataset."""
     problems = []
@@ -465,4 +476,5 @@ def check_dataset(ds: Dataset) -> list[Problem]:
     problems += _check_registration(ds)
     problems += _check_common_instance_reference(ds)
     problems += _check_laterality(ds)
+    problems += _check_deidentification(ds)
     return problems

@@ -15,7 +15,7 @@ import numpy as np
 from pydicom import config
 
 from .checks import check_dataset
-from .dciodvfy import dciodvfy_available, run_dciodvfy
+from .dciodvfy import DciodvfyResult, dciodvfy_available, run_dciodvfy
 from .deformable_registration import right_handed_grid
 from .dicom_file import read_header
 from .dicom_series import read_dicom_headers
@@ -24,6 +24,7 @@ from .displacement_field import FIELD_SUFFIXES, read_displacement_field, write_d
 from .errors import DicomRegError
 from .field_reference import field_reference
 from .fields import field_by_name
+from .modifiers import load_chain
 from .reader import RegReadError, read_deformable_registration
 from .tag_dump import DumpOptions, tag_dump
 from .volume_list import read_volume, scan_volumes
@@ -47,6 +48,26 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+class _DciodvfyGate:
+    """Runs dciodvfy on the complete file before it is moved into place, refuses it on any
+    error, and keeps the verdict to report."""
+
+    def __init__(self) -> None:
+        self.result: DciodvfyResult | None = None
+
+    def __call__(self, path: Path) -> None:
+        self.result = run_dciodvfy(path)
+        if self.result.errors:
+            raise DicomRegError(f"dciodvfy found {len(self.result.errors)} error(s), so "
+                                f"nothing was written; first: {self.result.errors[0]}")
+
+
+def _print_dciodvfy(result: DciodvfyResult) -> None:
+    print(f"dciodvfy: {result}")
+    for line in result.errors + result.warnings:
+        print(f"  {line}")
+
+
 def _report_dciodvfy(path: Path, enabled: bool) -> int:
     if not enabled:
         return 0
@@ -54,9 +75,7 @@ def _report_dciodvfy(path: Path, enabled: bool) -> int:
         print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
         return 0
     result = run_dciodvfy(path)
-    print(f"dciodvfy: {result}")
-    for line in result.errors + result.warnings:
-        print(f"  {line}")
+    _print_dciodvfy(result)
     return 1 if result.errors else 0
 
 
@@ -125,8 +144,11 @@ def _save(args: argparse.Namespace) -> int:
     if moving is not None:
         module.updateReferencedImageSequenceUIDInheritance()
     module.set_many(assignments)
+    if args.modifiers:
+        module.inputModifierList = load_chain(args.modifiers)
     module.set("fileName", str(Path(args.output).absolute()))
-    path = module.save()
+    gate = _DciodvfyGate() if not args.no_dciodvfy and dciodvfy_available() else None
+    path = module.save(verify=gate)
     assert path is not None  # postBadParamErrors is on unless the user set it off
     voxels = module.input0.voxels
     assert voxels is not None and module.input0.geometry is not None
@@ -143,7 +165,11 @@ def _save(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"  note: {note}")
     print(_CHECKED + ": no problem")
-    return _report_dciodvfy(path, not args.no_dciodvfy)
+    if gate is not None and gate.result is not None:
+        _print_dciodvfy(gate.result)
+    elif not args.no_dciodvfy:
+        print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
+    return 0
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -237,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="which volume of --base (inputVolumeIndex; default 0)")
     save.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                       help="set a field by its name (see 'dicomreg fields'), after inheritance")
+    save.add_argument("--modifiers", metavar="FILE.json", help="modifier plugins to apply "
+                      "before the checks and the writing (a JSON chain; see the README)")
     save.add_argument("--verbose", action="store_true", help="show what was inherited")
     save.add_argument("--no-dciodvfy", action="store_true",
                       help="do not run dciodvfy on the written file")

@@ -426,12 +426,14 @@ class DicomREGSave:
         """``fileName`` resolved like every path of the module."""
         return self._resolve(self._values["fileName"])
 
-    def save(self) -> Path | None:
+    def save(self, verify: Callable[[Path], None] | None = None) -> Path | None:
         """Compose, check and write the REG file to ``fileName``.
 
         Nothing is written when anything is wrong: with ``postBadParamErrors`` a
         :class:`BadParameterError` is raised, otherwise the status says why and None is
-        returned. On success, the auto-created UIDs are shown in their fields.
+        returned. ``verify`` (for example a dciodvfy gate) sees the complete file before it
+        is moved into place; an error from it writes nothing. On success, the auto-created
+        UIDs are shown in their fields.
         """
         if not self._values["fileName"].strip():
             self._refuse(["fileName: no output file name is set"])
@@ -441,9 +443,12 @@ class DicomREGSave:
             self._refuse(problems)
             return None
         try:
-            path = write_dataset(ds, self.resolved_file_name())
+            path = write_dataset(ds, self.resolved_file_name(), verify)
         except OutputPathError as error:
             self._refuse([f"fileName: {error}"])
+            return None
+        except DicomRegError as error:  # the verify step refused the file
+            self._refuse([str(error)])
             return None
         except OSError as error:  # a full disk or the like: nothing was written
             self._set_status(f"not saved: {error}")

@@ -16,7 +16,7 @@ import os
 import shutil
 import struct
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -71,11 +71,13 @@ def _stream_value(value: object, out: BinaryIO) -> int:
     return written
 
 
-def write_dataset(ds: Dataset, path: str | os.PathLike[str]) -> Path:
+def write_dataset(ds: Dataset, path: str | os.PathLike[str],
+                  verify: Callable[[Path], None] | None = None) -> Path:
     """Write ``ds`` (with its file meta) to ``path`` atomically, as Explicit VR Little Endian.
 
     Bulk values given as buffers (Vector Grid Data from :func:`.vector_grid.vector_grid_value`)
-    are streamed without a copy of the data. The dataset is left as it was given.
+    are streamed without a copy of the data. The dataset is left as it was given. ``verify``
+    is called with the complete file before it is moved into place (see :mod:`.atomic`).
 
     Returns
     -------
@@ -108,7 +110,7 @@ def write_dataset(ds: Dataset, path: str | os.PathLike[str]) -> Path:
             sq.is_undefined_length = sq_undefined
             item.is_undefined_length_sequence_item = item_undefined
 
-    with atomic_output(path) as temp_path, open(temp_path, "wb") as out:
+    with atomic_output(path, verify) as temp_path, open(temp_path, "wb") as out:
         position = 0
         for element, value, sentinel in zip(bulk, saved_values, sentinels, strict=True):
             at = head.find(sentinel, position)

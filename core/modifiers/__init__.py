@@ -1,0 +1,89 @@
+"""Modifier plugins: changes applied to the final dataset just before it is checked and
+written (the ``inputModifierList`` connector of DicomREGSave).
+
+A chain is a list of plugins, run in order. As plain data (what a flow saves and what
+``dicomreg save --modifiers FILE.json`` reads) it is a JSON list of objects, each with a
+``plugin`` key naming the plugin, an optional ``name``, and the plugin's own keys::
+
+    [
+      {"plugin": "DicomModifyTagsPlugin", "name": "de-identify",
+       "operations": [{"op": "remove_private"},
+                      {"op": "set", "tag": "PatientID", "value": "ANON-0001"}]},
+      {"plugin": "DicomModifyImageTagsPlugin",
+       "set": {"FrameOfReferenceTransformationComment": "checked by J. Doe"}}
+    ]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .base import ModifierConfigError, ModifierError, ModifierPlugin
+from .image_tags import DicomModifyImageTagsPlugin
+from .modify_tags import DicomModifyTagsPlugin
+from .subtree_selector import DicomModifySubTreeSelectorPlugin
+
+__all__ = [
+    "PLUGINS",
+    "DicomModifyImageTagsPlugin",
+    "DicomModifySubTreeSelectorPlugin",
+    "DicomModifyTagsPlugin",
+    "ModifierConfigError",
+    "ModifierError",
+    "ModifierPlugin",
+    "chain_from_data",
+    "chain_to_data",
+    "load_chain",
+    "plugin_from_data",
+    "plugin_to_data",
+]
+
+PLUGINS: dict[str, type[ModifierPlugin]] = {
+    cls.kind: cls for cls in (DicomModifyTagsPlugin, DicomModifySubTreeSelectorPlugin,
+                              DicomModifyImageTagsPlugin)
+}
+
+
+def plugin_from_data(data: Any) -> ModifierPlugin:
+    """A plugin from its plain data; a clear error for anything else."""
+    if not isinstance(data, dict) or data.get("plugin") not in PLUGINS:
+        kind = data.get("plugin") if isinstance(data, dict) else type(data).__name__
+        raise ModifierConfigError(f"{kind!r} is not a modifier plugin; expected one of "
+                                  f"{', '.join(PLUGINS)}")
+    config = {k: v for k, v in data.items() if k != "plugin"}
+    try:
+        return PLUGINS[data["plugin"]](**config)
+    except TypeError as error:  # an unknown key
+        raise ModifierConfigError(f"{data['plugin']}: {error}") from None
+
+
+def plugin_to_data(plugin: ModifierPlugin) -> dict[str, Any]:
+    """A plugin's plain data."""
+    return plugin.to_data()
+
+
+def chain_from_data(data: Any) -> list[ModifierPlugin]:
+    """A chain from its plain data (a list of plugin objects)."""
+    if not isinstance(data, list):
+        raise ModifierConfigError("a modifier chain is a JSON list of plugin objects")
+    return [plugin_from_data(item) for item in data]
+
+
+def chain_to_data(chain: list[ModifierPlugin]) -> list[dict[str, Any]]:
+    """A chain's plain data."""
+    return [plugin_to_data(p) for p in chain]
+
+
+def load_chain(path: str | os.PathLike[str]) -> list[ModifierPlugin]:
+    """A chain from a JSON file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModifierConfigError(f"modifiers file '{path}' does not exist") from None
+    except json.JSONDecodeError as error:
+        raise ModifierConfigError(f"modifiers file '{path}' is not JSON ({error})") from None
+    return chain_from_data(data)
