@@ -15,6 +15,8 @@ from importlib import metadata
 from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from .common_instance_reference import common_instance_reference
@@ -205,5 +207,9 @@ def compose(
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
     meta.ImplementationVersionName = ("DICOMREG_" + package_version())[:16]
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    # pydicom's own meta writer computes the group length; done here, the dataset (and its
+    # tag dump) holds exactly what the file will.
+    write_file_meta_info(DicomBytesIO(), meta, enforce_standard=True)
     ds.file_meta = meta
     return ds

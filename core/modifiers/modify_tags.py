@@ -15,9 +15,10 @@ kinds of change of the original plugin:
 4. Sequences: ``remove_sequence``, ``empty_sequence``, ``resize_sequence`` (``"items": n``:
    cut, or pad with empty items), ``insert_item`` (``"index": i``) and ``append_item``, the
    last two with ``"attributes": {keyword: value}`` for the new item.
-5. Type 2 and 3 attributes only: ``remove_optional`` removes an attribute that is Type 3
-   wherever it appears in this IOD; ``replace_optional`` (``"value"``) replaces one that is
-   never Type 1. A Type 1 attribute named here is refused when the plugin is made, so a
+5. Type 2 and 3 attributes only: ``remove_optional`` removes an attribute that is Type 3,
+   ``replace_optional`` (``"value"``) replaces one that is Type 2 or 3. The Type is the
+   attribute's at the top level of this IOD (or anywhere in it, for one that only appears in
+   sequences). A Type 1 attribute named here is refused when the plugin is made, so a
    de-identification list cannot break what the object needs.
 6. Binary values: ``{"op": "set_binary", "tag": ..., "vr": "OB" | "OW" | "OF",
    "values": [numbers]}`` (or ``"hex": "01 02 ff"``) adds or replaces a multi-value binary
@@ -46,7 +47,11 @@ _OPERATIONS = ("set", "remove", "remove_private", "set_private", "remove_sequenc
 
 
 def _types_of(keyword: str) -> set[str]:
-    return {r.type for r in iod_requirements() if r.keyword == keyword}
+    """The attribute's Types at the top level of this IOD, or anywhere in it when it only
+    appears inside sequences."""
+    every = [r for r in iod_requirements() if r.keyword == keyword]
+    top = {r.type for r in every if not r.path}
+    return top or {r.type for r in every}
 
 
 def _hex(value: str, where: str) -> int:
