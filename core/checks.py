@@ -29,6 +29,7 @@ from .matrices import MATRIX_TYPES, matrix_problem
 from .print_list import PrintListError, parse_print_lists
 from .standard import body_part_is_paired, iod_requirements
 from .values import FieldValueError, uid_lines, validate_dicom_text
+from .vector_grid import release_pages
 
 __all__ = ["Problem", "check_dataset", "check_fields", "check_vectors"]
 
@@ -74,7 +75,9 @@ def check_vectors(voxels: np.ndarray) -> list[Problem]:
         chunk = voxels[first : first + step]
         # Fast path: a sum is finite only when no component is NaN or infinite; an overflow
         # to infinity merely sends the chunk through the exact scan below.
-        if np.isfinite(np.add.reduce(chunk, axis=None, dtype=np.float64)):
+        finite = np.isfinite(np.add.reduce(chunk, axis=None, dtype=np.float64))
+        release_pages(chunk)
+        if finite:
             continue
         infinite = np.isinf(chunk)
         if infinite.any():

@@ -14,6 +14,7 @@ import numpy as np
 from .atomic import atomic_output
 from .errors import DicomRegError
 from .image import Geometry, Image
+from .metaimage import read_metaimage
 
 __all__ = [
     "FIELD_SUFFIXES",
@@ -36,43 +37,61 @@ def _accepted() -> str:
 def read_displacement_field(path: str | os.PathLike[str]) -> Image:
     """Read a displacement field image file.
 
-    The voxels are a read-only view of SimpleITK's buffer (no copy), shape (Z, Y, X, 3),
-    in the file's own numeric type.
+    An uncompressed MetaImage (.mha, .mhd) is memory-mapped (:mod:`.metaimage`); any other
+    file is read by SimpleITK, and the voxels are a read-only view of its buffer. Either way
+    no copy is made: shape (Z, Y, X, 3), in the file's own numeric type.
 
     Raises
     ------
     FieldFileError
         If the file is missing, unreadable, or not a 3-D 3-component vector image.
     """
-    import SimpleITK as sitk  # here, not at the top: it costs 100 MB that dump and scan skip
-
     path = Path(path)
     if not path.exists():
         raise FieldFileError(f"field file '{path}' does not exist; expected {_accepted()}")
     if path.is_dir():
         raise FieldFileError(f"field file '{path}' is a directory; expected {_accepted()}")
+    image = None
+    if path.suffix.lower() in (".mha", ".mhd"):
+        try:
+            image = read_metaimage(path)
+        except (ValueError, OSError) as error:
+            raise FieldFileError(f"cannot read '{path}': {error}") from None
+    if image is None:
+        image = _read_with_simpleitk(path)
+    voxels = image.voxels
+    assert voxels is not None
+    dimension = 3 if voxels.ndim in (3, 4) else voxels.ndim
+    components = voxels.shape[3] if voxels.ndim == 4 else 1
+    if dimension != 3 or components != 3:
+        kind = "scalar" if components == 1 else f"{components}-component"
+        raise FieldFileError(f"'{path}' is a {dimension}-D {kind} image; expected {_accepted()}")
+    if not np.issubdtype(voxels.dtype, np.number) or np.issubdtype(voxels.dtype,
+                                                                    np.complexfloating):
+        raise FieldFileError(f"'{path}' holds {voxels.dtype} values; expected real numbers")
+    return image
+
+
+def _read_with_simpleitk(path: Path) -> Image:
+    import SimpleITK as sitk  # here, not at the top: it costs 100 MB that dump and scan skip
+
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError:
         raise FieldFileError(f"cannot read '{path}' as an image; expected {_accepted()}") from None
     dimension = image.GetDimension()
     components = image.GetNumberOfComponentsPerPixel()
-    if dimension != 3 or components != 3:
+    if dimension != 3:
         kind = "scalar" if components == 1 else f"{components}-component"
-        raise FieldFileError(
-            f"'{path}' is a {dimension}-D {kind} image; expected {_accepted()}"
-        )
-    voxels = sitk.GetArrayViewFromImage(image)
-    if not np.issubdtype(voxels.dtype, np.number) or np.issubdtype(voxels.dtype,
-                                                                    np.complexfloating):
-        raise FieldFileError(f"'{path}' holds {voxels.dtype} values; expected real numbers")
+        raise FieldFileError(f"'{path}' is a {dimension}-D {kind} image; expected {_accepted()}")
     geometry = Geometry(
         size=tuple(int(n) for n in image.GetSize()),
         spacing=tuple(float(s) for s in image.GetSpacing()),
         origin=tuple(float(o) for o in image.GetOrigin()),
         direction=tuple(float(d) for d in image.GetDirection()),
     )
-    return Image(voxels=voxels, geometry=geometry, source=str(path), owner=image)
+    return Image(voxels=sitk.GetArrayViewFromImage(image), geometry=geometry,
+                 source=str(path), owner=image)
 
 
 def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None:

@@ -11,11 +11,12 @@ slab by slab only when read.
 from __future__ import annotations
 
 import io
+import mmap
 import os
 
 import numpy as np
 
-__all__ = ["VectorGridBuffer", "vector_grid_value", "vector_grid_array"]
+__all__ = ["VectorGridBuffer", "release_pages", "vector_grid_array", "vector_grid_value"]
 
 _FLOAT32_LE = np.dtype("<f4")
 
@@ -81,3 +82,31 @@ def vector_grid_array(value: object) -> np.ndarray | None:
     """The array behind a value made by :func:`vector_grid_value`, else None."""
     raw = getattr(value, "raw", None)
     return raw.array if isinstance(raw, VectorGridBuffer) else None
+
+
+def _mapping_of(array: np.ndarray) -> mmap.mmap | None:
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    return base
+
+
+def release_pages(view: np.ndarray) -> None:
+    """Tell the kernel that the pages behind a memory-mapped view are done with.
+
+    A memory-mapped field streamed through the checks and the writer would otherwise stay
+    resident page by page until it is all in memory. The data stay in the file (and in the
+    page cache); touching them again reads them back. Views not backed by a file map are
+    left alone.
+    """
+    mapping = _mapping_of(view)
+    if mapping is None or view.size == 0:
+        return
+    start_address = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+    low, high = np.lib.array_utils.byte_bounds(view)
+    page = mmap.PAGESIZE
+    start = (low - start_address) // page * page
+    end = high - start_address
+    if start < 0 or end > len(mapping):
+        return
+    mapping.madvise(mmap.MADV_DONTNEED, start, end - start)

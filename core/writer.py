@@ -26,7 +26,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from .atomic import atomic_output
-from .vector_grid import vector_grid_array
+from .vector_grid import release_pages, vector_grid_array
 
 __all__ = ["write_dataset"]
 
@@ -66,8 +66,10 @@ def _stream_value(value: object, out: BinaryIO) -> int:
     for first in range(0, array.shape[0], step):
         # One chunk is converted (or, for a strided view, gathered) at a time; a contiguous
         # float32 array is written straight from its memory.
-        chunk = np.ascontiguousarray(array[first : first + step], dtype="<f4")
+        view = array[first : first + step]
+        chunk = np.ascontiguousarray(view, dtype="<f4")
         written += out.write(memoryview(chunk).cast("B"))
+        release_pages(view)
     return written
 
 

@@ -1,0 +1,83 @@
+"""Memory-mapped MetaImage fields give what SimpleITK reads; other files still work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from dicomreg.core.displacement_field import FieldFileError, read_displacement_field
+from dicomreg.core.metaimage import read_metaimage
+from dicomreg.core.vector_grid import release_pages
+
+ROTATION = (0.0, -1.0, 0.0, 0.6, 0.0, -0.8, 0.8, 0.0, 0.6)
+
+
+def write(path, dtype, direction=ROTATION, compress=False):
+    voxels = (np.random.default_rng(1).standard_normal((4, 5, 6, 3)) * 20).astype(dtype)
+    image = sitk.GetImageFromArray(voxels, isVector=True)
+    image.SetOrigin((1.5, -2.0, 30.0))
+    image.SetSpacing((0.5, 0.75, 2.0))
+    image.SetDirection(direction)
+    sitk.WriteImage(image, str(path), useCompression=compress)
+    return voxels
+
+
+@pytest.mark.parametrize("suffix", [".mha", ".mhd"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8, np.int32])
+def test_same_as_simpleitk(tmp_path, suffix, dtype):
+    path = tmp_path / f"field{suffix}"
+    voxels = write(path, dtype)
+    mapped = read_metaimage(path)
+    assert isinstance(mapped.voxels, np.memmap)
+    assert np.array_equal(mapped.voxels, voxels) and mapped.voxels.dtype == voxels.dtype
+    reference = sitk.ReadImage(str(path))
+    assert mapped.geometry.origin == reference.GetOrigin()
+    assert np.allclose(mapped.geometry.spacing, reference.GetSpacing())
+    assert np.allclose(mapped.geometry.direction, reference.GetDirection())
+
+
+def test_big_endian_data(tmp_path):
+    path = tmp_path / "field.mhd"
+    voxels = write(path, np.float32)
+    header = path.read_text().replace("BinaryDataByteOrderMSB = False",
+                                      "BinaryDataByteOrderMSB = True")
+    path.write_text(header)
+    raw = tmp_path / "field.raw"
+    raw.write_bytes(voxels.astype(">f4").tobytes())
+    assert np.array_equal(read_metaimage(path).voxels, voxels)
+
+
+def test_compressed_files_fall_back_to_simpleitk(tmp_path):
+    path = tmp_path / "field.mha"
+    voxels = write(path, np.float32, compress=True)
+    assert read_metaimage(path) is None
+    image = read_displacement_field(path)
+    assert not isinstance(image.voxels, np.memmap) and np.array_equal(image.voxels, voxels)
+
+
+def test_truncated_file(tmp_path):
+    path = tmp_path / "field.mha"
+    write(path, np.float32)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(FieldFileError, match="promises 1440 bytes of voxels but the file "
+                       "holds 1340"):
+        read_displacement_field(path)
+
+
+def test_scalar_metaimage_is_refused(tmp_path):
+    path = tmp_path / "scalar.mha"
+    sitk.WriteImage(sitk.Image(4, 4, 4, sitk.sitkFloat32), str(path))
+    with pytest.raises(FieldFileError, match="is a 3-D scalar image"):
+        read_displacement_field(path)
+
+
+def test_released_pages_read_back_the_same(tmp_path):
+    path = tmp_path / "field.mha"
+    voxels = write(path, np.float32)
+    mapped = read_metaimage(path).voxels
+    for k in range(mapped.shape[0]):
+        release_pages(mapped[k])
+        release_pages(mapped[k, ::2, ::-1])
+    assert np.array_equal(mapped, voxels)
+    release_pages(np.zeros((2, 2)))  # not a map: nothing to do
