@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-__all__ = ["DciodvfyResult", "dciodvfy_available", "run_dciodvfy"]
+__all__ = ["DciodvfyResult", "dciodvfy_available", "print_dciodvfy", "run_dciodvfy"]
 
 
 @dataclass
@@ -45,3 +45,10 @@ def run_dciodvfy(path: str | os.PathLike[str], timeout: float = 600) -> Dciodvfy
         warnings=[line for line in lines if line.startswith("Warning")],
         output=output,
     )
+
+
+def print_dciodvfy(result: DciodvfyResult) -> None:
+    """Print dciodvfy's verdict, then its error and warning lines."""
+    print(f"dciodvfy: {result}")
+    for line in result.errors + result.warnings:
+        print(f"  {line}")

@@ -21,7 +21,6 @@ __all__ = [
     "read_dicom_headers",
     "dicom_geometry",
     "series_geometry",
-    "sort_slices",
 ]
 
 _DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
@@ -53,62 +52,16 @@ def read_dicom_headers(path: Path) -> Dataset | None:
     return ds
 
 
-def _slice_position(ds: Dataset, normal: np.ndarray) -> float:
-    position = ds.get("ImagePositionPatient")
-    if position is None or len(position) != 3:
-        return float(ds.get("InstanceNumber") or 0)
-    return float(np.dot(np.asarray(position, dtype=float), normal))
-
-
-def _normal(orientation: object) -> np.ndarray | None:
-    if orientation is None or len(orientation) != 6:  # type: ignore[arg-type]
-        return None
-    values = np.asarray([float(v) for v in orientation], float)  # type: ignore[attr-defined]
-    return np.cross(values[:3], values[3:])
-
-
-def sort_slices(datasets: list[Dataset], files: list[Path]) -> tuple[list[Dataset], list[Path]]:
-    """Slices sorted along their normal (then by Instance Number), files alongside."""
-    normal = _normal(datasets[0].get("ImageOrientationPatient"))
-    if normal is None:
-        order = sorted(range(len(datasets)),
-                       key=lambda i: int(datasets[i].get("InstanceNumber") or 0))
-    else:
-        order = sorted(range(len(datasets)), key=lambda i: (
-            _slice_position(datasets[i], normal), int(datasets[i].get("InstanceNumber") or 0)))
-    return [datasets[i] for i in order], [files[i] for i in order]
-
-
-def _geometry(orientation: object, pixel_spacing: object, positions: np.ndarray,
-              rows: int, columns: int, fallback_spacing: float) -> Geometry | None:
-    normal = _normal(orientation)
-    if normal is None or pixel_spacing is None or len(positions) == 0:
-        return None
-    along = positions @ normal
-    order = np.argsort(along, kind="stable")
-    steps = np.diff(along[order])
-    slice_spacing = float(np.mean(steps)) if len(steps) else fallback_spacing
-    values = np.asarray([float(v) for v in orientation], float)  # type: ignore[attr-defined]
-    direction = np.column_stack([values[:3], values[3:], normal])
-    return Geometry(
-        size=(columns, rows, len(positions)),
-        spacing=(float(pixel_spacing[1]), float(pixel_spacing[0]),  # type: ignore[index]
-                 abs(slice_spacing) or 1.0),
-        origin=tuple(float(v) for v in positions[order[0]]),
-        direction=tuple(float(v) for v in direction.ravel()),
-    )
-
-
 def series_geometry(datasets: list[Dataset]) -> Geometry | None:
     """The voxel grid of a single-frame series; None when the headers lack geometry."""
     first = datasets[0]
     if any(ds.get("ImagePositionPatient") is None for ds in datasets) or "Rows" not in first:
         return None
     positions = np.array([[float(v) for v in ds.ImagePositionPatient] for ds in datasets])
-    return _geometry(first.get("ImageOrientationPatient"), first.get("PixelSpacing"),
-                     positions, int(first.Rows), int(first.Columns),
-                     float(first.get("SpacingBetweenSlices") or first.get("SliceThickness")
-                           or 1.0))
+    return Geometry.from_slices(first.get("ImageOrientationPatient"), first.get("PixelSpacing"),
+                                positions, int(first.Rows), int(first.Columns),
+                                float(first.get("SpacingBetweenSlices")
+                                      or first.get("SliceThickness") or 1.0))
 
 
 def _functional(ds: Dataset, frame: int, sequence: str, keyword: str) -> object:
@@ -135,9 +88,10 @@ def multiframe_geometry(ds: Dataset) -> Geometry | None:
     spacing = _functional(ds, 0, "PixelMeasuresSequence", "PixelSpacing")
     between = _functional(ds, 0, "PixelMeasuresSequence", "SpacingBetweenSlices")
     thickness = _functional(ds, 0, "PixelMeasuresSequence", "SliceThickness")
-    return _geometry(_functional(ds, 0, "PlaneOrientationSequence", "ImageOrientationPatient"),
-                     spacing, np.array([[float(v) for v in p] for p in positions]),
-                     int(ds.Rows), int(ds.Columns), float(between or thickness or 1.0))
+    return Geometry.from_slices(
+        _functional(ds, 0, "PlaneOrientationSequence", "ImageOrientationPatient"), spacing,
+        np.array([[float(v) for v in p] for p in positions]), int(ds.Rows), int(ds.Columns),
+        float(between or thickness or 1.0))
 
 
 def dicom_geometry(datasets: list[Dataset]) -> Geometry | None:

@@ -18,14 +18,14 @@ from .atomic import OutputPathError
 from .checks import Problem, check_dataset, check_fields
 from .common_instance_reference import InstanceReference, reference_fields
 from .compose import compose
-from .dicom_series import DicomSourceError, dicom_geometry, read_dicom_headers
+from .dicom_series import dicom_geometry, read_dicom_headers
 from .errors import DicomRegError
 from .fields import FIELDS, Field, FieldType, UnknownFieldError, field_by_name
 from .image import Geometry, Image
 from .inherit import InheritanceReport, inherited_values, instance_references, other_input_tags
 from .tag_dump import DumpOptions, tag_dump
 from .values import FieldValueError, format_value, parse
-from .volume_list import VolumeList
+from .volume_list import VolumeError, VolumeList
 from .writer import write_dataset
 
 __all__ = ["BadParameterError", "DicomREGSave", "default_values"]
@@ -254,7 +254,7 @@ class DicomREGSave:
             return base, dicom_geometry([base])
         try:
             volume = base.select(self._values["inputVolumeIndex"])
-        except DicomSourceError as error:
+        except VolumeError as error:
             raise BadParameterError([str(error)]) from None
         return volume.first, volume.geometry
 

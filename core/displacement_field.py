@@ -13,6 +13,7 @@ import numpy as np
 
 from .atomic import atomic_output
 from .errors import DicomRegError
+from .formats import FIELD_SUFFIXES
 from .image import Geometry, Image
 from .metaimage import read_metaimage
 
@@ -23,7 +24,6 @@ __all__ = [
     "write_displacement_field",
 ]
 
-FIELD_SUFFIXES = (".mha", ".mhd", ".nrrd", ".nhdr", ".nii", ".nii.gz", ".vtk", ".hdr")
 
 
 class FieldFileError(DicomRegError):

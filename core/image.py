@@ -8,11 +8,14 @@ millimetres in patient coordinates (LPS), ``origin`` is the centre of the first 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydicom.dataset import Dataset
+
+if TYPE_CHECKING:  # pydicom is not imported for the geometry alone (a scan needs none)
+    from pydicom.dataset import Dataset
 
 __all__ = ["Geometry", "Image"]
 
@@ -56,6 +59,31 @@ class Geometry:
         """DICOM Image Orientation (Patient): the row (x) then column (y) direction cosines."""
         d = self.direction_matrix
         return (*d[:, 0], *d[:, 1])
+
+    @classmethod
+    def from_slices(cls, orientation: Sequence[float] | None,
+                    pixel_spacing: Sequence[float] | None, positions: np.ndarray,
+                    rows: int, columns: int, fallback_spacing: float = 1.0) -> Geometry | None:
+        """The grid of slices with one orientation and pixel spacing at ``positions`` (N, 3);
+        None when the orientation or spacing is missing. The slice spacing is the mean step
+        along the normal (``fallback_spacing`` for a single slice)."""
+        if orientation is None or len(orientation) != 6 or pixel_spacing is None \
+                or len(pixel_spacing) != 2 or len(positions) == 0:
+            return None
+        values = np.asarray([float(v) for v in orientation], float)
+        normal = np.cross(values[:3], values[3:])
+        along = positions @ normal
+        order = np.argsort(along, kind="stable")
+        steps = np.diff(along[order])
+        slice_spacing = float(np.mean(steps)) if len(steps) else fallback_spacing
+        direction = np.column_stack([values[:3], values[3:], normal])
+        return cls(
+            size=(columns, rows, len(positions)),
+            spacing=(float(pixel_spacing[1]), float(pixel_spacing[0]),
+                     abs(slice_spacing) or 1.0),
+            origin=tuple(float(v) for v in positions[order[0]]),
+            direction=tuple(float(v) for v in direction.ravel()),
+        )
 
     def index_to_point(self, index: Any) -> np.ndarray:
         """Patient positions (mm) of voxel indices (..., 3) given as (i, j, k)."""

@@ -80,7 +80,8 @@ def _matrix(item: Dataset, keyword: str) -> tuple[np.ndarray | None, str]:
             str(matrix_item.get("FrameOfReferenceTransformationMatrixType", "")))
 
 
-def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int) -> np.ndarray:
+def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int,
+             memory_map: bool) -> np.ndarray:
     if _VECTOR_GRID_DATA not in grid:
         raise RegReadError(f"'{path}' has a grid without Vector Grid Data (0064,0009)")
     expected = count * 12
@@ -92,13 +93,15 @@ def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int) -> np.ndarray:
     if length != expected:
         raise RegReadError(f"'{path}': Vector Grid Data holds {length} bytes; the Grid "
                            f"Dimensions need {expected} (3 float32 per voxel)")
-    if region is not None:
+    if region is not None and memory_map:
         return np.memmap(region.path, dtype=dtype, mode="r", offset=region.offset,
                          shape=(count * 3,))
+    if region is not None:  # one read into one array, as numpy.fromfile does it
+        return np.fromfile(region.path, dtype=dtype, count=count * 3, offset=region.offset)
     return np.frombuffer(value, dtype=dtype)
 
 
-def _grid_image(path: Path, ds: Dataset, grid: Dataset) -> Image:
+def _grid_image(path: Path, ds: Dataset, grid: Dataset, memory_map: bool) -> Image:
     try:
         dims = [int(v) for v in grid.GridDimensions]
         spacing = [float(v) for v in grid.GridResolution]
@@ -111,7 +114,7 @@ def _grid_image(path: Path, ds: Dataset, grid: Dataset) -> Image:
                            "orientation has the wrong number of values")
     row, column = orientation[:3], orientation[3:]
     direction = np.column_stack([row, column, np.cross(row, column)])
-    flat = _vectors(path, ds, grid, int(np.prod(dims)))
+    flat = _vectors(path, ds, grid, int(np.prod(dims)), memory_map)
     voxels = flat.reshape(dims[2], dims[1], dims[0], 3)
     geometry = Geometry(size=(dims[0], dims[1], dims[2]), spacing=tuple(spacing),
                         origin=tuple(origin), direction=tuple(direction.ravel()))
@@ -119,8 +122,13 @@ def _grid_image(path: Path, ds: Dataset, grid: Dataset) -> Image:
                  owner=flat)
 
 
-def read_deformable_registration(path: str | os.PathLike[str]) -> DeformableRegistration:
+def read_deformable_registration(path: str | os.PathLike[str], *,
+                                 memory_map: bool = True) -> DeformableRegistration:
     """Read a Deformable Spatial Registration file.
+
+    With ``memory_map`` (the default) the vectors are memory-mapped from the file: opening
+    costs almost nothing, and only what is used is read. Without it, they are read into
+    memory at once, with one read into one array.
 
     Raises
     ------
@@ -153,7 +161,7 @@ def read_deformable_registration(path: str | os.PathLike[str]) -> DeformableRegi
             source_frame_of_reference_uid=str(item.get("SourceFrameOfReferenceUID", "")),
             pre_matrix=pre, pre_matrix_type=pre_type,
             post_matrix=post, post_matrix_type=post_type,
-            grid=_grid_image(path, ds, grids[0]) if grids else None,
+            grid=_grid_image(path, ds, grids[0], memory_map) if grids else None,
             referenced_instances=[(str(r.get("ReferencedSOPClassUID", "")),
                                    str(r.get("ReferencedSOPInstanceUID", "")))
                                   for r in item.get("ReferencedImageSequence") or []],

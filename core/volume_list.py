@@ -1,11 +1,13 @@
 """Volume lists: what the original's DirectDicomImport gives, scanned from a directory.
 
-:func:`scan_volumes` walks a directory (recursively), reads headers only (it stops before
-pixel data), and groups the instances into volumes: by series, frame of reference, image
-orientation, pixel spacing, matrix size, echo and temporal position; a multi-frame file is a
-volume of its own. Slices are sorted along the slice normal. This is what the ``inputBase``
-connector takes, what ``numVolumes`` counts and ``inputVolumeIndex`` selects, and what
-``dicomreg scan`` lists.
+:func:`scan_volumes` walks a directory (recursively) in one pass, reading of each file only
+the attributes that group, sort and describe it (:mod:`.header_scan`: no pixel data, no
+pydicom for ordinary files). Instances are grouped into volumes by study, series, frame of
+reference, image orientation, pixel spacing, matrix size, echo and temporal position; a
+multi-frame file is a volume of its own. Slices are sorted along the slice normal. This is
+what the ``inputBase`` connector takes, what ``numVolumes`` counts and ``inputVolumeIndex``
+selects, and what ``dicomreg scan`` lists. A volume's full headers are read only when its
+image is asked for.
 """
 
 from __future__ import annotations
@@ -13,57 +15,98 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from pydicom.dataset import Dataset
+from .errors import DicomRegError
+from .header_scan import SliceHeader, read_slice_header
 
-from .dicom_series import (
-    DicomSourceError,
-    multiframe_geometry,
-    read_dicom_headers,
-    series_geometry,
-    sort_slices,
-)
-from .image import Geometry, Image
+if TYPE_CHECKING:  # imported where used: a scan alone needs neither numpy nor pydicom
+    from pydicom.dataset import Dataset
 
-__all__ = ["Volume", "VolumeList", "read_volume", "scan_volumes"]
+    from .image import Geometry, Image
+
+__all__ = ["Volume", "VolumeList", "VolumeError", "read_volume", "scan_volumes"]
 
 
-@dataclass
+class VolumeError(DicomRegError):
+    """A directory or volume that cannot be used; the message says why and what is accepted."""
+
+
 class Volume:
     """One volume: a series' slices of one geometry, or one multi-frame instance."""
 
-    datasets: list[Dataset]
-    files: list[Path]
-    geometry: Geometry | None
+    def __init__(self, headers: list[SliceHeader], geometry: Geometry | None = None) -> None:
+        self.headers = headers
+        self._geometry = geometry
 
     @property
-    def first(self) -> Dataset:
-        """The first slice's (or the multi-frame instance's) header."""
-        return self.datasets[0]
+    def files(self) -> list[Path]:
+        """The files, in slice order."""
+        return [h.path for h in self.headers]
 
     @property
     def number_of_frames(self) -> int:
         """Slices of a series, or frames of a multi-frame instance."""
-        if len(self.datasets) == 1:
-            return int(self.first.get("NumberOfFrames") or 1)
-        return len(self.datasets)
+        if len(self.headers) == 1:
+            return self.headers[0].number_of_frames
+        return len(self.headers)
+
+    @cached_property
+    def datasets(self) -> list[Dataset]:
+        """Every file's full header (no pixel data), in slice order; read on first use."""
+        from .dicom_series import read_dicom_headers
+
+        datasets = [read_dicom_headers(path) for path in self.files]
+        if any(ds is None for ds in datasets):
+            raise VolumeError(f"a file of the volume in '{self.files[0].parent}' is no longer "
+                              "readable DICOM")
+        return datasets  # type: ignore[return-value]
+
+    @property
+    def first(self) -> Dataset:
+        """The first slice's (or the multi-frame instance's) full header."""
+        return self.datasets[0]
+
+    @cached_property
+    def geometry(self) -> Geometry | None:
+        """The volume's voxel grid, None when its headers do not describe one."""
+        import numpy as np
+
+        from .image import Geometry
+
+        if self._geometry is not None:
+            return self._geometry
+        if len(self.headers) == 1 and self.headers[0].number_of_frames > 1:
+            from .dicom_series import multiframe_geometry
+
+            return multiframe_geometry(self.first)
+        first = self.headers[0]
+        if any(h.image_position is None for h in self.headers) or not first.rows:
+            return None
+        positions = np.array([h.image_position for h in self.headers], float)
+        return Geometry.from_slices(first.image_orientation, first.pixel_spacing, positions,
+                                    first.rows, first.columns,
+                                    first.spacing_between_slices or first.slice_thickness
+                                    or 1.0)
 
     def image(self) -> Image:
-        """The volume as an image without voxels (headers and geometry)."""
+        """The volume as an image without voxels: its full headers and its geometry."""
+        from .image import Image
+
+        files = self.files
         return Image(voxels=None, geometry=self.geometry, datasets=list(self.datasets),
-                     source=str(self.files[0].parent if len(self.files) > 1 else self.files[0]))
+                     source=str(files[0].parent if len(files) > 1 else files[0]))
 
     def describe(self) -> str:
         """modality, 'description', N slices/frames."""
-        first = self.first
-        what = "frame(s)" if len(self.datasets) == 1 and self.number_of_frames > 1 else "slice(s)"
-        text = str(first.get("Modality", "?"))
-        if first.get("SeriesDescription"):
-            text += f" '{first.SeriesDescription}'"
-        return f"{text}, {self.number_of_frames} {what}"
+        first = self.headers[0]
+        multi = len(self.headers) == 1 and first.number_of_frames > 1
+        text = first.modality or "?"
+        if first.series_description:
+            text += f" '{first.series_description}'"
+        return f"{text}, {self.number_of_frames} {'frame(s)' if multi else 'slice(s)'}"
 
 
 class VolumeList(list[Volume]):
@@ -76,104 +119,114 @@ class VolumeList(list[Volume]):
     def select(self, index: int, what: str = "inputVolumeIndex") -> Volume:
         """The volume at ``index``; a clear error naming the valid range otherwise."""
         if not self:
-            raise DicomSourceError(f"{what}: '{self.source}' holds no DICOM volume")
+            raise VolumeError(f"{what}: '{self.source}' holds no DICOM volume")
         if not 0 <= index < len(self):
-            raise DicomSourceError(f"{what}: volume {index} does not exist; '{self.source}' "
-                                   f"holds volumes 0 to {len(self) - 1}")
+            raise VolumeError(f"{what}: volume {index} does not exist; '{self.source}' "
+                              f"holds volumes 0 to {len(self) - 1}")
         return self[index]
 
     def table(self) -> str:
-        """One line per volume: index, modality, description, slices, series, frame, study."""
+        """One entry per volume: index, modality, description, slices, series, frame, study."""
         lines = []
         for index, volume in enumerate(self):
-            first = volume.first
-            lines.append(
-                f"{index:3d}  {volume.describe()}\n"
-                f"     series {first.get('SeriesInstanceUID', '?')}\n"
-                f"     frame of reference {first.get('FrameOfReferenceUID', '(none)')}\n"
-                f"     study {first.get('StudyInstanceUID', '?')}"
-                + (f" '{first.StudyDescription}'" if first.get("StudyDescription") else ""))
+            first = volume.headers[0]
+            study = f"     study {first.study_instance_uid or '?'}"
+            if first.study_description:
+                study += f" '{first.study_description}'"
+            lines.append(f"{index:3d}  {volume.describe()}\n"
+                         f"     series {first.series_instance_uid or '?'}\n"
+                         f"     frame of reference {first.frame_of_reference_uid or '(none)'}"
+                         f"\n{study}")
         return "\n".join(lines)
 
 
-def _rounded(values: object, digits: int = 4) -> tuple[float, ...]:
-    if values is None:
-        return ()
-    return tuple(round(float(v), digits) for v in values)  # type: ignore[attr-defined]
+def _rounded(values: tuple[float, ...] | None) -> tuple[float, ...]:
+    return () if values is None else tuple(round(v, 4) for v in values)
 
 
-def _volume_key(ds: Dataset) -> tuple:
-    return (
-        str(ds.get("StudyInstanceUID", "")),
-        str(ds.get("SeriesInstanceUID", "")),
-        str(ds.get("FrameOfReferenceUID", "")),
-        _rounded(ds.get("ImageOrientationPatient")),
-        _rounded(ds.get("PixelSpacing")),
-        int(ds.get("Rows") or 0), int(ds.get("Columns") or 0),
-        str(ds.get("EchoNumbers", "")), str(ds.get("TemporalPositionIdentifier", "")),
-    )
+def _volume_key(header: SliceHeader) -> tuple:
+    return (header.study_instance_uid, header.series_instance_uid,
+            header.frame_of_reference_uid, _rounded(header.image_orientation),
+            _rounded(header.pixel_spacing), header.rows, header.columns, header.echo_numbers,
+            header.temporal_position)
 
 
-def _files(path: Path) -> list[Path]:
+def _sorted(headers: list[SliceHeader]) -> list[SliceHeader]:
+    """Along the slice normal (then by Instance Number); by Instance Number without one."""
+    orientation = headers[0].image_orientation
+    if orientation is None or len(orientation) != 6:
+        return sorted(headers, key=lambda h: h.instance_number)
+    (a, b, c), (d, e, f) = orientation[:3], orientation[3:]
+    normal = (b * f - c * e, c * d - a * f, a * e - b * d)  # row x column
+
+    def along(header: SliceHeader) -> tuple[float, int]:
+        position = header.image_position
+        if not position or len(position) != 3:
+            return 0.0, header.instance_number
+        return sum(p * n for p, n in zip(position, normal, strict=True)), header.instance_number
+
+    return sorted(headers, key=along)
+
+
+def _files(path: Path) -> Iterable[Path]:
     if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file())
+        yield path
+        return
+    for root, directories, names in os.walk(path):
+        directories.sort()
+        for name in sorted(names):
+            yield Path(root) / name
 
 
 def scan_volumes(path: str | os.PathLike[str]) -> VolumeList:
-    """Scan a DICOM file or a directory (recursively) into volumes, reading headers only.
+    """Scan a DICOM file or a directory (recursively) into volumes, headers only.
 
     Raises
     ------
-    DicomSourceError
+    VolumeError
         If the path does not exist, or a single file given is not DICOM.
     """
     path = Path(path)
     if not path.exists():
-        raise DicomSourceError(f"DICOM source '{path}' does not exist; expected a DICOM file "
-                               "or a directory")
-    groups: dict[tuple, dict[str, tuple[Dataset, Path]]] = defaultdict(dict)
+        raise VolumeError(f"DICOM source '{path}' does not exist; expected a DICOM file or a "
+                          "directory")
+    groups: dict[tuple, dict[str, SliceHeader]] = defaultdict(dict)
     volumes = []
     for file in _files(path):
-        ds = read_dicom_headers(file)
-        if ds is None:
+        header = read_slice_header(file)
+        if header is None or header.sop_class_uid == "1.2.840.10008.1.3.10":  # DICOMDIR
             if path.is_file():
-                raise DicomSourceError(f"'{path}' is not a DICOM instance; expected a DICOM "
-                                       "file or a directory")
+                raise VolumeError(f"'{path}' is not a DICOM instance; expected a DICOM file "
+                                  "or a directory")
             continue
-        if int(ds.get("NumberOfFrames") or 1) > 1:
-            volumes.append(Volume([ds], [file], multiframe_geometry(ds)))
+        if header.number_of_frames > 1:
+            volumes.append(Volume([header]))
         else:
             # The same instance stored twice counts once.
-            groups[_volume_key(ds)][str(ds.SOPInstanceUID)] = (ds, file)
-    for members in groups.values():
-        datasets, files = sort_slices([ds for ds, _ in members.values()],
-                                      [f for _, f in members.values()])
-        volumes.append(Volume(datasets, files, series_geometry(datasets)))
-    volumes.sort(key=lambda v: (str(v.first.get("StudyDate", "")),
-                                str(v.first.get("StudyInstanceUID", "")),
-                                int(v.first.get("SeriesNumber") or 0),
-                                str(v.first.get("SeriesInstanceUID", "")),
-                                float(np.sum(v.geometry.origin)) if v.geometry else 0.0))
+            groups[_volume_key(header)][header.sop_instance_uid] = header
+    volumes += [Volume(_sorted(list(members.values()))) for members in groups.values()]
+    volumes.sort(key=lambda v: (v.headers[0].study_date, v.headers[0].study_instance_uid,
+                                v.headers[0].series_number, v.headers[0].series_instance_uid,
+                                _rounded(v.headers[0].image_position)))
     return VolumeList(volumes, source=str(path))
 
 
 def read_volume(path: str | os.PathLike[str], index: int | None = None,
                 what: str = "volume") -> Image:
-    """The image (headers and geometry) of one volume under ``path``.
+    """The image (full headers and geometry) of one volume under ``path``.
 
     Without ``index`` the path must hold exactly one volume; otherwise the error lists them
     with their indexes.
     """
     volumes = scan_volumes(path)
     if not volumes:
-        raise DicomSourceError(f"'{path}' holds no DICOM instance; expected a DICOM file or a "
-                               "directory holding one series")
+        raise VolumeError(f"'{path}' holds no DICOM instance; expected a DICOM file or a "
+                          "directory holding one series")
     if index is None:
         if len(volumes) > 1:
-            listed = "; ".join(f"{i}: {v.describe()} {v.first.get('SeriesInstanceUID', '')}"
+            listed = "; ".join(f"{i}: {v.describe()} {v.headers[0].series_instance_uid}"
                                for i, v in enumerate(volumes))
-            raise DicomSourceError(f"'{path}' holds {len(volumes)} volumes ({listed}); choose "
-                                   f"one with its {what} index")
+            raise VolumeError(f"'{path}' holds {len(volumes)} volumes ({listed}); choose one "
+                              f"with its {what} index")
         index = 0
     return volumes.select(index, what).image()

@@ -30,3 +30,22 @@ def test_readme_names_the_test_command_that_ci_runs():
     command = next(line.strip() for line in ci.splitlines()
                    if "pytest" in line and not line.lstrip().startswith("#"))
     assert command in readme
+
+
+def test_requirements_are_cached_between_processes(tmp_path, monkeypatch):
+    from dicomreg.core import standard
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    derived = tuple(standard._derive_requirements(standard.IOD_KEY))
+    standard.iod_requirements.cache_clear()
+    try:
+        assert standard.iod_requirements() == derived
+        cached = standard._requirements_cache(standard.IOD_KEY)
+        assert cached.is_file() and cached.parent == tmp_path / "dicomreg"
+        standard.iod_requirements.cache_clear()
+        assert standard.iod_requirements() == derived  # read back from the cache
+        cached.write_text("not json")
+        standard.iod_requirements.cache_clear()
+        assert standard.iod_requirements() == derived  # a broken cache is recomputed
+    finally:
+        standard.iod_requirements.cache_clear()

@@ -10,8 +10,7 @@ from conftest import SAMPLE, dciodvfy_counts, make_case, sample_data, write_mult
 from pydicom import dcmread
 
 from dicomreg.core.cli import main
-from dicomreg.core.dicom_series import DicomSourceError
-from dicomreg.core.volume_list import read_volume, scan_volumes
+from dicomreg.core.volume_list import VolumeError, read_volume, scan_volumes
 
 
 def test_groups_series_geometries_and_multiframes_and_ignores_other_files(tmp_path):
@@ -66,12 +65,12 @@ def test_duplicate_files_count_once(tmp_path):
 
 def test_volume_errors(tmp_path):
     make_case(tmp_path)
-    with pytest.raises(DicomSourceError, match="holds 2 volumes .* choose one with its"):
+    with pytest.raises(VolumeError, match="holds 2 volumes .* choose one with its"):
         read_volume(tmp_path)
-    with pytest.raises(DicomSourceError, match="volume 5 does not exist; .* holds volumes 0 to 1"):
+    with pytest.raises(VolumeError, match="volume 5 does not exist; .* holds volumes 0 to 1"):
         read_volume(tmp_path, 5)
     (tmp_path / "x.txt").write_text("hello")
-    with pytest.raises(DicomSourceError, match="is not a DICOM instance"):
+    with pytest.raises(VolumeError, match="is not a DICOM instance"):
         scan_volumes(tmp_path / "x.txt")
 
 

@@ -1,0 +1,101 @@
+"""The small ``dicomreg`` commands: read, validate, dump, scan, fields.
+
+Each command imports what it uses when it runs: ``scan`` must not pay for pydicom's import
+(longer than scanning thousands of headers), which the others need.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .errors import DicomRegError
+
+__all__ = ["dump", "fields", "read", "scan", "validate"]
+
+
+def _report_dciodvfy(path: Path, enabled: bool) -> int:
+    from .dciodvfy import dciodvfy_available, print_dciodvfy, run_dciodvfy
+
+    if not enabled:
+        return 0
+    if not dciodvfy_available():
+        print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
+        return 0
+    result = run_dciodvfy(path)
+    print_dciodvfy(result)
+    return 1 if result.errors else 0
+
+
+def scan(args: argparse.Namespace) -> int:
+    from .volume_list import scan_volumes
+
+    volumes = scan_volumes(args.directory)
+    if not volumes:
+        raise DicomRegError(f"'{args.directory}' holds no DICOM instance")
+    print(f"{len(volumes)} volume(s) in {args.directory}:")
+    print(volumes.table())
+    return 0
+
+
+def read(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .displacement_field import write_displacement_field
+    from .reader import RegReadError, read_deformable_registration
+
+    registration = read_deformable_registration(args.reg)
+    if args.item is None:
+        item = registration.deformable_item
+    else:
+        if not 1 <= args.item <= len(registration.items):
+            raise DicomRegError(f"--item {args.item}: the file has items 1 to "
+                                f"{len(registration.items)}")
+        item = registration.items[args.item - 1]
+        if item.grid is None:
+            raise RegReadError(f"item {args.item} of '{args.reg}' holds no grid")
+    assert item.grid is not None
+    write_displacement_field(item.grid, args.output)
+    print(f"wrote {args.output}: the grid of {args.reg} "
+          f"({'x'.join(str(n) for n in item.grid.geometry.size)} vectors, source frame "
+          f"{item.source_frame_of_reference_uid})")
+    for which, matrix, kind in (("pre", item.pre_matrix, item.pre_matrix_type),
+                                ("post", item.post_matrix, item.post_matrix_type)):
+        if matrix is not None and not np.allclose(matrix, np.eye(4)):
+            rows = ", ".join(" ".join(f"{v:g}" for v in row) for row in matrix)
+            print(f"  note: the {which}-deformation matrix ({kind}) is not the identity and "
+                  f"is not part of the field file: {rows}")
+    return 0
+
+
+def validate(args: argparse.Namespace) -> int:
+    from .checks import check_dataset
+    from .dicom_file import read_header
+
+    path = Path(args.file)
+    problems = check_dataset(read_header(path))
+    print(f"dicomreg checks: {len(problems)} problem(s)")
+    for problem in problems:
+        print(f"  {problem}")
+    status = 1 if problems else 0
+    return max(status, _report_dciodvfy(path, not args.no_dciodvfy))
+
+
+def dump(args: argparse.Namespace) -> int:
+    from .dicom_file import read_header
+    from .tag_dump import DumpOptions, tag_dump
+
+    options = DumpOptions(annotate=args.annotate, private_values=args.private,
+                          binary_bytes=args.binary_bytes, max_size=args.max_size,
+                          line_filter=args.filter or "")
+    print(tag_dump(read_header(args.file), options))
+    return 0
+
+
+def fields(args: argparse.Namespace) -> int:
+    from .field_reference import field_reference
+
+    print(field_reference(markdown=args.markdown), end="")
+    return 0
+
+
