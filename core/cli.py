@@ -1,4 +1,4 @@
-"""The ``dicomreg`` command line: save, read, validate, dump, scan, fields.
+"""The ``dicomreg`` command line: save, read, validate, dump, scan, batch, fields.
 
 Every refusal is one line on stderr naming the cause and what is accepted, with exit status 1
 (2 for a malformed command line), and no output file. A traceback means a bug in dicomreg.
@@ -93,6 +93,25 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--max-size", type=int, default=1_000_000, metavar="N",
                       help="at most N characters (default 1000000)")
     dump.set_defaults(run=("commands", "dump"))
+
+    batch = commands.add_parser(
+        "batch", help="one save per row of a CSV manifest, in parallel (Dask)",
+        description="Run one save per row of MANIFEST.csv (columns field, output, and "
+        "optionally fixed, moving, modifiers, set:FIELDNAME; paths relative to the manifest) "
+        "on a local cluster of worker processes, or on an existing Dask cluster. A failing "
+        "case never stops the others; the results go to a CSV file.")
+    batch.add_argument("manifest")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing Dask scheduler, e.g. tcp://host:8786")
+    batch.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes of the local cluster (default: cores)")
+    batch.add_argument("--results", metavar="FILE.csv",
+                       help="where the results go (default: MANIFEST.results.csv)")
+    batch.add_argument("--force", action="store_true", help="also rerun the cases done")
+    batch.add_argument("--no-dciodvfy", action="store_true",
+                       help="do not let dciodvfy gate each file")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch.set_defaults(run=("commands", "batch"))
 
     scan = commands.add_parser("scan", help="list the DICOM volumes under a directory",
                                description="Scan a directory (recursively, headers only) "

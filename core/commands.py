@@ -1,4 +1,4 @@
-"""The small ``dicomreg`` commands: read, validate, dump, scan, fields.
+"""The smaller ``dicomreg`` commands: read, validate, dump, scan, fields, batch.
 
 Each command imports what it uses when it runs: ``scan`` must not pay for pydicom's import
 (longer than scanning thousands of headers), which the others need.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import DicomRegError
 
-__all__ = ["dump", "fields", "read", "scan", "validate"]
+__all__ = ["batch", "dump", "fields", "read", "scan", "validate"]
 
 
 def _report_dciodvfy(path: Path, enabled: bool) -> int:
@@ -99,3 +99,20 @@ def fields(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    results = run_batch(args.manifest, results=args.results, scheduler=args.scheduler,
+                        workers=args.workers, force=args.force,
+                        dciodvfy=not args.no_dciodvfy, progress=not args.no_progress)
+    counts = {status: sum(r.status == status for r in results)
+              for status in ("done", "skipped", "failed")}
+    target = args.results or str(Path(args.manifest).with_suffix(".results.csv"))
+    print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed; "
+          f"results in {target}")
+    for result in results:
+        if result.status == "failed":
+            print(f"  row {result.case}: {result.error}")
+    return 1 if counts["failed"] else 0

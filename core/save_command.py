@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from .dciodvfy import DciodvfyResult, dciodvfy_available, print_dciodvfy, run_dciodvfy
@@ -13,10 +15,11 @@ from .dicomregsave import DicomREGSave
 from .displacement_field import read_displacement_field
 from .errors import DicomRegError
 from .fields import field_by_name
+from .inherit import InheritanceReport
 from .modifiers import load_chain
 from .volume_list import read_volume, scan_volumes
 
-__all__ = ["save"]
+__all__ = ["SaveRequest", "SaveResult", "save", "save_registration"]
 
 _CHECKED = ("checked before writing: every Type 1 and 2 attribute of the IOD's mandatory "
             "modules, every value against its VR, the grid (one item, orthonormal orientation, "
@@ -70,30 +73,76 @@ def _has_inheritance_source(module: DicomREGSave) -> bool:
     }[selector]
 
 
-def save(args: argparse.Namespace) -> int:
-    assignments = _assignments(args.set)
-    module = DicomREGSave(base_dir=Path.cwd())
-    module.input0 = read_displacement_field(args.field)
-    fixed = read_volume(args.fixed, args.fixed_volume, "--fixed-volume") if args.fixed else None
-    moving = (read_volume(args.moving, args.moving_volume, "--moving-volume")
-              if args.moving else None)
+@dataclass
+class SaveRequest:
+    """What one save needs; paths absolute, or relative to ``base_dir``."""
+
+    field: str
+    output: str
+    fixed: str | None = None
+    fixed_volume: int | None = None
+    moving: str | None = None
+    moving_volume: int | None = None
+    inherit_file: str | None = None
+    base: str | None = None
+    base_volume: int = 0
+    assignments: dict[str, str] = dataclass_field(default_factory=dict)
+    modifiers: str | None = None
+    dciodvfy: bool = True
+    base_dir: str | None = None
+
+
+@dataclass
+class SaveResult:
+    """What one save did."""
+
+    path: Path
+    module: DicomREGSave
+    references: int
+    notes: list[str]
+    report: InheritanceReport | None
+    dciodvfy: DciodvfyResult | None
+
+
+def save_registration(request: SaveRequest) -> SaveResult:
+    """Read the inputs, inherit, reference, apply the modifiers, check and write one REG.
+
+    Raises
+    ------
+    DicomRegError
+        For anything wrong with the inputs or the result; nothing is written then.
+    """
+    base = Path(request.base_dir) if request.base_dir else Path.cwd()
+
+    def resolve(path: str) -> Path:
+        return base / Path(path).expanduser()
+
+    module = DicomREGSave(base_dir=base)
+    module.input0 = read_displacement_field(resolve(request.field))
+    fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
+             if request.fixed else None)
+    moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume")
+              if request.moving else None)
     if fixed is not None:
         # The field lives on the fixed image's grid: it carries the fixed image's DICOM.
         module.input0.datasets = fixed.datasets
     module.input1 = moving
-    if args.inherit_file:
-        module.set_many({"inputSelector": "File", "unresolvedFileName": args.inherit_file})
-    if args.base:
-        _connect_base(module, args.base)
+    if request.inherit_file:
+        module.set_many({"inputSelector": "File",
+                         "unresolvedFileName": str(resolve(request.inherit_file))})
+    if request.base:
+        _connect_base(module, str(resolve(request.base)))
         module.set_many({"inputSelector": "BaseConnector",
-                         "inputVolumeIndex": args.base_volume})
+                         "inputVolumeIndex": request.base_volume})
     # The field file carries its own world matrix, the truth about where its vectors are:
     # the grid is taken from it unless the user asks for the DICOM source's geometry.
     module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
     # Options that steer inheritance apply first; every --set applies again afterwards, so
     # that the user's value wins over an inherited one.
+    assignments = request.assignments
     module.set_many(assignments)
     notes = []
+    report = None
     if moving is None and "sourceFrameOfReferenceUIDInheritanceSource" not in assignments:
         module.set("sourceFrameOfReferenceUIDInheritanceSource", "DICOM_INPUT")
         notes.append("no --moving: the source frame of reference is the inherited one "
@@ -101,10 +150,8 @@ def save(args: argparse.Namespace) -> int:
     if _has_inheritance_source(module):
         report = module.inheritDICOMTags()
         notes += report.notes
-        if args.verbose:
-            print(f"inherited from {module.get('inputSelector')}:\n{report}")
     else:
-        notes = []
+        assert module.input0.geometry is not None
         grid, _ = right_handed_grid(module.input0.geometry)
         module.set("imagePositionPatient", grid.origin)
         module.set("imageOrientationPatient", grid.image_orientation_patient)
@@ -114,12 +161,28 @@ def save(args: argparse.Namespace) -> int:
     if moving is not None:
         module.updateReferencedImageSequenceUIDInheritance()
     module.set_many(assignments)
-    if args.modifiers:
-        module.inputModifierList = load_chain(args.modifiers)
-    module.set("fileName", str(Path(args.output).absolute()))
-    gate = _DciodvfyGate() if not args.no_dciodvfy and dciodvfy_available() else None
+    if request.modifiers:
+        module.inputModifierList = load_chain(resolve(request.modifiers))
+    module.set("fileName", str(resolve(request.output)))
+    gate = _DciodvfyGate() if request.dciodvfy and dciodvfy_available() else None
     path = module.save(verify=gate)
-    assert path is not None  # postBadParamErrors is on unless the user set it off
+    if path is None:  # postBadParamErrors off: the refusal is in the status
+        raise DicomRegError(module.status)
+    return SaveResult(path=path, module=module,
+                      references=len(moving.datasets) if moving else 0, notes=notes,
+                      report=report, dciodvfy=gate.result if gate else None)
+
+
+def save(args: argparse.Namespace) -> int:
+    """``dicomreg save``: one REG file, and what was written and checked."""
+    result = save_registration(SaveRequest(
+        field=args.field, output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
+        moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,
+        base=args.base, base_volume=args.base_volume, assignments=_assignments(args.set),
+        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy))
+    module, path = result.module, result.path
+    if args.verbose and result.report is not None:
+        print(f"inherited from {module.get('inputSelector')}:\n{result.report}")
     voxels = module.input0.voxels
     assert voxels is not None and module.input0.geometry is not None
     size = "x".join(str(n) for n in voxels.shape[2::-1][:3])
@@ -127,18 +190,16 @@ def save(args: argparse.Namespace) -> int:
     print(f"wrote {path} ({path.stat().st_size} bytes): Deformable Spatial Registration, "
           f"{size} grid of {spacing} mm")
     print(f"  registered frame {module.get('frameOfReferenceUID')}"
-          + (f" (fixed: {args.fixed})" if fixed else ""))
-    references = len(moving.datasets) if moving else 0
+          + (f" (fixed: {args.fixed})" if args.fixed else ""))
     print(f"  source frame     {module.get('sourceFrameOfReferenceUID')}"
-          + (f" (moving: {args.moving}, {references} instance(s) referenced)" if moving else ""))
+          + (f" (moving: {args.moving}, {result.references} instance(s) referenced)"
+             if args.moving else ""))
     print(f"  study {module.get('studyInstanceUID')}, series {module.get('seriesInstanceUID')}")
-    for note in notes:
+    for note in result.notes:
         print(f"  note: {note}")
     print(_CHECKED + ": no problem")
-    if gate is not None and gate.result is not None:
-        print_dciodvfy(gate.result)
+    if result.dciodvfy is not None:
+        print_dciodvfy(result.dciodvfy)
     elif not args.no_dciodvfy:
         print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
     return 0
-
-

@@ -1,0 +1,104 @@
+"""dicomreg batch: many cases on a Dask cluster, failures isolated, reruns skip what is done."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from conftest import ROOT, dciodvfy_counts, make_case
+
+from dicomreg.core.batch import BatchError, read_manifest, run_batch
+from dicomreg.core.cli import main
+
+BROKEN = {
+    5: ("field", "case5/missing.mha", "does not exist"),
+    17: ("set:contentLabel", "lower case", "contentLabel: 'lower case' is not a code string"),
+    33: ("set:preDeformationMatrix", "2 0 0 0, 0 1 0 0, 0 0 1 0, 0 0 0 1",
+         "preDeformationMatrix: it is RIGID_SCALE, not RIGID"),
+}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0", silence_logs=40) as local:
+        yield local
+
+
+def write_manifest(folder, count=50):
+    rows = []
+    for index in range(count):
+        make_case(folder / f"case{index}", seed=index)
+        row = {"field": f"case{index}/field.mha", "output": f"out/reg{index}.dcm",
+               "fixed": f"case{index}/fixed", "moving": f"case{index}/moving",
+               "modifiers": "", "set:contentLabel": "", "set:preDeformationMatrix": ""}
+        if index % 10 == 3:
+            row["modifiers"] = str(ROOT / "example_flows" / "modifiers" /
+                                   "deidentify_and_site_block.json")
+        if index in BROKEN:
+            column, value, _message = BROKEN[index]
+            row[column] = value
+        rows.append(row)
+    (folder / "out").mkdir()
+    manifest = folder / "manifest.csv"
+    with open(manifest, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+def test_fifty_cases_three_broken_on_a_dask_cluster(tmp_path, cluster):
+    manifest = write_manifest(tmp_path)
+    results = run_batch(manifest, scheduler=cluster.scheduler_address, progress=False)
+    assert len(results) == 50
+    failed = {r.case - 2: r for r in results if r.status == "failed"}
+    assert set(failed) == set(BROKEN)
+    for index, result in failed.items():
+        assert BROKEN[index][2] in result.error
+        assert not (tmp_path / "out" / f"reg{index}.dcm").exists()
+    done = [r for r in results if r.status == "done"]
+    assert len(done) == 47
+    for result in done:
+        assert dciodvfy_counts(result.output) == ([], [])
+    table = list(csv.DictReader(open(manifest.with_suffix(".results.csv"))))
+    assert [row["status"] for row in table].count("failed") == 3
+    assert all(row["dciodvfy"] == "0 error(s), 0 warning(s)" for row in table
+               if row["status"] == "done")
+
+    # A rerun skips what is done and tries the failed cases again.
+    again = run_batch(manifest, scheduler=cluster.scheduler_address, progress=False)
+    assert [r.status for r in again].count("skipped") == 47
+    assert [r.status for r in again].count("failed") == 3
+    forced = run_batch(manifest, scheduler=cluster.scheduler_address, progress=False,
+                       force=True)
+    assert [r.status for r in forced].count("done") == 47
+
+
+def test_command_line_on_a_local_cluster(tmp_path, capsys):
+    manifest = write_manifest(tmp_path, count=4)
+    status = main(["batch", str(manifest), "--workers", "2", "--no-progress"])
+    out = capsys.readouterr().out
+    assert status == 0 and "4 done, 0 skipped, 0 failed" in out
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("output\nx.dcm\n", "expected field, output"),
+    ("field,output,colour\na,b,c\n", "unknown: colour"),
+    ("field,output,set:contentLable\na,b,c\n", "did you mean contentLabel"),
+    ("field,output\na.mha,same.dcm\nb.mha,same.dcm\n", "several cases write same.dcm"),
+])
+def test_malformed_manifests(tmp_path, content, message):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(content)
+    with pytest.raises(Exception, match=message):
+        read_manifest(manifest)
+
+
+def test_missing_manifest(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "none.csv")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(BatchError):
+        read_manifest(tmp_path / "none.csv")
