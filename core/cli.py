@@ -1,4 +1,4 @@
-"""The ``dicomreg`` command line: save, read, validate, dump, scan, batch, fields.
+"""The ``dicomreg`` command line: save, read, warp, map, validate, dump, scan, batch, fields.
 
 Every refusal is one line on stderr naming the cause and what is accepted, with exit status 1
 (2 for a malformed command line), and no output file. A traceback means a bug in dicomreg.
@@ -16,12 +16,12 @@ import sys
 from collections.abc import Sequence
 
 from .errors import DicomRegError
-from .formats import FIELD_SUFFIXES
+from .formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES
 
 __all__ = ["build_parser", "main"]
 
 # Commands that read DICOM through pydicom, whose reading warnings are quieted (see main).
-_PYDICOM_COMMANDS = {"save", "read", "validate", "dump"}
+_PYDICOM_COMMANDS = {"save", "read", "validate", "dump", "warp", "map"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +37,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a Deformable Spatial Registration from FIELD, a displacement field "
         f"image ({' '.join(FIELD_SUFFIXES)}) as ITK writes it: LPS millimetres, on the fixed "
         "grid, pointing from each fixed voxel centre to its moving position (pull-back).")
-    save.add_argument("field", help="displacement field image file")
+    save.add_argument("field", help="displacement field image file, or an ITK transform file "
+                      "(" + " ".join(TRANSFORM_SUFFIXES) + "): a displacement field transform "
+                      "keeps its grid, a B-spline is sampled on the fixed grid, a composite's "
+                      "linear parts become the pre/post-deformation matrices")
+    conventions = save.add_argument_group(
+        "field conventions", "how FIELD was written, when not as ITK writes it (LPS "
+        "millimetre displacements from fixed to moving)")
+    conventions.add_argument("--components", choices=("lps", "ras"), default="lps",
+                             help="ras: x and y negated, as NiftyReg and NIfTI tools write")
+    conventions.add_argument("--units", choices=("mm", "voxel"), default="mm",
+                             help="voxel: steps along the grid's axes")
+    conventions.add_argument("--kind", choices=("displacement", "deformation"),
+                             default="displacement",
+                             help="deformation: absolute moving positions, not displacements")
+    conventions.add_argument("--direction", choices=("pull", "push"), default="pull",
+                             help="push: from moving to fixed, on the moving grid; inverted "
+                             "numerically onto the fixed grid, with the residual reported")
     save.add_argument("-o", "--output", required=True, help="the REG file to write")
     save.add_argument("--fixed", help="fixed (registered) image: a DICOM file or a directory "
                       "holding one series; patient, study and frame of reference come from it "
@@ -65,6 +81,29 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not run dciodvfy on the written file")
     save.set_defaults(run=("save_command", "save"))
 
+    warp = commands.add_parser(
+        "warp", help="resample a moving image onto the fixed grid through a REG",
+        description="Resample MOVING (an image file, or a DICOM file or directory) through "
+        "the REG (pre-deformation matrix, grid, post-deformation matrix) onto the REG's grid, "
+        "or onto the grid of --reference, to check a registration by looking at it.")
+    warp.add_argument("reg")
+    warp.add_argument("moving")
+    warp.add_argument("-o", "--output", required=True, help="the warped image file to write")
+    warp.add_argument("--reference", help="a DICOM series or image file whose grid the "
+                      "output takes (the fixed image)")
+    warp.add_argument("--moving-volume", type=int, metavar="N",
+                      help="which volume of MOVING when it holds several")
+    warp.add_argument("--undefined-value", type=float, default=-1024.0, metavar="V",
+                      help="the value where the field is undefined or leaves the moving image")
+    map_ = commands.add_parser("map", help="map one fixed point to its moving position")
+    map_.add_argument("reg")
+    map_.add_argument("point", nargs=3, type=float, metavar=("X", "Y", "Z"),
+                      help="a fixed point in mm (LPS)")
+    for command, runner in ((warp, "warp"), (map_, "map_point")):
+        command.add_argument("--item", type=int, help="the Deformable Registration Sequence "
+                             "item (from 1); the first with a grid when not given")
+        command.set_defaults(run=("commands", runner))
+
     read = commands.add_parser("read", help="write a REG file's grid as a field image")
     read.add_argument("reg", help="a Deformable Spatial Registration file")
     read.add_argument("-o", "--output", required=True,
@@ -72,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--item", type=int, help="which Deformable Registration Sequence item "
                       "(from 1); the first with a grid when not given")
     read.set_defaults(run=("commands", "read"))
+    for command in (read, warp, map_):
+        faults = command.add_argument_group(
+            "files that break the standard", "read them anyway, when the intent is clear")
+        faults.add_argument("--accept-spatial-registration-class", action="store_true",
+                            help="deformable content filed under the rigid Spatial "
+                            "Registration SOP class")
+        faults.add_argument("--vector-units", choices=("mm", "voxel"), default="mm",
+                            help="voxel: the file's vectors are in voxel steps (a known fault)")
+        faults.add_argument("--ignore-extra-bytes", action="store_true",
+                            help="Vector Grid Data longer than its Grid Dimensions need")
 
     validate = commands.add_parser("validate", help="check a REG file (and run dciodvfy)")
     validate.add_argument("file")

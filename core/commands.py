@@ -1,4 +1,4 @@
-"""The smaller ``dicomreg`` commands: read, validate, dump, scan, fields, batch.
+"""The smaller ``dicomreg`` commands: read, warp, map, validate, dump, scan, fields, batch.
 
 Each command imports what it uses when it runs: ``scan`` must not pay for pydicom's import
 (longer than scanning thousands of headers), which the others need.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import DicomRegError
 
-__all__ = ["batch", "dump", "fields", "read", "scan", "validate"]
+__all__ = ["batch", "dump", "fields", "map_point", "read", "scan", "validate", "warp"]
 
 
 def _report_dciodvfy(path: Path, enabled: bool) -> int:
@@ -38,13 +38,36 @@ def scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registration(args: argparse.Namespace):  # noqa: ANN202
+    """The REG named on the command line, read with the fault options given, notes shown."""
+    from .reader import read_deformable_registration
+
+    registration = read_deformable_registration(
+        args.reg, accept_spatial_registration_class=args.accept_spatial_registration_class,
+        vector_units=args.vector_units, ignore_extra_bytes=args.ignore_extra_bytes)
+    for note in registration.notes:
+        print(f"note: {note}")
+    return registration
+
+
+def _item(registration, number: int | None) -> int | None:  # noqa: ANN001
+    if number is None:
+        return None
+    if not 1 <= number <= len(registration.items):
+        raise DicomRegError(f"--item {number}: the file has items 1 to "
+                            f"{len(registration.items)}")
+    if registration.items[number - 1].grid is None:
+        raise DicomRegError(f"item {number} holds no grid")
+    return number - 1
+
+
 def read(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .displacement_field import write_displacement_field
-    from .reader import RegReadError, read_deformable_registration
+    from .reader import RegReadError
 
-    registration = read_deformable_registration(args.reg)
+    registration = _registration(args)
     if args.item is None:
         item = registration.deformable_item
     else:
@@ -116,3 +139,44 @@ def batch(args: argparse.Namespace) -> int:
         if result.status == "failed":
             print(f"  row {result.case}: {result.error}")
     return 1 if counts["failed"] else 0
+
+
+def warp(args: argparse.Namespace) -> int:
+    import SimpleITK as sitk
+
+    from .apply import read_moving_image, warp_image
+    from .atomic import atomic_output
+    from .image import Geometry
+
+    registration = _registration(args)
+    item = _item(registration, args.item)
+    moving = read_moving_image(args.moving, args.moving_volume)
+    reference = None
+    if args.reference:
+        image = read_moving_image(args.reference)
+        reference = Geometry(tuple(image.GetSize()), tuple(image.GetSpacing()),
+                             tuple(image.GetOrigin()), tuple(image.GetDirection()))
+    warped = warp_image(registration, moving, reference, item, args.undefined_value)
+    with atomic_output(args.output) as temporary:
+        # The output's suffix decides the format; the temporary file keeps it.
+        sitk.WriteImage(warped, str(temporary), useCompression=True)
+    size = "x".join(str(n) for n in warped.GetSize())
+    print(f"wrote {args.output}: {args.moving} warped onto the {size} "
+          f"{'reference' if reference else 'registration'} grid")
+    return 0
+
+
+def map_point(args: argparse.Namespace) -> int:
+    from .apply import map_points
+
+    registration = _registration(args)
+    index = _item(registration, args.item)
+    chosen = registration.deformable_item if index is None else registration.items[index]
+    mapped = map_points(registration, [args.point], index)[0]
+    fixed = " ".join(f"{v:g}" for v in args.point)
+    if any(v != v for v in mapped):  # NaN: undefined there
+        print(f"{fixed} -> undefined (the field is undefined at that point)")
+    else:
+        print(f"{fixed} -> {' '.join(f'{v:.4f}' for v in mapped)} (mm, LPS, in the moving "
+              f"frame {chosen.source_frame_of_reference_uid})")
+    return 0

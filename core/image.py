@@ -85,6 +85,19 @@ class Geometry:
             direction=tuple(float(v) for v in direction.ravel()),
         )
 
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest patient coordinates (mm) of the grid's voxel centres."""
+        corners = np.array([[i, j, k] for i in (0, self.size[0] - 1)
+                            for j in (0, self.size[1] - 1) for k in (0, self.size[2] - 1)])
+        points = self.index_to_point(corners)
+        return points.min(axis=0), points.max(axis=0)
+
+    def overlaps(self, other: Geometry) -> bool:
+        """Whether the two grids' bounding boxes share any point."""
+        low, high = self.bounds()
+        other_low, other_high = other.bounds()
+        return bool(np.all(high >= other_low) and np.all(other_high >= low))
+
     def index_to_point(self, index: Any) -> np.ndarray:
         """Patient positions (mm) of voxel indices (..., 3) given as (i, j, k)."""
         index = np.asarray(index, dtype=float)

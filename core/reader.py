@@ -52,6 +52,7 @@ class DeformableRegistration:
     dataset: Dataset
     items: list[RegistrationItem]
     path: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def frame_of_reference_uid(self) -> str:
@@ -80,8 +81,8 @@ def _matrix(item: Dataset, keyword: str) -> tuple[np.ndarray | None, str]:
             str(matrix_item.get("FrameOfReferenceTransformationMatrixType", "")))
 
 
-def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int,
-             memory_map: bool) -> np.ndarray:
+def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int, memory_map: bool,
+             ignore_extra_bytes: bool, notes: list[str]) -> np.ndarray:
     if _VECTOR_GRID_DATA not in grid:
         raise RegReadError(f"'{path}' has a grid without Vector Grid Data (0064,0009)")
     expected = count * 12
@@ -91,17 +92,23 @@ def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int,
     region = region_of(value)
     length = region.length if region is not None else len(value)
     if length != expected:
-        raise RegReadError(f"'{path}': Vector Grid Data holds {length} bytes; the Grid "
-                           f"Dimensions need {expected} (3 float32 per voxel)")
+        problem = (f"'{path}': Vector Grid Data holds {length} bytes; the Grid Dimensions need "
+                   f"{expected} (3 float32 per voxel)")
+        if length < expected or not ignore_extra_bytes:
+            hint = ("; if the first bytes are the grid, read it with --ignore-extra-bytes"
+                    if length > expected else "")
+            raise RegReadError(problem + hint)
+        notes.append(f"{problem}; the {length - expected} extra bytes were ignored")
     if region is not None and memory_map:
         return np.memmap(region.path, dtype=dtype, mode="r", offset=region.offset,
                          shape=(count * 3,))
     if region is not None:  # one read into one array, as numpy.fromfile does it
         return np.fromfile(region.path, dtype=dtype, count=count * 3, offset=region.offset)
-    return np.frombuffer(value, dtype=dtype)
+    return np.frombuffer(value, dtype=dtype, count=count * 3)
 
 
-def _grid_image(path: Path, ds: Dataset, grid: Dataset, memory_map: bool) -> Image:
+def _grid_image(path: Path, ds: Dataset, grid: Dataset, memory_map: bool,
+                ignore_extra_bytes: bool, voxel_units: bool, notes: list[str]) -> Image:
     try:
         dims = [int(v) for v in grid.GridDimensions]
         spacing = [float(v) for v in grid.GridResolution]
@@ -114,21 +121,34 @@ def _grid_image(path: Path, ds: Dataset, grid: Dataset, memory_map: bool) -> Ima
                            "orientation has the wrong number of values")
     row, column = orientation[:3], orientation[3:]
     direction = np.column_stack([row, column, np.cross(row, column)])
-    flat = _vectors(path, ds, grid, int(np.prod(dims)), memory_map)
+    flat = _vectors(path, ds, grid, int(np.prod(dims)), memory_map, ignore_extra_bytes, notes)
     voxels = flat.reshape(dims[2], dims[1], dims[0], 3)
+    if voxel_units:  # a known writer's fault: steps along the grid's axes, not millimetres
+        scale = direction * np.asarray(spacing)
+        voxels = (voxels.astype(np.float64) @ scale.T).astype(np.float32)
+        notes.append("vectors converted from voxel steps to millimetres (--vector-units voxel)")
     geometry = Geometry(size=(dims[0], dims[1], dims[2]), spacing=tuple(spacing),
-                        origin=tuple(origin), direction=tuple(direction.ravel()))
+                        origin=tuple(origin), direction=tuple(float(v) for v in direction.ravel()))
     return Image(voxels=voxels, geometry=geometry, datasets=[ds], source=str(path),
                  owner=flat)
 
 
-def read_deformable_registration(path: str | os.PathLike[str], *,
-                                 memory_map: bool = True) -> DeformableRegistration:
+def read_deformable_registration(
+    path: str | os.PathLike[str], *, memory_map: bool = True,
+    accept_spatial_registration_class: bool = False, vector_units: str = "mm",
+    ignore_extra_bytes: bool = False,
+) -> DeformableRegistration:
     """Read a Deformable Spatial Registration file.
 
     With ``memory_map`` (the default) the vectors are memory-mapped from the file: opening
     costs almost nothing, and only what is used is read. Without it, they are read into
     memory at once, with one read into one array.
+
+    Files that break the standard in known ways are diagnosed precisely; where the intent is
+    unambiguous an explicit option reads them anyway, and ``notes`` says what was done:
+    ``accept_spatial_registration_class`` for deformable content stored under the rigid
+    Spatial Registration SOP class; ``vector_units="voxel"`` for vectors in voxel steps;
+    ``ignore_extra_bytes`` for Vector Grid Data longer than its Grid Dimensions need.
 
     Raises
     ------
@@ -143,15 +163,24 @@ def read_deformable_registration(path: str | os.PathLike[str], *,
         ds = read_header(path)
     except DicomFileError as error:
         raise RegReadError(str(error)) from None
+    if vector_units not in ("mm", "voxel"):
+        raise RegReadError(f"vector units {vector_units!r}: expected mm or voxel")
+    notes: list[str] = []
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class != DEFORMABLE_SPATIAL_REGISTRATION_STORAGE:
         name = UID(sop_class).name if sop_class else "no SOP class"
-        hint = ""
-        if sop_class == _SPATIAL_REGISTRATION_STORAGE and "DeformableRegistrationSequence" in ds:
-            hint = (" although it holds a Deformable Registration Sequence (a known fault of "
-                    "some writers)")
-        raise RegReadError(f"'{path}' is a {name}, not a Deformable Spatial Registration"
-                           f"{hint}")
+        misfiled = (sop_class == _SPATIAL_REGISTRATION_STORAGE
+                    and "DeformableRegistrationSequence" in ds)
+        if misfiled and accept_spatial_registration_class:
+            notes.append(f"read although it is a {name}: its content is a Deformable "
+                         "Registration Sequence (a known fault of some writers)")
+        elif misfiled:
+            raise RegReadError(f"'{path}' is a {name}, not a Deformable Spatial Registration, "
+                               "although it holds a Deformable Registration Sequence (a known "
+                               "fault of some writers); read it with "
+                               "--accept-spatial-registration-class")
+        else:
+            raise RegReadError(f"'{path}' is a {name}, not a Deformable Spatial Registration")
     items = []
     for item in ds.get("DeformableRegistrationSequence") or []:
         pre, pre_type = _matrix(item, "PreDeformationMatrixRegistrationSequence")
@@ -161,11 +190,12 @@ def read_deformable_registration(path: str | os.PathLike[str], *,
             source_frame_of_reference_uid=str(item.get("SourceFrameOfReferenceUID", "")),
             pre_matrix=pre, pre_matrix_type=pre_type,
             post_matrix=post, post_matrix_type=post_type,
-            grid=_grid_image(path, ds, grids[0], memory_map) if grids else None,
+            grid=(_grid_image(path, ds, grids[0], memory_map, ignore_extra_bytes,
+                              vector_units == "voxel", notes) if grids else None),
             referenced_instances=[(str(r.get("ReferencedSOPClassUID", "")),
                                    str(r.get("ReferencedSOPInstanceUID", "")))
                                   for r in item.get("ReferencedImageSequence") or []],
         ))
     if not items:
         raise RegReadError(f"'{path}' has an empty Deformable Registration Sequence")
-    return DeformableRegistration(dataset=ds, items=items, path=str(path))
+    return DeformableRegistration(dataset=ds, items=items, path=str(path), notes=notes)

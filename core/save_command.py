@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
+from .conventions import to_reg_convention
 from .dciodvfy import DciodvfyResult, dciodvfy_available, print_dciodvfy, run_dciodvfy
 from .deformable_registration import right_handed_grid
 from .dicom_series import read_dicom_headers
@@ -17,6 +18,7 @@ from .errors import DicomRegError
 from .fields import field_by_name
 from .inherit import InheritanceReport
 from .modifiers import load_chain
+from .transform_file import TRANSFORM_SUFFIXES, read_transform_file
 from .volume_list import read_volume, scan_volumes
 
 __all__ = ["SaveRequest", "SaveResult", "save", "save_registration"]
@@ -90,6 +92,10 @@ class SaveRequest:
     modifiers: str | None = None
     dciodvfy: bool = True
     base_dir: str | None = None
+    components: str = "lps"
+    units: str = "mm"
+    kind: str = "displacement"
+    direction: str = "pull"
 
 
 @dataclass
@@ -118,11 +124,36 @@ def save_registration(request: SaveRequest) -> SaveResult:
         return base / Path(path).expanduser()
 
     module = DicomREGSave(base_dir=base)
-    module.input0 = read_displacement_field(resolve(request.field))
     fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
              if request.fixed else None)
     moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume")
               if request.moving else None)
+    fixed_grid = fixed.geometry if fixed is not None else None
+    notes: list[str] = []
+    field_path = resolve(request.field)
+    convention = {"components": request.components, "units": request.units,
+                  "kind": request.kind, "direction": request.direction}
+    if field_path.suffix.lower() in TRANSFORM_SUFFIXES:
+        if convention != {"components": "lps", "units": "mm", "kind": "displacement",
+                          "direction": "pull"}:
+            raise DicomRegError("--components, --units, --kind and --direction describe "
+                                "field images; an ITK transform file is in ITK's convention")
+        transform = read_transform_file(field_path, grid=fixed_grid)
+        module.input0 = transform.image
+        module.set_many({"preDeformationMatrix": transform.pre_matrix.ravel(),
+                         "preDeformationMatrixType": transform.pre_matrix_type,
+                         "postDeformationMatrix": transform.post_matrix.ravel(),
+                         "postDeformationMatrixType": transform.post_matrix_type})
+        notes += transform.notes
+    else:
+        field_image, converted = to_reg_convention(read_displacement_field(field_path),
+                                                   target=fixed_grid, **convention)
+        module.input0 = field_image
+        notes += converted
+    assert module.input0.geometry is not None
+    if fixed_grid is not None and not module.input0.geometry.overlaps(fixed_grid):
+        notes.append("warning: the field's grid does not overlap the fixed image at all; "
+                     "check the field's origin and the fixed series")
     if fixed is not None:
         # The field lives on the fixed image's grid: it carries the fixed image's DICOM.
         module.input0.datasets = fixed.datasets
@@ -141,7 +172,6 @@ def save_registration(request: SaveRequest) -> SaveResult:
     # that the user's value wins over an inherited one.
     assignments = request.assignments
     module.set_many(assignments)
-    notes = []
     report = None
     if moving is None and "sourceFrameOfReferenceUIDInheritanceSource" not in assignments:
         module.set("sourceFrameOfReferenceUIDInheritanceSource", "DICOM_INPUT")
@@ -179,7 +209,8 @@ def save(args: argparse.Namespace) -> int:
         field=args.field, output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
         moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,
         base=args.base, base_volume=args.base_volume, assignments=_assignments(args.set),
-        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy))
+        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy, components=args.components,
+        units=args.units, kind=args.kind, direction=args.direction))
     module, path = result.module, result.path
     if args.verbose and result.report is not None:
         print(f"inherited from {module.get('inputSelector')}:\n{result.report}")
