@@ -42,15 +42,22 @@ class ConventionError(DicomRegError):
 
 @dataclass
 class Inversion:
-    """How well a push field was inverted: residual |v(x) + u(x + v(x))| in mm."""
+    """How well a push field was inverted: the residual |v(x) + u(x + v(x))| in mm, where
+    x + v(x) lies on the push field's grid, and how many points map off it (there u is
+    unknown, and so is the inverse)."""
 
     max_mm: float
     mean_mm: float
-    iterations: int
+    outside: int
+    points: int
 
     def __str__(self) -> str:
-        return (f"push field inverted: residual max {self.max_mm:.3g} mm, mean "
+        text = (f"push field inverted: residual max {self.max_mm:.3g} mm, mean "
                 f"{self.mean_mm:.3g} mm")
+        if self.outside:
+            text += (f"; {self.outside} of {self.points} points map off the push field's grid,"
+                     " where the inverse is unknown")
+        return text
 
 
 def _sitk_field(voxels: np.ndarray, geometry: Geometry):  # noqa: ANN202
@@ -92,8 +99,13 @@ def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
                             sitk.sitkVectorFloat64)
     v = sitk.GetArrayFromImage(pull)
     residual = np.linalg.norm(v + sitk.GetArrayFromImage(u_there), axis=-1)
-    return v.astype(np.float32), Inversion(float(residual.max()), float(residual.mean()),
-                                           iterations)
+    # Where x + v(x) falls, in the push field's voxel indices: only on its grid is u known.
+    world = geometry.world_matrix
+    reached = (_positions(target) + v - world[:3, 3]) @ np.linalg.inv(world[:3, :3]).T
+    inside = np.all((reached >= 0) & (reached <= np.asarray(geometry.size) - 1), axis=-1)
+    kept = residual[inside] if inside.any() else np.zeros(1)
+    return v.astype(np.float32), Inversion(float(kept.max()), float(kept.mean()),
+                                           int((~inside).sum()), int(inside.size))
 
 
 def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm",

@@ -1,0 +1,372 @@
+"""Interoperability: other tools' conventions and transform files, applying a REG, and
+reading what others write (plastimatch, files with known faults)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from conftest import dciodvfy_counts, make_case, sample_data, write_field
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from dicomreg.core.cli import main
+from dicomreg.core.reader import RegReadError, read_deformable_registration
+
+ROTATED = np.array([[0.8, -0.6, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
+
+
+def save(case, field, out, *extra):
+    assert main(["save", str(field), "--fixed", str(case.fixed), "--moving", str(case.moving),
+                 "-o", str(out), "--no-dciodvfy", *extra]) == 0, extra
+    return read_deformable_registration(out)
+
+
+def grid(registration):
+    return np.asarray(registration.deformable_item.grid.voxels)
+
+
+@pytest.fixture
+def rotated_case(tmp_path):
+    orientation = tuple(ROTATED[:, 0]) + tuple(ROTATED[:, 1])
+    return make_case(tmp_path, size=(10, 8, 6), orientation=orientation,
+                     spacing=(1.5, 2.0, 2.5), origin=(12.0, -30.0, 7.5))
+
+
+# --- import conventions -----------------------------------------------------------------------
+
+def test_each_convention_gives_the_same_reg(rotated_case, tmp_path):
+    case = rotated_case
+    reference = save(case, case.field, tmp_path / "itk.dcm")
+    field_image = sitk.ReadImage(str(case.field))
+    v = case.vectors.astype(np.float64)
+    direction = np.asarray(field_image.GetDirection()).reshape(3, 3)
+    spacing = np.asarray(field_image.GetSpacing())
+
+    def variant(name, vectors):
+        return write_field(tmp_path / f"{name}.mha", vectors.astype(np.float32),
+                           origin=field_image.GetOrigin(), spacing=spacing, direction=direction)
+
+    ras = v.copy()
+    ras[..., :2] *= -1
+    got = save(case, variant("ras", ras), tmp_path / "ras.dcm", "--components", "ras")
+    assert np.array_equal(grid(got), grid(reference))
+
+    voxel = v @ np.linalg.inv(direction * spacing).T
+    got = save(case, variant("voxel", voxel), tmp_path / "voxel.dcm", "--units", "voxel")
+    assert np.allclose(grid(got), grid(reference), atol=1e-5)
+
+    z, y, x = v.shape[:3]
+    k, j, i = np.meshgrid(np.arange(z), np.arange(y), np.arange(x), indexing="ij")
+    positions = np.stack([i, j, k], -1) @ (direction * spacing).T + field_image.GetOrigin()
+    got = save(case, variant("deformation", positions + v), tmp_path / "def.dcm", "--kind",
+               "deformation")
+    assert np.allclose(grid(got), grid(reference), atol=1e-4)
+
+
+def test_a_push_field_is_inverted_with_its_residual_reported(tmp_path, capsys):
+    case = make_case(tmp_path, size=(24, 20, 12), spacing=(2.0, 2.0, 3.0))
+    origin = sitk.ReadImage(str(case.field)).GetOrigin()
+    z, y, x = 12, 20, 24
+    k, j, i = np.meshgrid(np.arange(z), np.arange(y), np.arange(x), indexing="ij")
+    points = np.stack([i * 2.0, j * 2.0, k * 3.0], -1) + origin
+    centre = points.reshape(-1, 3).mean(axis=0)
+
+    def push(at):
+        """An analytic push field u: a moving point at + u(at) is the fixed point."""
+        bump = np.exp(-np.sum(((at - centre) / 12.0) ** 2, -1))[..., None]
+        return -(np.array([3.0, -2.0, 1.0]) + 2.0 * bump * np.array([1.0, 0.5, 0.0]))
+
+    # The exact pull field: for each fixed point p, the moving point m with m + u(m) = p,
+    # by fixed-point iteration on the analytic u (a contraction: |grad u| < 1).
+    moving = points.copy()
+    for _ in range(200):
+        moving = points - push(moving)
+    exact = moving - points
+    push_file = write_field(tmp_path / "push.mha", push(points).astype(np.float32),
+                            origin=origin, spacing=(2, 2, 3), direction=np.eye(3))
+    got = save(case, push_file, tmp_path / "push.dcm", "--direction", "push")
+    note = next(line for line in capsys.readouterr().out.splitlines()
+                if "push field inverted" in line)
+    residual = float(note.split("residual max ")[1].split(" mm")[0])
+    assert residual < 0.05 and "map off the push field's grid" in note  # the borders do
+    # Inside the region where x + v(x) stays on the push field's grid (v is up to 5 mm). The
+    # inversion has converged there (more iterations change nothing); what remains is the
+    # linear interpolation of u sampled on 2 to 3 mm voxels, about 0.06 mm at the bump's
+    # centre for this field: the bound is 0.1 mm, some 3% of the smallest voxel.
+    inner = (slice(1, -1), slice(2, -2), slice(4, -4))
+    error = np.linalg.norm(grid(got) - exact, axis=-1)[inner]
+    assert error.max() < 0.1 and error.mean() < 0.01  # mm, for vectors of 3 to 5 mm
+
+
+def test_a_field_off_the_fixed_image_is_warned_about(tmp_path, capsys):
+    case = make_case(tmp_path)
+    far = write_field(tmp_path / "far.mha", case.vectors, origin=(900.0, 900.0, 900.0),
+                      spacing=(2, 2, 3), direction=np.eye(3))
+    save(case, far, tmp_path / "far.dcm")
+    assert "warning: the field's grid does not overlap the fixed image at all" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", [["--components", "upside-down"], ["--units", "inch"]])
+def test_unknown_conventions_are_refused(tmp_path, option):
+    case = make_case(tmp_path)
+    with pytest.raises(SystemExit):  # argparse: exit status 2 and the choices listed
+        main(["save", str(case.field), "-o", str(tmp_path / "x.dcm"), *option])
+
+
+# --- ITK transform files ----------------------------------------------------------------------
+
+def test_displacement_field_transform_equals_the_field(rotated_case, tmp_path):
+    case = rotated_case
+    reference = save(case, case.field, tmp_path / "field.dcm")
+    transform = sitk.DisplacementFieldTransform(
+        sitk.ReadImage(str(case.field), sitk.sitkVectorFloat64))
+    for suffix in (".h5", ".tfm"):
+        path = tmp_path / f"t{suffix}"
+        sitk.WriteTransform(transform, str(path))
+        got = save(case, path, tmp_path / f"t{suffix}.dcm")
+        assert np.array_equal(grid(got), grid(reference))
+        assert np.allclose(got.deformable_item.grid.geometry.origin,
+                           reference.deformable_item.grid.geometry.origin)
+
+
+def bspline(case):
+    fixed = sitk.ReadImage(str(case.field))
+    transform = sitk.BSplineTransformInitializer(sitk.Image(fixed.GetSize(), sitk.sitkFloat32)
+                                                 if False else fixed, [3, 3, 3])
+    parameters = np.random.default_rng(7).normal(0, 2.0, len(transform.GetParameters()))
+    transform.SetParameters(tuple(parameters))
+    return transform
+
+
+def test_bspline_sampled_on_the_fixed_grid(tmp_path):
+    case = make_case(tmp_path, size=(12, 10, 6))
+    transform = bspline(case)
+    sitk.WriteTransform(transform, str(tmp_path / "b.h5"))
+    got = save(case, tmp_path / "b.h5", tmp_path / "b.dcm")
+    fixed = sitk.ReadImage(str(case.field))
+    expected = sitk.GetArrayFromImage(sitk.TransformToDisplacementField(
+        transform, sitk.sitkVectorFloat64, fixed.GetSize(), fixed.GetOrigin(),
+        fixed.GetSpacing(), fixed.GetDirection()))
+    assert np.allclose(grid(got), expected, atol=1e-5)
+    assert dciodvfy_counts(tmp_path / "b.dcm") == ([], [])
+
+
+@pytest.mark.parametrize(("linear", "expected_type"), [
+    (sitk.Euler3DTransform((0, 0, 0), 0.1, -0.2, 0.3, (5.0, -3.0, 2.0)), "RIGID"),
+    (sitk.ScaleTransform(3, (1.2, 1.2, 0.9)), "RIGID_SCALE"),
+    (sitk.AffineTransform((1, 0.2, 0, 0, 1, 0, 0, 0, 1), (1, 2, 3)), "AFFINE"),
+])
+@pytest.mark.parametrize("linear_applied", ["after", "before"])
+def test_composite_linear_parts_become_typed_matrices(tmp_path, linear, expected_type,
+                                                      linear_applied):
+    case = make_case(tmp_path, size=(12, 10, 6))
+    deformable = bspline(case)
+    # ITK applies the last added first: [linear, deformable] applies the deformation first.
+    parts = [linear, deformable] if linear_applied == "after" else [deformable, linear]
+    composite = sitk.CompositeTransform(parts)
+    sitk.WriteTransform(composite, str(tmp_path / "c.h5"))
+    out = tmp_path / "c.dcm"
+    registration = save(case, tmp_path / "c.h5", out)
+    item = registration.deformable_item
+    matrix = np.eye(4)
+    matrix[:3, :3] = np.asarray(linear.GetMatrix()).reshape(3, 3) if hasattr(
+        linear, "GetMatrix") else np.diag(linear.GetScale())
+    center = np.asarray(linear.GetCenter()) if hasattr(linear, "GetCenter") else np.zeros(3)
+    offset = (np.asarray(linear.GetTranslation()) if hasattr(linear, "GetTranslation")
+              else np.zeros(3))
+    matrix[:3, 3] = offset + center - matrix[:3, :3] @ center
+    if linear_applied == "after":
+        assert np.allclose(item.post_matrix, matrix, atol=1e-6)
+        assert item.post_matrix_type == expected_type
+        assert np.allclose(item.pre_matrix, np.eye(4))
+    elif expected_type == "RIGID":
+        assert np.allclose(item.pre_matrix, matrix, atol=1e-6)
+        assert item.pre_matrix_type == "RIGID"
+    else:  # a non-rigid pre-deformation part cannot move the grid: sampled into it
+        assert np.allclose(item.pre_matrix, np.eye(4))
+    assert dciodvfy_counts(out) == ([], [])
+    # Whatever the split, the REG maps points as the composite transform does.
+    fixed = sitk.ReadImage(str(case.field))
+    for index in [(1, 1, 1), (5, 4, 2), (10, 8, 4)]:
+        point = fixed.TransformIndexToPhysicalPoint(index)
+        from dicomreg.core.apply import map_points
+
+        assert np.allclose(map_points(registration, [point])[0],
+                           composite.TransformPoint(point), atol=1e-3)
+
+
+def test_linear_only_transform_is_refused(tmp_path, capsys):
+    case = make_case(tmp_path)
+    sitk.WriteTransform(sitk.Euler3DTransform(), str(tmp_path / "rigid.tfm"))
+    assert main(["save", str(tmp_path / "rigid.tfm"), "--fixed", str(case.fixed), "-o",
+                 str(tmp_path / "x.dcm")]) == 1
+    assert "holds only linear transforms" in capsys.readouterr().err
+
+
+def test_bspline_without_a_fixed_grid_is_refused(tmp_path, capsys):
+    case = make_case(tmp_path)
+    sitk.WriteTransform(bspline(case), str(tmp_path / "b.h5"))
+    assert main(["save", str(tmp_path / "b.h5"), "-o", str(tmp_path / "x.dcm")]) == 1
+    assert "sampled on the fixed image's grid: give the fixed image" in capsys.readouterr().err
+
+
+# --- applying a REG -----------------------------------------------------------------------------
+
+def phantom(points):
+    """Smooth enough that linear interpolation on 1.5-2.5 mm voxels errs by a few HU."""
+    centre = np.array([2.0, -3.0, 1.0])
+    return 1000.0 * np.exp(-np.sum(((points - centre) / np.array([20.0, 16.0, 14.0])) ** 2, -1))
+
+
+@pytest.mark.parametrize("carrier", ["field", "post", "pre"])
+def test_shift_undone_by_the_reg_warps_back_onto_the_fixed_image(tmp_path, carrier):
+    """The convention end to end: moving = fixed shifted by s; v = s undoes it."""
+    size, spacing, origin = (40, 36, 16), (1.5, 1.5, 2.5), (-30.0, -27.0, -20.0)
+    shift = np.array([4.3, -2.7, 3.1])
+    k, j, i = np.meshgrid(*(np.arange(n) for n in size[::-1]), indexing="ij")
+    points = np.stack([i, j, k], -1) * np.asarray(spacing) + np.asarray(origin)
+    frame = sample_data.uid(f"shift {tmp_path.name}")
+    sample_data.write_series(tmp_path / "fixed", phantom(points), origin=origin,
+                             spacing=spacing, study="SHIFT", series_number=1,
+                             study_date="20260101", description="fixed")
+    sample_data.write_series(tmp_path / "moving", phantom(points - shift), origin=origin,
+                             spacing=spacing, study="SHIFT", series_number=2,
+                             study_date="20260101", description="moving",
+                             frame_of_reference=frame)
+    vectors = np.broadcast_to(shift if carrier == "field" else np.zeros(3),
+                              (*size[::-1], 3)).astype(np.float32)
+    field = write_field(tmp_path / "field.mha", vectors, origin=origin, spacing=spacing,
+                        direction=np.eye(3))
+    matrix = f"1 0 0 {shift[0]}, 0 1 0 {shift[1]}, 0 0 1 {shift[2]}, 0 0 0 1"
+    extra = [] if carrier == "field" else ["--set", f"{carrier}DeformationMatrix={matrix}"]
+    reg, out = tmp_path / "reg.dcm", tmp_path / "warped.nii.gz"
+    assert main(["save", str(field), "--fixed", str(tmp_path / "fixed"), "--moving",
+                 str(tmp_path / "moving"), "-o", str(reg), "--no-dciodvfy", *extra]) == 0
+    assert main(["warp", str(reg), str(tmp_path / "moving"), "-o", str(out),
+                 "--reference", str(tmp_path / "fixed")]) == 0
+    warped = sitk.GetArrayFromImage(sitk.ReadImage(str(out)))
+    # The same resampling through a plain translation by s, done by SimpleITK alone: the REG's
+    # convention (pull, LPS, mm; pre, grid, post) must give exactly this.
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(sorted(str(p) for p in (tmp_path / "moving").iterdir()))
+    moving = sitk.Cast(reader.Execute(), sitk.sitkFloat32)
+    reference = sitk.GetArrayFromImage(sitk.Resample(
+        moving, moving, sitk.TranslationTransform(3, tuple(shift)), sitk.sitkLinear, -1024.0))
+    assert np.abs(warped - reference).max() < 1e-3
+    # ... and it undoes the shift: the fixed image, up to rounding to integers in the series
+    # and linear interpolation of a smooth image.
+    inner = (slice(3, -3), slice(5, -5), slice(5, -5))
+    difference = np.abs(warped - np.rint(phantom(points)))[inner]
+    assert difference.max() < 15 and difference.mean() < 2
+
+
+def test_map_a_point(tmp_path, capsys):
+    case = make_case(tmp_path)
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
+                 "--no-dciodvfy", "--set",
+                 "postDeformationMatrix=1 0 0 100, 0 1 0 0, 0 0 1 0, 0 0 0 1"]) == 0
+    capsys.readouterr()
+    # At the first voxel centre: the first vector, then the post-deformation translation.
+    origin = read_deformable_registration(reg).deformable_item.grid.geometry.origin
+    assert main(["map", str(reg), *map(str, origin)]) == 0
+    out = capsys.readouterr().out
+    expected = np.asarray(origin) + case.vectors[0, 0, 0] + [100, 0, 0]
+    assert " -> " + " ".join(f"{v:.4f}" for v in expected) in out
+
+
+# --- reading what others write ----------------------------------------------------------------
+
+def test_plastimatch_files_read_back_to_their_field_bit_exactly(tmp_path):
+    assert shutil.which("plastimatch"), "plastimatch is a test tool: apt-get install plastimatch"
+    case = make_case(tmp_path, size=(16, 12, 8))
+    out = tmp_path / "plm"
+    subprocess.run(["plastimatch", "xf-convert", "--input", str(case.field), "--output-dicom",
+                    str(out), "--fixed-rcs", str(case.fixed), "--moving-rcs",
+                    str(case.moving)], check=True, capture_output=True)
+    registration = read_deformable_registration(next(out.glob("*.dcm")))
+    assert np.array_equal(grid(registration).view(np.uint32), case.vectors.view(np.uint32))
+    field = sitk.ReadImage(str(case.field))
+    geometry = registration.deformable_item.grid.geometry
+    assert np.allclose(geometry.origin, field.GetOrigin())
+    assert np.allclose(geometry.spacing, field.GetSpacing())
+
+
+def our_reg(tmp_path):
+    case = make_case(tmp_path)
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
+                 "--no-dciodvfy"]) == 0
+    return case, reg
+
+
+def test_several_items_and_undefined_vectors(tmp_path, capsys):
+    case, reg = our_reg(tmp_path)
+    ds = dcmread(reg)
+    identity = Dataset()
+    identity.SourceFrameOfReferenceUID = ds.FrameOfReferenceUID
+    identity.RegistrationTypeCodeSequence = []
+    ds.DeformableRegistrationSequence.insert(0, identity)
+    gridded = ds.DeformableRegistrationSequence[1].DeformableRegistrationGridSequence[0]
+    vectors = np.frombuffer(gridded.VectorGridData, "<f4").copy().reshape(case.vectors.shape)
+    vectors[0, 0, 0] = np.nan
+    gridded.VectorGridData = vectors.tobytes()
+    ds.save_as(reg)
+    registration = read_deformable_registration(reg)
+    assert len(registration.items) == 2 and registration.items[0].grid is None
+    assert np.isnan(grid(registration)[0, 0, 0]).all()
+    origin = registration.deformable_item.grid.geometry.origin
+    capsys.readouterr()
+    assert main(["map", str(reg), *map(str, origin)]) == 0
+    assert "undefined" in capsys.readouterr().out
+    assert main(["map", str(reg), "0", "0", "0", "--item", "1"]) == 1
+    assert "item 1 holds no grid" in capsys.readouterr().err
+
+
+def test_rigid_class_with_deformable_content(tmp_path, capsys):
+    _case, reg = our_reg(tmp_path)
+    ds = dcmread(reg)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.66.1"
+    ds.save_as(reg)
+    with pytest.raises(RegReadError, match="is a Spatial Registration Storage, not a Deformable"
+                       ".*read it with --accept-spatial-registration-class"):
+        read_deformable_registration(reg)
+    registration = read_deformable_registration(reg, accept_spatial_registration_class=True)
+    assert "a known fault of some writers" in registration.notes[0]
+    assert main(["read", str(reg), "-o", str(tmp_path / "f.mha"),
+                 "--accept-spatial-registration-class"]) == 0
+
+
+def test_vectors_in_voxel_units(tmp_path):
+    case, reg = our_reg(tmp_path)
+    ds = dcmread(reg)
+    gridded = ds.DeformableRegistrationSequence[0].DeformableRegistrationGridSequence[0]
+    spacing = np.asarray(gridded.GridResolution)
+    gridded.VectorGridData = (case.vectors / spacing).astype("<f4").tobytes()  # the fault
+    ds.save_as(reg)
+    fixed = read_deformable_registration(reg, vector_units="voxel")
+    assert np.allclose(grid(fixed), case.vectors, atol=1e-5)
+    assert "voxel steps" in fixed.notes[0]
+
+
+def test_grid_data_of_the_wrong_length(tmp_path):
+    case, reg = our_reg(tmp_path)
+    ds = dcmread(reg)
+    gridded = ds.DeformableRegistrationSequence[0].DeformableRegistrationGridSequence[0]
+    data = gridded.VectorGridData
+    gridded.VectorGridData = data + b"\0" * 24
+    ds.save_as(reg)
+    with pytest.raises(RegReadError, match="holds 2328 bytes; the Grid Dimensions need 2304 .*"
+                       "--ignore-extra-bytes"):
+        read_deformable_registration(reg)
+    assert np.array_equal(grid(read_deformable_registration(reg, ignore_extra_bytes=True)),
+                          case.vectors)
+    gridded.VectorGridData = data[:-24]
+    ds.save_as(reg)
+    with pytest.raises(RegReadError, match="holds 2280 bytes; the Grid Dimensions need 2304"):
+        read_deformable_registration(reg, ignore_extra_bytes=True)
