@@ -1,4 +1,5 @@
-"""The ``dicomreg`` command line: save, read, warp, map, validate, dump, scan, batch, fields.
+"""The ``dicomreg`` command line: save, run, editor, read, warp, map, validate, dump, scan,
+batch, fields.
 
 Every refusal is one line on stderr naming the cause and what is accepted, with exit status 1
 (2 for a malformed command line), and no output file. A traceback means a bug in dicomreg.
@@ -21,7 +22,7 @@ from .formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES
 __all__ = ["build_parser", "main"]
 
 # Commands that read DICOM through pydicom, whose reading warnings are quieted (see main).
-_PYDICOM_COMMANDS = {"save", "read", "validate", "dump", "warp", "map"}
+_PYDICOM_COMMANDS = {"save", "read", "validate", "dump", "warp", "map", "run"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
                       help="at most N characters (default 1000000)")
     dump.set_defaults(run=("commands", "dump"))
 
+    run = commands.add_parser(
+        "run", help="run a flow headless (inherit, then save)",
+        description="Run a saved flow without the editor: every source node reads its files, "
+        "each DicomREGSave node inherits, references and saves. Needs the flows extra "
+        "(pip install 'ryven-dicomreg[flows]').")
+    run.add_argument("flow", help="a flow file saved by the editor or by dicomreg")
+    run.add_argument("--set", action="append", default=[], metavar="NODE.FIELD=VALUE",
+                     help="set a node's field or setting first, e.g. "
+                     "DicomREGSave.contentLabel=DIR_CT or DicomImport#2.directory=data/ct2")
+    run.add_argument("--no-dciodvfy", action="store_true", help="do not run dciodvfy")
+    run.set_defaults(run=("dicomreg.nodes.commands", "run"))
+
+    editor = commands.add_parser(
+        "editor", help="open the Ryven editor with the dicomreg nodes",
+        description="Open the Ryven editor (PySide6) with the dicomreg node package loaded, "
+        "and FLOW if given. Needs the gui extra (pip install 'ryven-dicomreg[gui]').")
+    editor.add_argument("flow", nargs="?")
+    editor.set_defaults(run=("dicomreg.nodes.commands", "editor"))
+
     batch = commands.add_parser(
         "batch", help="one save per row of a CSV manifest, in parallel (Dask)",
         description="Run one save per row of MANIFEST.csv (columns field, output, and "
@@ -187,8 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         reading_mode = config.settings.reading_validation_mode
         config.settings.reading_validation_mode = config.IGNORE
     try:
-        command = getattr(importlib.import_module(f".{module_name}", __package__),
-                          function_name)
+        # Commands of other sub-packages (the flows of dicomreg.nodes) are named in full.
+        module = (importlib.import_module(module_name) if module_name.startswith("dicomreg.")
+                  else importlib.import_module(f".{module_name}", __package__))
+        command = getattr(module, function_name)
         return int(command(args))
     except DicomRegError as error:
         print(f"dicomreg {args.command}: error: {error}", file=sys.stderr)

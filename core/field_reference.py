@@ -18,8 +18,9 @@ Fields marked *extension* are ours: the documentation names two fields without a
 "Tag Dump Size" (here `tagDumpSize`) and "Save" (here the trigger `save`); it has no field
 for the Type 1 Instance Number (`instanceNumber`), none for Body Part Examined
 (`bodyPartExamined`, which decides whether Laterality is required), none to choose whether
-the equipment is inherited (`inheritEquipment`), and mentions a status field without naming
-it (`status`). Non-persistent fields are outputs and are not saved with
+the equipment is inherited (`inheritEquipment`), none to undo an inheritance
+(`undoInheritance`, which restores every value it replaced), and mentions a status field
+without naming it (`status`). Non-persistent fields are outputs and are not saved with
 a flow.
 """
 

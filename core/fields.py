@@ -196,6 +196,8 @@ FIELDS: tuple[Field, ...] = (
           description="Read-only: the number of volumes in the volume list at inputBase."),
     Field("inheritDICOMTags", "Inherit DICOM Information (CTRL+R)", T, "inheritance",
           description="Inherits all DICOM related information from the selected input."),
+    Field("undoInheritance", "Undo Inheritance", T, "inheritance", extension=True,
+          description="Restores every value the last Inherit DICOM Information replaced."),
     Field("copyOtherInputTags", "Copy Other Input Tags", B, "inheritance", default="FALSE",
           description="Also copies the input's other tags, except those that would break the "
           "REG object. Inappropriate tags might be copied."),

@@ -80,7 +80,7 @@ def test_every_documented_field_is_declared_with_its_type_and_deprecated_name():
 def test_only_named_extensions_are_added():
     extra = {f.name for f in FIELDS} - set(DOCUMENTED)
     assert extra == {"tagDumpSize", "save", "status", "instanceNumber", "bodyPartExamined",
-                     "inheritEquipment"}
+                     "inheritEquipment", "undoInheritance"}
     assert all(field_by_name(name).extension for name in extra)
 
 

@@ -8,7 +8,9 @@ Writes, next to this script:
   reference, the phantom shifted and locally pushed by a known smooth deformation;
 - ``field.mha``: that deformation as ITK writes a registration result: on the fixed grid,
   for every fixed voxel centre the vector (mm, LPS) to the same tissue in the moving image
-  (a pull-back field, moving = fixed + v).
+  (a pull-back field, moving = fixed + v);
+- ``sample_reg.dcm``: the REG of that field, written by dicomreg, for the example flow that
+  loads a REG back (UIDs fixed; only its creation moment changes when made again).
 
 Everything is deterministic (UIDs are derived from names), so running it again reproduces
 the same files. Run: ``python example_flows/data/make_sample_data.py``.
@@ -169,7 +171,22 @@ def main() -> None:
     field.SetOrigin(FIXED_ORIGIN)
     field.SetSpacing(SPACING)
     sitk.WriteImage(field, str(HERE / "field.mha"), useCompression=True)
-    print(f"wrote {HERE / 'fixed'}, {HERE / 'moving'} and {HERE / 'field.mha'}")
+    write_sample_reg()
+    print(f"wrote {HERE / 'fixed'}, {HERE / 'moving'}, {HERE / 'field.mha'} and "
+          f"{HERE / 'sample_reg.dcm'}")
+
+
+def write_sample_reg() -> None:
+    """The sample REG, with dicomreg itself."""
+    from dicomreg.core.save_command import SaveRequest, save_registration
+
+    save_registration(SaveRequest(
+        field=str(HERE / "field.mha"), output=str(HERE / "sample_reg.dcm"),
+        fixed=str(HERE / "fixed"), moving=str(HERE / "moving"), dciodvfy=False,
+        assignments={"autoCreateSeriesInstanceUID": "FALSE",
+                     "seriesInstanceUID": uid("sample REG series"), "seriesNumber": "90",
+                     "contentDate": "20260301", "contentTime": "120000",
+                     "contentLabel": "SAMPLE_DIR", "seriesDescription": "Sample REG"}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,78 @@
+"""Make the example flows, headless, with the sample data in example_flows/data.
+
+- ``reg_from_field.json``: a fixed CT, a moving CT and a displacement field; inherit, save
+  ``out/reg_from_field.dcm``;
+- ``reg_with_modifiers.json``: the same with a chain of the three modifier plugins in front
+  of DicomREGSave (de-identification and a site's private block, a registration type code, a
+  comment): ``out/reg_with_modifiers.dcm``;
+- ``load_and_dump.json``: a REG loaded back and its tag dump, annotated.
+
+Run: ``python example_flows/make_example_flows.py``; run a flow with ``dicomreg run FLOW``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dicomreg.nodes.flows import new_session, save_flow
+
+HERE = Path(__file__).resolve().parent
+CHAIN = json.loads((HERE / "modifiers" / "deidentify_and_site_block.json").read_text())
+
+
+def _types(session):
+    return {t.title: t for t in session.nodes}
+
+
+def _configure(node, **settings):
+    node.settings.update(settings)
+    return node
+
+
+def reg_flow(name: str, output: str, modifiers: bool) -> Path:
+    session = new_session()
+    types = _types(session)
+    flow = session.create_flow(name)
+    fixed = _configure(flow.create_node(types["DicomImport"]), directory="data/fixed")
+    moving = _configure(flow.create_node(types["DicomImport"]), directory="data/moving")
+    field = _configure(flow.create_node(types["DisplacementField"]), fileName="data/field.mha")
+    save = flow.create_node(types["DicomREGSave"])
+    save.module.set_many({"fileName": output, "contentLabel": "SAMPLE_DIR",
+                          "contentDescription": "Deformable registration of the sample CTs"})
+    flow.connect_nodes(fixed.outputs[1], field.inputs[0])
+    flow.connect_nodes(field.outputs[0], save.inputs[0])
+    flow.connect_nodes(moving.outputs[1], save.inputs[1])
+    if modifiers:
+        previous = None
+        for entry in CHAIN:
+            settings = {k: v for k, v in entry.items() if k != "plugin"}
+            node = _configure(flow.create_node(types[entry["plugin"]]), **settings)
+            if previous is not None:
+                flow.connect_nodes(previous.outputs[0], node.inputs[0])
+            previous = node
+        flow.connect_nodes(previous.outputs[0], save.inputs[3])
+    return save_flow(session, HERE / f"{name}.json")
+
+
+def dump_flow() -> Path:
+    session = new_session()
+    types = _types(session)
+    flow = session.create_flow("load_and_dump")
+    load = _configure(flow.create_node(types["RegLoad"]), fileName="data/sample_reg.dcm")
+    dump = _configure(flow.create_node(types["TagDump"]), annotate=True)
+    flow.connect_nodes(load.outputs[1], dump.inputs[0])
+    return save_flow(session, HERE / "load_and_dump.json")
+
+
+def main() -> None:
+    """Write the three example flows next to this script."""
+    (HERE / "out").mkdir(exist_ok=True)
+    for path in (reg_flow("reg_from_field", "out/reg_from_field.dcm", False),
+                 reg_flow("reg_with_modifiers", "out/reg_with_modifiers.dcm", True),
+                 dump_flow()):
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

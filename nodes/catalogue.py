@@ -1,0 +1,20 @@
+"""The node and data types of the dicomreg node package, in the order the editor lists them."""
+
+from __future__ import annotations
+
+from .modifier_nodes import MODIFIER_NODES
+from .payloads import DatasetData, ImageData, ModifierListData, VolumeListData
+from .regsave_node import DicomREGSaveNode
+from .source_nodes import (
+    DicomFileNode,
+    DicomImportNode,
+    DisplacementFieldNode,
+    RegLoadNode,
+    TagDumpNode,
+)
+
+__all__ = ["DATA_TYPES", "NODE_TYPES"]
+
+NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
+              RegLoadNode, TagDumpNode, *MODIFIER_NODES)
+DATA_TYPES = (ImageData, DatasetData, VolumeListData, ModifierListData)

@@ -1,0 +1,1 @@
+"""The folder Ryven loads as the dicomreg node package (see dicomreg.nodes)."""

@@ -1,0 +1,173 @@
+"""Source nodes: what feeds DicomREGSave's connectors, read from files.
+
+- **DicomImport** (the original's DirectDicomImport): a directory scanned into a volume list
+  (for ``inputBase``) and the selected volume as an image with its DICOM (for ``input0`` or
+  ``input1``);
+- **DicomFile**: one DICOM file as a DICOM tree (for ``inputBase``);
+- **DisplacementField**: a field image or an ITK transform file as the field image (for
+  ``input0``), in any of the conventions of ``dicomreg save``; connect the fixed image to give
+  the field its DICOM, and the grid that push fields and B-splines need;
+- **RegLoad**: a REG file's grid as an image, and its header as a DICOM tree;
+- **TagDump**: the tag dump of a DICOM tree.
+
+Paths are relative to the flow file's directory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ryven.node_env import Data, NodeInputType, NodeOutputType
+
+from dicomreg.core.conventions import to_reg_convention
+from dicomreg.core.dicom_series import read_dicom_headers
+from dicomreg.core.displacement_field import read_displacement_field
+from dicomreg.core.errors import DicomRegError
+from dicomreg.core.formats import TRANSFORM_SUFFIXES
+from dicomreg.core.reader import read_deformable_registration
+from dicomreg.core.tag_dump import DumpOptions, tag_dump
+from dicomreg.core.transform_file import read_transform_file
+from dicomreg.core.volume_list import scan_volumes
+
+from .base import DicomNode
+from .payloads import DatasetData, ImageData, VolumeListData
+
+__all__ = ["DicomFileNode", "DicomImportNode", "DisplacementFieldNode", "RegLoadNode",
+           "TagDumpNode"]
+
+
+class DicomImportNode(DicomNode):
+    """A directory of DICOM files as a volume list and one of its volumes."""
+
+    title = "DicomImport"
+    init_outputs = [NodeOutputType("outputBase"), NodeOutputType("image"),
+                    NodeOutputType("status")]
+    status_output = 2
+    defaults = {"directory": "", "volumeIndex": 0}
+
+    def update_event(self, inp: int = -1) -> None:
+        def read() -> None:
+            if not self.settings["directory"]:
+                raise DicomRegError("no directory is set")
+            volumes = scan_volumes(self.resolve(self.settings["directory"]))
+            volume = volumes.select(int(self.settings["volumeIndex"]), "volumeIndex")
+            self.set_output_val(0, VolumeListData(volumes))
+            self.set_output_val(1, ImageData(volume.image()))
+            self.report(f"{len(volumes)} volume(s); volume {self.settings['volumeIndex']}: "
+                        f"{volume.describe()}")
+
+        self.guarded(read)
+
+
+class DicomFileNode(DicomNode):
+    """One DICOM file's header as a DICOM tree."""
+
+    title = "DicomFile"
+    init_outputs = [NodeOutputType("outputBase"), NodeOutputType("status")]
+    status_output = 1
+    defaults = {"fileName": ""}
+
+    def update_event(self, inp: int = -1) -> None:
+        def read() -> None:
+            path = self.resolve(self.settings["fileName"])
+            ds = read_dicom_headers(path) if path.is_file() else None
+            if ds is None:
+                raise DicomRegError(f"fileName: '{path}' is not a DICOM file")
+            self.set_output_val(0, DatasetData(ds))
+            self.report(f"{ds.get('Modality', '?')} {ds.get('SOPInstanceUID', '')}")
+
+        self.guarded(read)
+
+
+class DisplacementFieldNode(DicomNode):
+    """A displacement field (or an ITK transform file) as the field image for input0."""
+
+    title = "DisplacementField"
+    init_inputs = [NodeInputType("fixed")]
+    init_outputs = [NodeOutputType("image"), NodeOutputType("status")]
+    status_output = 1
+    defaults = {"fileName": "", "components": "lps", "units": "mm", "kind": "displacement",
+                "direction": "pull"}
+
+    def update_event(self, inp: int = -1) -> None:
+        def read() -> None:
+            path = self.resolve(self.settings["fileName"])
+            fixed = self.payload(0)
+            grid = fixed.geometry if fixed is not None else None
+            notes = []
+            if path.suffix.lower() in TRANSFORM_SUFFIXES:
+                transform = read_transform_file(path, grid)
+                image, notes = transform.image, list(transform.notes)
+                for which in ("pre", "post"):
+                    matrix = getattr(transform, f"{which}_matrix")
+                    if not np.allclose(matrix, np.eye(4)):
+                        rows = ", ".join(" ".join(f"{v:g}" for v in row) for row in matrix)
+                        notes.append(f"set DicomREGSave's {which}DeformationMatrix to {rows} "
+                                     f"({getattr(transform, f'{which}_matrix_type')})")
+            else:
+                convention = {k: self.settings[k] for k in ("components", "units", "kind",
+                                                            "direction")}
+                image, notes = to_reg_convention(read_displacement_field(path), target=grid,
+                                                 **convention)
+            if fixed is not None:
+                # The field lives on the fixed image: it carries the fixed image's DICOM.
+                image.datasets = fixed.datasets
+            self.set_output_val(0, ImageData(image))
+            self.report("; ".join([image.describe(), *notes]))
+
+        self.guarded(read)
+
+
+class RegLoadNode(DicomNode):
+    """A REG file: its grid as an image, its header as a DICOM tree."""
+
+    title = "RegLoad"
+    init_outputs = [NodeOutputType("image"), NodeOutputType("outputBase"),
+                    NodeOutputType("status")]
+    status_output = 2
+    defaults = {"fileName": ""}
+
+    def update_event(self, inp: int = -1) -> None:
+        def read() -> None:
+            registration = read_deformable_registration(self.resolve(self.settings["fileName"]))
+            grid = registration.deformable_item.grid
+            self.set_output_val(0, ImageData(grid))
+            self.set_output_val(1, DatasetData(registration.dataset))
+            self.report(f"{len(registration.items)} item(s); grid {grid.describe()}")
+
+        self.guarded(read)
+
+
+class TagDumpNode(DicomNode):
+    """The tag dump of a DICOM tree, with the module's dump options."""
+
+    title = "TagDump"
+    init_inputs = [NodeInputType("inputBase")]
+    init_outputs = [NodeOutputType("tagDump"), NodeOutputType("status")]
+    status_output = 1
+    defaults = {"annotate": False, "dumpPrivateTagValues": False, "numShownBinaryEntries": 8,
+                "tagDumpSize": 1_000_000, "regExLineFilter": ""}
+    dump = ""
+
+    def set_setting(self, name: str, value: Any) -> None:
+        if isinstance(self.defaults.get(name), bool) and isinstance(value, str):
+            value = value.strip().upper() in ("TRUE", "1", "YES", "ON")
+        super().set_setting(name, value)
+
+    def update_event(self, inp: int = -1) -> None:
+        def dump() -> None:
+            ds = self.payload(0)
+            if ds is None:
+                raise DicomRegError("inputBase: no DICOM tree is connected")
+            options = DumpOptions(annotate=bool(self.settings["annotate"]),
+                                  private_values=bool(self.settings["dumpPrivateTagValues"]),
+                                  binary_bytes=int(self.settings["numShownBinaryEntries"]),
+                                  max_size=int(self.settings["tagDumpSize"]),
+                                  line_filter=self.settings["regExLineFilter"])
+            text = tag_dump(ds, options)
+            self.dump = text
+            self.set_output_val(0, Data(text))
+            self.report(f"{text.count(chr(10)) + 1} line(s)")
+
+        self.guarded(dump)
