@@ -4,7 +4,8 @@
 the attributes that group, sort and describe it (:mod:`.header_scan`: no pixel data, no
 pydicom for ordinary files). Instances are grouped into volumes by study, series, frame of
 reference, image orientation, pixel spacing, matrix size, echo and temporal position; a
-multi-frame file is a volume of its own. Slices are sorted along the slice normal. This is
+multi-frame file is a volume of its own; instances that are not images (a REG, a structure
+set, a report) are passed over. Slices are sorted along the slice normal. This is
 what the ``inputBase`` connector takes, what ``numVolumes`` counts and ``inputVolumeIndex``
 selects, and what ``dicomreg scan`` lists. A volume's full headers are read only when its
 image is asked for.
@@ -198,6 +199,11 @@ def scan_volumes(path: str | os.PathLike[str]) -> VolumeList:
             if path.is_file():
                 raise VolumeError(f"'{path}' is not a DICOM instance; expected a DICOM file "
                                   "or a directory")
+            continue
+        if not header.rows:  # not an image (a REG, a structure set, a report): no volume
+            if path.is_file():
+                raise VolumeError(f"'{path}' is a {header.modality or 'non-image'} instance, "
+                                  "not an image; expected a DICOM image or a directory")
             continue
         if header.number_of_frames > 1:
             volumes.append(Volume([header]))

@@ -25,8 +25,10 @@ def _types(session):
     return {t.title: t for t in session.nodes}
 
 
-def _configure(node, **settings):
+def _configure(node, position=None, **settings):
     node.settings.update(settings)
+    # The editor places a node by its centre, and its scene starts at 0: keep them inside.
+    node.position = None if position is None else (position[0] + 300, position[1] + 150)
     return node
 
 
@@ -34,10 +36,13 @@ def reg_flow(name: str, output: str, modifiers: bool) -> Path:
     session = new_session()
     types = _types(session)
     flow = session.create_flow(name)
-    fixed = _configure(flow.create_node(types["DicomImport"]), directory="data/fixed")
-    moving = _configure(flow.create_node(types["DicomImport"]), directory="data/moving")
-    field = _configure(flow.create_node(types["DisplacementField"]), fileName="data/field.mha")
-    save = flow.create_node(types["DicomREGSave"])
+    fixed = _configure(flow.create_node(types["DicomImport"]), (0, 0),
+                       directory="data/fixed")
+    moving = _configure(flow.create_node(types["DicomImport"]), (0, 260),
+                        directory="data/moving")
+    field = _configure(flow.create_node(types["DisplacementField"]), (320, 0),
+                       fileName="data/field.mha")
+    save = _configure(flow.create_node(types["DicomREGSave"]), (700, 160))
     save.module.set_many({"fileName": output, "contentLabel": "SAMPLE_DIR",
                           "contentDescription": "Deformable registration of the sample CTs"})
     flow.connect_nodes(fixed.outputs[1], field.inputs[0])
@@ -45,9 +50,10 @@ def reg_flow(name: str, output: str, modifiers: bool) -> Path:
     flow.connect_nodes(moving.outputs[1], save.inputs[1])
     if modifiers:
         previous = None
-        for entry in CHAIN:
+        for number, entry in enumerate(CHAIN):
             settings = {k: v for k, v in entry.items() if k != "plugin"}
-            node = _configure(flow.create_node(types[entry["plugin"]]), **settings)
+            node = _configure(flow.create_node(types[entry["plugin"]]),
+                              (number * 60, 420 + number * 110), **settings)
             if previous is not None:
                 flow.connect_nodes(previous.outputs[0], node.inputs[0])
             previous = node
@@ -59,8 +65,9 @@ def dump_flow() -> Path:
     session = new_session()
     types = _types(session)
     flow = session.create_flow("load_and_dump")
-    load = _configure(flow.create_node(types["RegLoad"]), fileName="data/sample_reg.dcm")
-    dump = _configure(flow.create_node(types["TagDump"]), annotate=True)
+    load = _configure(flow.create_node(types["RegLoad"]), (0, 0),
+                      fileName="data/sample_reg.dcm")
+    dump = _configure(flow.create_node(types["TagDump"]), (320, 0), annotate=True)
     flow.connect_nodes(load.outputs[1], dump.inputs[0])
     return save_flow(session, HERE / "load_and_dump.json")
 

@@ -59,13 +59,16 @@ class DicomNode(Node):
         self.settings.update({k: v for k, v in saved.items() if k in self.defaults})
 
     def set_setting(self, name: str, value: Any) -> None:
-        """Change one setting (``dicomreg run --set NODE.NAME=VALUE``) and update."""
+        """Change one setting (``dicomreg run --set NODE.NAME=VALUE``).
+
+        It is stored only: a run updates every source afterwards, and a panel updates the
+        node itself, so that several settings can change before the files are read again.
+        """
         if name not in self.defaults:
             raise DicomRegError(f"{self.title} has no setting {name!r}; its settings are "
                                 f"{', '.join(self.defaults)}")
         kind = type(self.defaults[name])
         self.settings[name] = kind(value) if kind in (int, float) else value
-        self.update()
 
     def resolve(self, text: str) -> Path:
         """A path setting: user home and variables expanded, relative to the flow."""

@@ -73,6 +73,9 @@ def editor(args: argparse.Namespace) -> int:
         project_arg = [str(checked)]
     else:
         project_arg = []
-    run_ryven(*project_arg, qt_app=app, use_sysargs=False, show_dialog=False,
-              qt_api="pyside6", nodes=[str(PACKAGE_DIRECTORY)])
-    return 0
+    window = run_ryven(*project_arg, qt_app=app, use_sysargs=False, show_dialog=False,
+                       qt_api="pyside6", nodes=[str(PACKAGE_DIRECTORY)])
+    if window is None:  # Ryven said why on stderr (a missing package, say)
+        return 1
+    # Given an application, Ryven returns its window and leaves the event loop to us.
+    return int(app.exec())

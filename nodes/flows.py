@@ -17,15 +17,16 @@ import binascii
 import json
 import os
 import pickletools
+import sys
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from dicomreg.core.errors import DicomRegError
 
-__all__ = ["PACKAGE_DIRECTORY", "PACKAGE_NAME", "FlowError", "check_flow", "load_flow",
-           "node_package", "project_of", "run_flow", "save_flow"]
+__all__ = ["PACKAGE_DIRECTORY", "PACKAGE_NAME", "FlowError", "check_flow", "execute",
+           "load_flow", "new_session", "node_package", "project_of", "register", "run_flow",
+           "save_flow"]
 
 PACKAGE_DIRECTORY = Path(__file__).resolve().parent / "ryven_package" / "dicomreg_nodes"
 PACKAGE_NAME = PACKAGE_DIRECTORY.name
@@ -113,29 +114,48 @@ def load_flow(path: str | os.PathLike[str]) -> dict[str, Any]:
     return project
 
 
-@cache
-def node_package() -> tuple[list, list]:
-    """The package's node and data types, imported by Ryven's loader once per process (a
-    second import would return nothing)."""
-    os.environ.setdefault("RYVEN_MODE", "no-gui")
-    from ryven import NodesPackage, import_nodes_package
+_LOADED: dict[bool, tuple[list, list]] = {}
 
-    return import_nodes_package(NodesPackage(str(PACKAGE_DIRECTORY)))
+
+def node_package(gui: bool = False) -> tuple[list, list]:
+    """The package's node and data types, through Ryven's loader (headless or with GUIs).
+
+    Ryven's loader imports a package's entry module once per process and returns nothing
+    the second time (pitfall 2); the entry is forgotten first, so that a GUI load after a
+    headless one (the editor's tests) gets the types too.
+    """
+    if gui not in _LOADED:
+        os.environ["RYVEN_MODE"] = "gui" if gui else "no-gui"
+        if gui:
+            from ryven.main.config import Config
+
+            Config()  # the GUI loader reads Ryven's configuration
+        sys.modules.pop(f"{PACKAGE_NAME}.nodes", None)
+        from ryven import NodesPackage, import_nodes_package
+
+        _LOADED[gui] = import_nodes_package(NodesPackage(str(PACKAGE_DIRECTORY)))
+    return _LOADED[gui]
+
+
+def register(session: Any, gui: bool = False) -> Any:
+    """Register the package's types with a ryvencore session (headless or an editor's)."""
+    import ryvencore as rc
+
+    rc.InfoMsgs.enable_errors()  # Ryven drops exceptions in update_event otherwise
+    node_types, data_types = node_package(gui)
+    for node_type in node_types:
+        # Registering prefixes the identifier again in each session (pitfall 1).
+        node_type.identifier = node_type.__name__
+    session.register_data_types(data_types)
+    session.register_node_types(node_types)
+    return session
 
 
 def new_session() -> Any:
     """A headless ryvencore session with this package registered."""
     import ryvencore as rc
 
-    rc.InfoMsgs.enable_errors()  # Ryven drops exceptions in update_event otherwise
-    node_types, data_types = node_package()
-    for node_type in node_types:
-        # Registering prefixes the identifier again in each session (pitfall 1).
-        node_type.identifier = node_type.__name__
-    session = rc.Session(gui=False, load_addons=True)
-    session.register_data_types(data_types)
-    session.register_node_types(node_types)
-    return session
+    return register(rc.Session(gui=False, load_addons=True))
 
 
 def project_of(session: Any) -> dict[str, Any]:
@@ -143,8 +163,12 @@ def project_of(session: Any) -> dict[str, Any]:
     import ryven
 
     data = session.serialize()
+    placed = {node.global_id: node.position for flow in session.flows
+              for node in flow.nodes if getattr(node, "position", None)}
     for flow in data.get("flows", {}).values():
         for node in flow.get("nodes", []):
+            if node.get("GID") in placed:  # where the editor draws the node
+                node["pos x"], node["pos y"] = placed[node["GID"]]
             for port in node.get("inputs", []):
                 # A flow saved headless opens in the editor only if each input says whether
                 # it has a widget (pitfall 6); ours have none.
@@ -175,18 +199,11 @@ def _find(nodes: list, name: str) -> Any:
     return matching[index]
 
 
-def run_flow(path: str | os.PathLike[str], settings: dict[str, str] | None = None
-             ) -> tuple[list[str], list[str], list[str]]:
-    """Run a flow headless: every source node reads its files, each DicomREGSave node inherits,
-    references and saves. Returns the written files, the errors (``NODE: message``) and the
-    tag dumps of the TagDump nodes."""
-    from .base import set_flow_directory
-
-    path = Path(path).resolve()
-    project = load_flow(path)
-    set_flow_directory(path.parent)
-    session = new_session()
-    flows = session.load(project)
+def execute(flows: list, settings: dict[str, str] | None = None
+            ) -> tuple[list[str], list[str], list[str]]:
+    """Run loaded flows: settings first, then every source node reads its files, and each
+    DicomREGSave node inherits, references and saves. Returns the written files, the errors
+    (``NODE: message``) and the tag dumps of the TagDump nodes."""
     written, errors, dumps = [], [], []
     for flow in flows:
         flow.set_algorithm_mode(flow.algorithm_mode())  # pitfall 7
@@ -211,3 +228,14 @@ def run_flow(path: str | os.PathLike[str], settings: dict[str, str] | None = Non
         errors += [f"{node.title}: {node.error}" for node in nodes if node.error]
         dumps += [node.dump for node in nodes if node.title == "TagDump" and node.dump]
     return written, errors, dumps
+
+
+def run_flow(path: str | os.PathLike[str], settings: dict[str, str] | None = None
+             ) -> tuple[list[str], list[str], list[str]]:
+    """Load a flow file (checked) and :func:`execute` it headless."""
+    from .base import set_flow_directory
+
+    path = Path(path).resolve()
+    project = load_flow(path)
+    set_flow_directory(path.parent)
+    return execute(new_session().load(project), settings)

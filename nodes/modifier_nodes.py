@@ -50,21 +50,31 @@ class _ModifierNode(DicomNode):
         self.guarded(chain)
 
 
-def _node(plugin: type[ModifierPlugin], defaults: dict[str, Any]) -> type[_ModifierNode]:
-    return type(f"{plugin.kind}Node", (_ModifierNode,), {
-        "title": plugin.kind, "plugin_class": plugin, "defaults": defaults,
-        "__doc__": f"The {plugin.kind} as a node; see dicomreg.core.modifiers.",
-        "__module__": __name__,
-    })
+# Written out, not made with type(): the editor reads each node class's source.
+class DicomModifyTagsPluginNode(_ModifierNode):
+    """DicomModifyTagsPlugin as a node: add, change and remove attributes."""
+
+    title = "DicomModifyTagsPlugin"
+    plugin_class = DicomModifyTagsPlugin
+    defaults = {"name": "", "operations": []}
 
 
-DicomModifyTagsPluginNode = _node(DicomModifyTagsPlugin, {"name": "", "operations": []})
-DicomModifySubTreeSelectorPluginNode = _node(
-    DicomModifySubTreeSelectorPlugin,
-    {"name": "", "path": "DeformableRegistrationSequence[*]", "plugins": [], "pre": [],
-     "required": True})
-DicomModifyImageTagsPluginNode = _node(DicomModifyImageTagsPlugin,
-                                       {"name": "", "set": {}, "item": "*", "reference": "*"})
+class DicomModifySubTreeSelectorPluginNode(_ModifierNode):
+    """DicomModifySubTreeSelectorPlugin as a node: plugins on chosen sequence items."""
+
+    title = "DicomModifySubTreeSelectorPlugin"
+    plugin_class = DicomModifySubTreeSelectorPlugin
+    defaults = {"name": "", "path": "DeformableRegistrationSequence[*]", "plugins": [],
+                "pre": [], "required": True}
+
+
+class DicomModifyImageTagsPluginNode(_ModifierNode):
+    """DicomModifyImageTagsPlugin as a node: grid and referenced-image attributes."""
+
+    title = "DicomModifyImageTagsPlugin"
+    plugin_class = DicomModifyImageTagsPlugin
+    defaults = {"name": "", "set": {}, "item": "*", "reference": "*"}
+
 
 MODIFIER_NODES = (DicomModifyTagsPluginNode, DicomModifySubTreeSelectorPluginNode,
                   DicomModifyImageTagsPluginNode)

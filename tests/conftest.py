@@ -6,15 +6,21 @@ so the tests and the shipped data are made the same way.
 
 from __future__ import annotations
 
-import importlib.util
-from dataclasses import dataclass
-from pathlib import Path
+import os
 
-import numpy as np
-import pytest
-import SimpleITK as sitk
+# Qt tests run offscreen with PySide6; set before anything imports qtpy.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
 
-from dicomreg.core.dciodvfy import run_dciodvfy
+import importlib.util  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import SimpleITK as sitk  # noqa: E402
+
+from dicomreg.core.dciodvfy import run_dciodvfy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "example_flows" / "data"

@@ -1,0 +1,94 @@
+"""The example flows in the editor (offscreen): opened, run, saved, reopened headless."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from conftest import ROOT
+from pydicom import dcmread
+
+from dicomreg.core.tag_dump import tag_dump
+from dicomreg.nodes.base import set_flow_directory
+from dicomreg.nodes.flows import execute, load_flow, new_session, register, save_flow
+
+FLOWS = ("reg_from_field.json", "reg_with_modifiers.json", "load_and_dump.json")
+# What each save creates anew: instance and series UIDs, the moments of creation.
+_NEW_EACH_TIME = re.compile(r"Instance UID|Instance Creation|Content (Date|Time)|"
+                            r"Series Instance UID|Media Storage SOP Instance")
+
+
+def comparable(path):
+    return [line for line in tag_dump(dcmread(path)).splitlines()
+            if not _NEW_EACH_TIME.search(line)]
+
+
+def states(flows):
+    """Every node's state (DicomREGSave's fields and overrides, the sources' settings)."""
+    return [(node.title, node.get_state()) for flow in flows for node in flow.nodes]
+
+
+@pytest.mark.parametrize("name", FLOWS)
+def test_open_run_save_reopen(qtbot, tmp_path, name):
+    from qtpy.QtWidgets import QMainWindow
+    from ryvencore_qt import SessionGUI
+
+    shutil.copytree(ROOT / "example_flows" / "data", tmp_path / "data")
+    (tmp_path / "out").mkdir()
+    shutil.copy(ROOT / "example_flows" / name, tmp_path / name)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    session_gui = SessionGUI(window)
+    session = register(session_gui.core_session, gui=True)
+    set_flow_directory(tmp_path)
+    flows = session.load(load_flow(tmp_path / name))
+    view = session_gui.flow_views[flows[0]]
+    window.setCentralWidget(view)
+    window.show()
+    assert len(view.node_items) == len(flows[0].nodes) >= 2
+    written, errors, dumps = execute(flows)
+    assert errors == []
+    if name != "load_and_dump.json":
+        assert written
+    outputs = [comparable(path) for path in written]
+    saved = save_flow(session, tmp_path / f"saved_{name}")
+    at_save = states(flows)
+
+    # Reopened headless: the same field values, and, run again, the same output.
+    reopened = new_session().load(load_flow(saved))
+    assert states(reopened) == at_save
+    again_written, again_errors, again_dumps = execute(reopened)
+    assert again_errors == []
+    assert [comparable(path) for path in again_written] == outputs
+    assert again_dumps == dumps
+
+
+def test_the_editor_command_opens_the_flow(tmp_path):
+    """``dicomreg editor FLOW`` in a process of its own: the window shows the flow's nodes."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import os
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from qtpy.QtCore import QTimer
+        from qtpy.QtWidgets import QApplication
+        app = QApplication([])
+
+        def look():
+            window = next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
+            flows = window.session_gui.core_session.flows
+            print("NODES", sorted(n.title for f in flows for n in f.nodes))
+            app.quit()
+
+        QTimer.singleShot(3000, look)
+        from dicomreg.core.cli import main
+        raise SystemExit(main(["editor", {str(ROOT / "example_flows" / "reg_from_field.json")!r}]))
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               timeout=120, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "NODES ['DicomImport', 'DicomImport', 'DicomREGSave', 'DisplacementField']" in \
+        completed.stdout

@@ -1,0 +1,165 @@
+"""Flows headless: the example flows, --set, errors that surface, harmful flows refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, dciodvfy_counts
+from pydicom import dcmread
+
+from dicomreg.core.cli import main
+from dicomreg.nodes.flows import FlowError, check_flow, load_flow
+
+EXAMPLES = ROOT / "example_flows"
+FLOWS = ("reg_from_field.json", "reg_with_modifiers.json", "load_and_dump.json")
+
+
+@pytest.fixture
+def examples(tmp_path):
+    """The example flows and their data, copied: what they write goes to the copy."""
+    for name in FLOWS:
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    shutil.copytree(EXAMPLES / "data", tmp_path / "data")
+    (tmp_path / "out").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", FLOWS)
+def test_each_example_flow_runs_headless(examples, name, capsys):
+    assert main(["run", str(examples / name)]) == 0
+    out = capsys.readouterr().out
+    for line in out.splitlines():
+        if line.startswith("wrote "):
+            assert dciodvfy_counts(line[6:]) == ([], [])
+    if name == "load_and_dump.json":
+        assert "(0070,0080) CS Content Label                            SAMPLE_DIR  [Type 1" in out
+    else:
+        assert f"wrote {examples / 'out' / name.replace('.json', '.dcm')}" in out
+
+
+def test_the_modifier_chain_reaches_the_file(examples):
+    assert main(["run", str(examples / "reg_with_modifiers.json")]) == 0
+    ds = dcmread(examples / "out" / "reg_with_modifiers.dcm")
+    assert ds.PatientID == "ANON-0001"
+    assert ds.private_block(0x0011, "EXAMPLE CLINIC RT")[0x01].value == "registration reviewed"
+    assert ds.DeformableRegistrationSequence[0].RegistrationTypeCodeSequence[0].CodeValue == \
+        "125024"
+
+
+def test_set_fields_and_settings(examples, capsys):
+    assert main(["run", str(examples / "reg_from_field.json"), "--no-dciodvfy",
+                 "--set", "DicomREGSave.contentLabel=FROM_SET",
+                 "--set", "DicomREGSave.fileName=out/other.dcm"]) == 0
+    assert dcmread(examples / "out" / "other.dcm").ContentLabel == "FROM_SET"
+    for setting, message in [("DicomREGSave.contentLabel=lower", "is not a code string"),
+                             ("Nope.x=1", "the flow has no node 'Nope'"),
+                             ("DicomImport#3.directory=x", "the flow has no node"),
+                             ("DicomImport.colour=red", "has no setting 'colour'"),
+                             ("contentLabel=X", "expected NODE.FIELD=VALUE")]:
+        assert main(["run", str(examples / "reg_from_field.json"), "--set", setting]) == 1
+        assert message in capsys.readouterr().err
+
+
+def test_a_node_error_surfaces_and_nothing_is_written(examples, capsys):
+    assert main(["run", str(examples / "reg_from_field.json"), "--set",
+                 "DisplacementField.fileName=data/missing.mha"]) == 1
+    err = capsys.readouterr().err
+    assert "DisplacementField: field file" in err and "missing.mha' does not exist" in err
+    assert not (examples / "out" / "reg_from_field.dcm").exists()
+
+
+def test_hand_written_values_survive_the_inheritance_of_a_run(examples):
+    project = json.loads((examples / "reg_from_field.json").read_text())
+    node = next(n for n in project["flows"]["reg_from_field"]["nodes"]
+                if n["identifier"].endswith("DicomREGSaveNode"))
+    state = pickle.loads(base64.b64decode(node["state data"]))
+    state["overrides"] = {"patientsName": "Hand^Written"}
+    state["fields"]["inheritanceInput"] = "ImageConnector"  # a deprecated name, accepted
+    node["state data"] = base64.b64encode(pickle.dumps(state)).decode()
+    (examples / "edited.json").write_text(json.dumps(project))
+    assert main(["run", str(examples / "edited.json"), "--no-dciodvfy"]) == 0
+    assert str(dcmread(examples / "out" / "reg_from_field.dcm").PatientName) == "Hand^Written"
+
+
+class Harmful:
+    """Unpickling this would touch a marker file: a stand-in for any code."""
+
+    marker: Path
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("key", ["state data", "serialized"])
+def test_a_harmful_pickle_is_refused_and_nothing_runs(examples, capsys, key):
+    marker = examples / "ran"
+    harmful = Harmful()
+    harmful.marker = marker
+    blob = base64.b64encode(pickle.dumps(harmful)).decode()
+    project = json.loads((examples / "reg_from_field.json").read_text())
+    node = project["flows"]["reg_from_field"]["nodes"][0]
+    if key == "state data":
+        node["state data"] = blob
+    else:
+        node["inputs"] = [{"type": "data", "label": "x", "default": {"serialized": blob}}]
+    (examples / "harmful.json").write_text(json.dumps(project))
+    assert main(["run", str(examples / "harmful.json")]) == 1
+    err = capsys.readouterr().err
+    assert "is not plain data: it would import or call code" in err
+    assert not marker.exists()
+    with pytest.raises(FlowError):
+        load_flow(examples / "harmful.json")  # what `dicomreg editor` checks first
+    assert not marker.exists()
+
+
+def test_foreign_nodes_and_non_flows_are_refused(examples):
+    project = json.loads((examples / "reg_from_field.json").read_text())
+    project["flows"]["reg_from_field"]["nodes"][0]["identifier"] = "std.EvalNode"
+    with pytest.raises(FlowError, match="'std.EvalNode' is not of the dicomreg node package"):
+        check_flow(project)
+    with pytest.raises(FlowError, match="not a Ryven project"):
+        check_flow({"hello": 1})
+    (examples / "bad.json").write_text("{not json")
+    with pytest.raises(FlowError, match="is not a Ryven project \\(JSON\\)"):
+        load_flow(examples / "bad.json")
+
+
+def test_example_flows_are_portable_and_small():
+    for name in FLOWS:
+        text = (EXAMPLES / name).read_text()
+        project = json.loads(text)
+        check_flow(project)  # every pickle is plain data, so reading them here is safe
+        states = [pickle.loads(base64.b64decode(n["state data"]))
+                  for flow in project["flows"].values() for n in flow["nodes"]]
+        everything = text + repr(states)
+        assert str(ROOT) not in everything and "/tmp/" not in everything
+        assert project["required packages"] == [{"name": "dicomreg_nodes",
+                                                 "dir": "dicomreg_nodes"}]
+        assert len(text) < 100_000
+
+
+def test_run_imports_no_qt(examples):
+    script = textwrap.dedent(f"""
+        import sys
+
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("qtpy", "PySide6", "PySide2", "PyQt5", "PyQt6",
+                                          "ryvencore_qt"):
+                    raise ImportError("blocked: " + name)
+
+        sys.meta_path.insert(0, Block())
+        from dicomreg.core.cli import main
+        sys.exit(main(["run", {str(examples / "reg_from_field.json")!r}, "--no-dciodvfy"]))
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert (examples / "out" / "reg_from_field.dcm").exists()
