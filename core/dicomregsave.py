@@ -26,7 +26,7 @@ from .inherit import InheritanceReport, inherited_values, instance_references, o
 from .tag_dump import DumpOptions, tag_dump
 from .values import FieldValueError, format_value, parse
 from .volume_list import VolumeError, VolumeList
-from .writer import write_dataset
+from .writer import SaveCancelledError, write_dataset
 
 __all__ = ["BadParameterError", "DicomREGSave", "default_values"]
 
@@ -426,14 +426,16 @@ class DicomREGSave:
         """``fileName`` resolved like every path of the module."""
         return self._resolve(self._values["fileName"])
 
-    def save(self, verify: Callable[[Path], None] | None = None) -> Path | None:
+    def save(self, verify: Callable[[Path], None] | None = None,
+             progress: Callable[[float], bool] | None = None) -> Path | None:
         """Compose, check and write the REG file to ``fileName``.
 
         Nothing is written when anything is wrong: with ``postBadParamErrors`` a
         :class:`BadParameterError` is raised, otherwise the status says why and None is
         returned. ``verify`` (for example a dciodvfy gate) sees the complete file before it
-        is moved into place; an error from it writes nothing. On success, the auto-created
-        UIDs are shown in their fields.
+        is moved into place; an error from it writes nothing. ``progress`` sees the fraction
+        written and may cancel by returning False (nothing is written then). On success, the
+        auto-created UIDs are shown in their fields.
         """
         if not self._values["fileName"].strip():
             self._refuse(["fileName: no output file name is set"])
@@ -443,10 +445,13 @@ class DicomREGSave:
             self._refuse(problems)
             return None
         try:
-            path = write_dataset(ds, self.resolved_file_name(), verify)
+            path = write_dataset(ds, self.resolved_file_name(), verify, progress)
         except OutputPathError as error:
             self._refuse([f"fileName: {error}"])
             return None
+        except SaveCancelledError as error:  # not a bad parameter: the user's choice
+            self._set_status(str(error))
+            raise
         except DicomRegError as error:  # the verify step refused the file
             self._refuse([str(error)])
             return None

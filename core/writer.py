@@ -26,9 +26,10 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from .atomic import atomic_output
+from .errors import DicomRegError
 from .vector_grid import release_pages, vector_grid_array
 
-__all__ = ["write_dataset"]
+__all__ = ["SaveCancelledError", "write_dataset"]
 
 _CHUNK_BYTES = 16 << 20
 
@@ -51,8 +52,17 @@ def _sequences(ds: Dataset) -> Iterator[tuple[DataElement, Dataset]]:
                 yield from _sequences(item)
 
 
-def _stream_value(value: object, out: BinaryIO) -> int:
-    """Write a bulk value to ``out``; return the number of bytes written."""
+class SaveCancelledError(DicomRegError):
+    """The save was cancelled; nothing was written."""
+
+
+def _stream_value(value: object, out: BinaryIO,
+                  progress: Callable[[float], bool] | None = None) -> int:
+    """Write a bulk value to ``out``; return the number of bytes written.
+
+    ``progress`` is called with the fraction written after each chunk; returning False
+    cancels (:class:`SaveCancelledError`), and the atomic writer then leaves no file.
+    """
     array = vector_grid_array(value)
     if array is None:
         assert isinstance(value, io.BufferedIOBase)
@@ -70,16 +80,20 @@ def _stream_value(value: object, out: BinaryIO) -> int:
         chunk = np.ascontiguousarray(view, dtype="<f4")
         written += out.write(memoryview(chunk).cast("B"))
         release_pages(view)
+        if progress is not None and not progress(min(1.0, (first + step) / array.shape[0])):
+            raise SaveCancelledError("the save was cancelled; nothing was written")
     return written
 
 
 def write_dataset(ds: Dataset, path: str | os.PathLike[str],
-                  verify: Callable[[Path], None] | None = None) -> Path:
+                  verify: Callable[[Path], None] | None = None,
+                  progress: Callable[[float], bool] | None = None) -> Path:
     """Write ``ds`` (with its file meta) to ``path`` atomically, as Explicit VR Little Endian.
 
     Bulk values given as buffers (Vector Grid Data from :func:`.vector_grid.vector_grid_value`)
     are streamed without a copy of the data. The dataset is left as it was given. ``verify``
     is called with the complete file before it is moved into place (see :mod:`.atomic`).
+    ``progress`` sees the fraction of the vectors written and may cancel (it returns False).
 
     Returns
     -------
@@ -123,7 +137,7 @@ def write_dataset(ds: Dataset, path: str | os.PathLike[str],
             out.write(head[position:length_at])
             length_field = out.tell()
             out.write(b"\0\0\0\0")
-            written = _stream_value(value, out)
+            written = _stream_value(value, out, progress)
             if written % 2:
                 out.write(b"\0")
                 written += 1

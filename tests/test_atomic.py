@@ -33,7 +33,7 @@ def test_failure_while_streaming_the_vectors(case, tmp_path, monkeypatch, capsys
     target = tmp_path / "out.dcm"
     target.write_bytes(GOOD)
 
-    def half_then_fail(value, out):
+    def half_then_fail(value, out, progress=None):
         out.write(b"\0" * 1000)
         raise OSError(errno.EIO, "simulated I/O error")
 
@@ -70,7 +70,7 @@ def test_killed_process_leaves_the_target_untouched(tmp_path):
         from dicomreg.core import writer
         from dicomreg.core.cli import main
 
-        def stall(value, out):
+        def stall(value, out, progress=None):
             out.write(b"\\0" * 4096)
             out.flush()
             Path({str(started)!r}).touch()
@@ -117,3 +117,31 @@ def test_stream_writes_exactly_the_float32_bytes(tmp_path, dtype):
         written = writer._stream_value(vector_grid_value(array[::-1]), out)
     assert written == array.size * 4
     assert (tmp_path / "raw").read_bytes() == array[::-1].astype("<f4").tobytes()
+
+
+def test_a_cancelled_save_leaves_no_file(tmp_path):
+    from dicomreg.core import DicomREGSave, Geometry, Image
+    from dicomreg.core.writer import SaveCancelledError
+
+    module = DicomREGSave()
+    vectors = np.zeros((40, 8, 8, 3), np.float32)
+    module.input0 = Image(vectors, Geometry((8, 8, 40), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0)))
+    target = tmp_path / "cancelled.dcm"
+    target.write_bytes(GOOD)
+    module.set_many({"frameOfReferenceUID": "1.2.3", "sourceFrameOfReferenceUID": "1.2.4",
+                     "fileName": str(target)})
+    seen = []
+
+    def cancel_half_way(fraction):
+        seen.append(fraction)
+        return fraction < 0.5
+
+    writer._CHUNK_BYTES, saved = 8 * 8 * 3 * 4 * 4, writer._CHUNK_BYTES  # 4 slices a chunk
+    try:
+        with pytest.raises(SaveCancelledError, match="nothing was written"):
+            module.save(progress=cancel_half_way)
+    finally:
+        writer._CHUNK_BYTES = saved
+    assert seen and seen[-1] >= 0.5 and len(seen) < 10
+    assert target.read_bytes() == GOOD and leftovers(tmp_path) == []
+    assert "cancelled" in module.status
