@@ -1,35 +1,140 @@
-"""The dicomreg nodes in the Ryven editor: every trigger as a context-menu action.
+"""The dicomreg nodes in the Ryven editor.
 
-Imported only inside the package's ``on_gui_load`` hook, so the nodes run without Qt. Actions
-are saved with a flow by method name; the methods are named after the module's trigger
-fields, which is what keeps saved flows' menus working.
+Imported only inside the package's ``on_gui_load`` hook, so the nodes run without Qt.
+DicomREGSave's inspector is the module's panel (:mod:`dicomreg.widgets.panel`) with a
+Deformation tab; its triggers are context-menu actions too. The other nodes' inspectors are
+a form of their settings (paths with a file chooser), and the field sources also show their
+field. Actions are saved with a flow by method name; the methods are named after the
+module's trigger fields, which keeps saved flows' menus working.
 """
 
 from __future__ import annotations
 
-from ryven.gui_env import NodeGUI, node_gui
+import json
+from typing import Any
 
+from qtpy.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from ryven.gui_env import NodeGUI, NodeInspectorWidget, node_gui
+
+from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
+from dicomreg.widgets.deformation_preview import DeformationPreview
+from dicomreg.widgets.panel import DicomREGSavePanel
 
 from .catalogue import NODE_TYPES
 from .regsave_node import TRIGGERS, DicomREGSaveNode
+from .source_nodes import DisplacementFieldNode, RegLoadNode
 
-__all__ = ["DicomNodeGUI", "DicomREGSaveGUI"]
+__all__ = ["DicomNodeGUI", "DicomREGSaveGUI", "DicomREGSaveInspector", "SettingsInspector"]
+
+
+class DicomREGSaveInspector(NodeInspectorWidget, QWidget):
+    """The module's panel and a picture of the field at input0."""
+
+    def __init__(self, params: Any) -> None:
+        NodeInspectorWidget.__init__(self, params)
+        QWidget.__init__(self)
+        node = self.node
+        self.panel = DicomREGSavePanel(node.module, fire=node.fire, set_field=node.set_field,
+                                       on_saved=node.saved)
+        self.preview = DeformationPreview(node.module.input0)
+        tabs = QTabWidget()
+        tabs.addTab(self.panel, "Fields")
+        tabs.addTab(self.preview, "Deformation")
+        QVBoxLayout(self).addWidget(tabs)
+        node.listeners.append(self.follow)
+
+    def follow(self) -> None:
+        """The node changed: show its fields, and its new field if it has one."""
+        self.panel.refresh()
+        if self.preview.image is not self.node.module.input0:
+            self.preview.set_image(self.node.module.input0)
+
+
+class SettingsInspector(NodeInspectorWidget, QWidget):
+    """A node's settings as a form: text, numbers, JSON for lists and mappings; a file
+    chooser beside paths. A changed setting updates the node."""
+
+    def __init__(self, params: Any) -> None:
+        NodeInspectorWidget.__init__(self, params)
+        QWidget.__init__(self)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.edits: dict[str, QLineEdit] = {}
+        for name, default in self.node.defaults.items():
+            edit = QLineEdit(self._text(self.node.settings[name], default))
+            edit.editingFinished.connect(lambda n=name: self._changed(n))
+            self.edits[name] = edit
+            row: QWidget = edit
+            if name in ("directory", "fileName"):
+                row = QWidget()
+                line = QHBoxLayout(row)
+                line.setContentsMargins(0, 0, 0, 0)
+                line.addWidget(edit)
+                choose = QPushButton("...")
+                choose.clicked.connect(lambda _=False, n=name: self._choose(n))
+                line.addWidget(choose)
+            form.addRow(name, row)
+        layout.addLayout(form)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.preview: DeformationPreview | None = None
+        if isinstance(self.node, (DisplacementFieldNode, RegLoadNode)):
+            self.preview = DeformationPreview()
+            layout.addWidget(self.preview, 1)
+            self.preview.set_image(self.node.image)
+
+    @staticmethod
+    def _text(value: Any, default: Any) -> str:
+        return json.dumps(value) if isinstance(default, (list, dict)) else str(value)
+
+    def _choose(self, name: str) -> None:
+        if name == "directory":
+            chosen = QFileDialog.getExistingDirectory(self, "Directory")
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(self, "File")
+        if chosen:
+            self.edits[name].setText(chosen)
+            self._changed(name)
+
+    def _changed(self, name: str) -> None:
+        try:
+            self.node.set_setting(name, self.edits[name].text())
+        except (DicomRegError, ValueError) as error:
+            self.message.setText(f"{name}: {error}")
+            return
+        self.node.update()
+        self.message.setText(self.node.status)
+        if self.preview is not None:
+            self.preview.set_image(self.node.image)
 
 
 class DicomNodeGUI(NodeGUI):
-    """Colours and descriptions for the dicomreg nodes."""
+    """The dicomreg nodes' look; settings in the inspector."""
 
     color = "#3c7ea3"
+    inspector_widget_class = SettingsInspector
 
 
 @node_gui(DicomREGSaveNode)
 class DicomREGSaveGUI(DicomNodeGUI):
-    """DicomREGSave with its triggers in the context menu (Inherit, Save, UIDs, clears)."""
+    """DicomREGSave: the panel in the inspector, the triggers in the context menu."""
 
     color = "#b35c1e"
+    inspector_widget_class = DicomREGSaveInspector
 
-    def __init__(self, params: object) -> None:
+    def __init__(self, params: Any) -> None:
         super().__init__(params)
         for name in TRIGGERS:
             self.actions[field_by_name(name).title] = {"method": getattr(self.node, name)}

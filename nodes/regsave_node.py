@@ -41,6 +41,8 @@ class DicomREGSaveNode(DicomNode):
         # Fields set by hand since the last inheritance: ``dicomreg run`` inherits again and
         # then re-applies these, so that a saved flow never loses a hand-written value.
         self.overrides: dict[str, str] = {}
+        # Called after the outputs change (the editor's panel follows the node).
+        self.listeners: list[Any] = []
 
     # --- state ------------------------------------------------------------------------------
 
@@ -72,6 +74,14 @@ class DicomREGSaveNode(DicomNode):
         self.set_output_val(0, Data(self.written))
         self.set_output_val(1, Data(self.module.get("tagDump")))
         self.report(self.error and f"{self.error}" or self.module.status, bool(self.error))
+        for listener in self.listeners:
+            listener()
+
+    def saved(self, path: Any) -> None:
+        """A save done elsewhere (the panel's, in the background): show it on the outputs."""
+        self.written = str(path)
+        self.error = ""
+        self.publish()
 
     # --- fields and triggers ----------------------------------------------------------------
 

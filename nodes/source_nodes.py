@@ -89,6 +89,7 @@ class DisplacementFieldNode(DicomNode):
     status_output = 1
     defaults = {"fileName": "", "components": "lps", "units": "mm", "kind": "displacement",
                 "direction": "pull"}
+    image = None  # the field last read, for the editor's preview
 
     def update_event(self, inp: int = -1) -> None:
         def read() -> None:
@@ -113,6 +114,7 @@ class DisplacementFieldNode(DicomNode):
             if fixed is not None:
                 # The field lives on the fixed image: it carries the fixed image's DICOM.
                 image.datasets = fixed.datasets
+            self.image = image
             self.set_output_val(0, ImageData(image))
             self.report("; ".join([image.describe(), *notes]))
 
@@ -127,11 +129,13 @@ class RegLoadNode(DicomNode):
                     NodeOutputType("status")]
     status_output = 2
     defaults = {"fileName": ""}
+    image = None  # the grid last read, for the editor's preview
 
     def update_event(self, inp: int = -1) -> None:
         def read() -> None:
             registration = read_deformable_registration(self.resolve(self.settings["fileName"]))
             grid = registration.deformable_item.grid
+            self.image = grid
             self.set_output_val(0, ImageData(grid))
             self.set_output_val(1, DatasetData(registration.dataset))
             self.report(f"{len(registration.items)} item(s); grid {grid.describe()}")
