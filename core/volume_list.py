@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -179,13 +179,17 @@ def _files(path: Path) -> Iterable[Path]:
             yield Path(root) / name
 
 
-def scan_volumes(path: str | os.PathLike[str]) -> VolumeList:
+def scan_volumes(path: str | os.PathLike[str],
+                 progress: Callable[[float], bool] | None = None) -> VolumeList:
     """Scan a DICOM file or a directory (recursively) into volumes, headers only.
+
+    ``progress`` sees the fraction of files read and may cancel by returning False.
 
     Raises
     ------
     VolumeError
-        If the path does not exist, or a single file given is not DICOM.
+        If the path does not exist, a single file given is not DICOM, or the scan was
+        cancelled.
     """
     path = Path(path)
     if not path.exists():
@@ -193,7 +197,10 @@ def scan_volumes(path: str | os.PathLike[str]) -> VolumeList:
                           "directory")
     groups: dict[tuple, dict[str, SliceHeader]] = defaultdict(dict)
     volumes = []
-    for file in _files(path):
+    files = list(_files(path))
+    for number, file in enumerate(files, 1):
+        if progress is not None and number % 64 == 0 and not progress(number / len(files)):
+            raise VolumeError(f"the scan of '{path}' was cancelled")
         header = read_slice_header(file)
         if header is None or header.sop_class_uid == "1.2.840.10008.1.3.10":  # DICOMDIR
             if path.is_file():

@@ -3,8 +3,9 @@
     QT_QPA_PLATFORM=offscreen python docs/screenshots.py
 
 Writes docs/flow_editor.png, the example flow with the modifier chain in the editor's flow
-view after running it, and docs/editor.png, the whole editor as ``dicomreg editor FLOW``
-opens it.
+view after running it; docs/editor.png, the whole editor as ``dicomreg editor FLOW`` opens
+it; docs/panel.png, docs/tag_dump.png, docs/preview_magnitude.png and
+docs/preview_jacobian.png, the panels on the sample data.
 """
 
 from __future__ import annotations
@@ -59,6 +60,47 @@ def flow_editor(name: str = "reg_with_modifiers.json") -> Path:
     return target
 
 
+def panels() -> list[Path]:
+    """The module's panel after an inheritance, its tag dump tab, and the preview."""
+    from qtpy.QtWidgets import QApplication
+
+    from dicomreg.core import DicomREGSave, read_displacement_field
+    from dicomreg.core.volume_list import read_volume
+    from dicomreg.widgets.deformation_preview import DeformationPreview
+    from dicomreg.widgets.panel import DicomREGSavePanel
+
+    app = QApplication.instance() or QApplication([])
+    data = EXAMPLES / "data"
+    module = DicomREGSave()
+    module.input0 = read_displacement_field(data / "field.mha")
+    module.input0.datasets = read_volume(data / "fixed").datasets
+    module.input1 = read_volume(data / "moving")
+    module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
+    panel = DicomREGSavePanel(module)
+    panel.resize(900, 620)
+    panel.show()
+    panel.trigger("inheritDICOMTags")
+    written = []
+    for tab, name in ((3, "panel.png"), (1, "tag_dump.png")):
+        panel.tabs.setCurrentIndex(tab)
+        if tab == 1:
+            panel.dump_view.annotate.setChecked(True)
+            panel.dump_view.filter.setText(".*(Patient|Frame|Grid|Study Instance).*")
+        app.processEvents()
+        panel.grab().save(str(HERE / name))
+        written.append(HERE / name)
+    preview = DeformationPreview(module.input0)
+    preview.resize(820, 560)
+    preview.show()
+    preview.wait_for_statistics()
+    for view, name in ((0, "preview_magnitude.png"), (1, "preview_jacobian.png")):
+        preview.view.setCurrentIndex(view)
+        app.processEvents()
+        preview.grab().save(str(HERE / name))
+        written.append(HERE / name)
+    return written
+
+
 def editor_window(name: str = "reg_from_field.json") -> Path:
     """The whole editor as ``dicomreg editor FLOW`` opens it, grabbed once it has shown."""
     from qtpy.QtCore import QTimer
@@ -87,5 +129,7 @@ if __name__ == "__main__":
         print(f"wrote {editor_window()}")
     else:
         print(f"wrote {flow_editor()}")
+        for path in panels():
+            print(f"wrote {path}")
         # The editor wants an application of its own: in a process of its own.
         subprocess.run([sys.executable, __file__, "--editor"], check=True)

@@ -19,6 +19,7 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -30,6 +31,7 @@ from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
 from dicomreg.widgets.deformation_preview import DeformationPreview
 from dicomreg.widgets.panel import DicomREGSavePanel
+from dicomreg.widgets.tasks import BackgroundTask
 
 from .catalogue import NODE_TYPES
 from .regsave_node import TRIGGERS, DicomREGSaveNode
@@ -89,6 +91,15 @@ class SettingsInspector(NodeInspectorWidget, QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
+        self.progress = QProgressBar()
+        self.cancel = QPushButton("Cancel")
+        busy = QHBoxLayout()
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel)
+        layout.addLayout(busy)
+        self.progress.hide()
+        self.cancel.hide()
+        self.task: BackgroundTask | None = None
         self.preview: DeformationPreview | None = None
         if isinstance(self.node, (DisplacementFieldNode, RegLoadNode)):
             self.preview = DeformationPreview()
@@ -114,10 +125,33 @@ class SettingsInspector(NodeInspectorWidget, QWidget):
         except (DicomRegError, ValueError) as error:
             self.message.setText(f"{name}: {error}")
             return
+        prepare = getattr(self.node, "prepare", None)
+        if prepare is None:
+            self._update()
+            return
+        # The slow reading off the GUI thread, then the update (fast, from the cache) on it.
+        self.task = BackgroundTask(prepare, self)
+        self.task.progressed.connect(lambda f: self.progress.setValue(int(100 * f)))
+        self.task.done.connect(lambda _result: self._update())
+        self.task.failed.connect(self._update)  # the node reports the error itself
+        self.task.cancelled.connect(lambda: self._ended("cancelled"))
+        self.cancel.clicked.connect(self.task.cancel)
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel.show()
+        self.message.setText("reading...")
+        self.task.start()
+
+    def _update(self, *_args: object) -> None:
         self.node.update()
-        self.message.setText(self.node.status)
+        self._ended(self.node.status)
         if self.preview is not None:
             self.preview.set_image(self.node.image)
+
+    def _ended(self, message: str) -> None:
+        self.progress.hide()
+        self.cancel.hide()
+        self.message.setText(message)
 
 
 class DicomNodeGUI(NodeGUI):

@@ -15,6 +15,8 @@ Paths are relative to the flow file's directory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from dicomreg.core.dicom_series import read_dicom_headers
 from dicomreg.core.displacement_field import read_displacement_field
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
+from dicomreg.core.image import Image
 from dicomreg.core.reader import read_deformable_registration
 from dicomreg.core.tag_dump import DumpOptions, tag_dump
 from dicomreg.core.transform_file import read_transform_file
@@ -37,6 +40,10 @@ __all__ = ["DicomFileNode", "DicomImportNode", "DisplacementFieldNode", "RegLoad
            "TagDumpNode"]
 
 
+def _stamp(path: Path) -> tuple[str, float]:
+    return str(path), path.stat().st_mtime if path.exists() else 0.0
+
+
 class DicomImportNode(DicomNode):
     """A directory of DICOM files as a volume list and one of its volumes."""
 
@@ -45,12 +52,22 @@ class DicomImportNode(DicomNode):
                     NodeOutputType("status")]
     status_output = 2
     defaults = {"directory": "", "volumeIndex": 0}
+    _scanned: tuple[tuple[str, float], Any] | None = None
+
+    def prepare(self, progress: Callable[[float], bool] | None = None) -> None:
+        """Scan the directory (the slow part), for update_event to use; the editor runs
+        this off the GUI thread, with progress and cancel."""
+        if not self.settings["directory"]:
+            raise DicomRegError("no directory is set")
+        path = self.resolve(self.settings["directory"])
+        if self._scanned is None or self._scanned[0] != _stamp(path):
+            self._scanned = (_stamp(path), scan_volumes(path, progress))
 
     def update_event(self, inp: int = -1) -> None:
         def read() -> None:
-            if not self.settings["directory"]:
-                raise DicomRegError("no directory is set")
-            volumes = scan_volumes(self.resolve(self.settings["directory"]))
+            self.prepare()
+            assert self._scanned is not None
+            volumes = self._scanned[1]
             volume = volumes.select(int(self.settings["volumeIndex"]), "volumeIndex")
             self.set_output_val(0, VolumeListData(volumes))
             self.set_output_val(1, ImageData(volume.image()))
@@ -81,7 +98,11 @@ class DicomFileNode(DicomNode):
 
 
 class DisplacementFieldNode(DicomNode):
-    """A displacement field (or an ITK transform file) as the field image for input0."""
+    """A displacement field (or an ITK transform file) as the field image for input0.
+
+    A field file is read once per path and modification time (``prepare``, which the editor
+    runs off the GUI thread); the conventions are applied on each update.
+    """
 
     title = "DisplacementField"
     init_inputs = [NodeInputType("fixed")]
@@ -90,6 +111,15 @@ class DisplacementFieldNode(DicomNode):
     defaults = {"fileName": "", "components": "lps", "units": "mm", "kind": "displacement",
                 "direction": "pull"}
     image = None  # the field last read, for the editor's preview
+    _read: tuple[tuple[str, float], Any] | None = None
+
+    def prepare(self, progress: Callable[[float], bool] | None = None) -> None:
+        """Read a field file (the slow part, for a compressed one) for update_event."""
+        path = self.resolve(self.settings["fileName"])
+        if path.suffix.lower() in TRANSFORM_SUFFIXES:
+            return  # sampled on the fixed grid at each update, which needs the input
+        if self._read is None or self._read[0] != _stamp(path):
+            self._read = (_stamp(path), read_displacement_field(path))
 
     def update_event(self, inp: int = -1) -> None:
         def read() -> None:
@@ -109,8 +139,12 @@ class DisplacementFieldNode(DicomNode):
             else:
                 convention = {k: self.settings[k] for k in ("components", "units", "kind",
                                                             "direction")}
-                image, notes = to_reg_convention(read_displacement_field(path), target=grid,
-                                                 **convention)
+                self.prepare()
+                assert self._read is not None
+                source = self._read[1]
+                image, notes = to_reg_convention(
+                    Image(source.voxels, source.geometry, source=source.source,
+                          owner=source.owner), target=grid, **convention)
             if fixed is not None:
                 # The field lives on the fixed image: it carries the fixed image's DICOM.
                 image.datasets = fixed.datasets

@@ -137,3 +137,25 @@ def dciodvfy_counts(path: Path) -> tuple[list[str], list[str]]:
     """dciodvfy's Error and Warning lines for a file (dciodvfy must be installed)."""
     result = run_dciodvfy(path)
     return result.errors, result.warnings
+
+
+@pytest.fixture
+def flow_window(qtbot):
+    """A window with a ryvencore_qt session of this package (the editor's flow views).
+
+    On teardown the node items' animations are stopped: ryvencore_qt leaves them running
+    when a window closes, and they then paint items Qt has already deleted.
+    """
+    from qtpy.QtWidgets import QMainWindow
+    from ryvencore_qt import SessionGUI
+
+    from dicomreg.nodes.flows import register
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    session_gui = SessionGUI(window)
+    register(session_gui.core_session, gui=True)
+    yield window, session_gui
+    for view in session_gui.flow_views.values():
+        for item in view.node_items.values():
+            item.animator.stop()

@@ -11,7 +11,7 @@ from pydicom import dcmread
 
 from dicomreg.core.tag_dump import tag_dump
 from dicomreg.nodes.base import set_flow_directory
-from dicomreg.nodes.flows import execute, load_flow, new_session, register, save_flow
+from dicomreg.nodes.flows import execute, load_flow, new_session, save_flow
 
 FLOWS = ("reg_from_field.json", "reg_with_modifiers.json", "load_and_dump.json")
 # What each save creates anew: instance and series UIDs, the moments of creation.
@@ -30,17 +30,12 @@ def states(flows):
 
 
 @pytest.mark.parametrize("name", FLOWS)
-def test_open_run_save_reopen(qtbot, tmp_path, name):
-    from qtpy.QtWidgets import QMainWindow
-    from ryvencore_qt import SessionGUI
-
+def test_open_run_save_reopen(flow_window, tmp_path, name):
     shutil.copytree(ROOT / "example_flows" / "data", tmp_path / "data")
     (tmp_path / "out").mkdir()
     shutil.copy(ROOT / "example_flows" / name, tmp_path / name)
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    session_gui = SessionGUI(window)
-    session = register(session_gui.core_session, gui=True)
+    window, session_gui = flow_window
+    session = session_gui.core_session
     set_flow_directory(tmp_path)
     flows = session.load(load_flow(tmp_path / name))
     view = session_gui.flow_views[flows[0]]

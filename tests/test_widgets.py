@@ -265,17 +265,10 @@ def test_widgets_import_no_ryven():
     assert "OK []" in completed.stdout, completed.stderr[-2000:]
 
 
-def test_the_node_inspector_is_the_panel(qtbot, tmp_path):
-    from qtpy.QtWidgets import QMainWindow
-    from ryvencore_qt import SessionGUI
-
-    from dicomreg.nodes.flows import register
-
+def test_the_node_inspector_is_the_panel(flow_window, tmp_path):
     case = make_case(tmp_path)
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    session_gui = SessionGUI(window)
-    session = register(session_gui.core_session, gui=True)
+    _window, session_gui = flow_window
+    session = session_gui.core_session
     flow = session.create_flow("panel")
     types = {t.title: t for t in session.nodes}
     field = flow.create_node(types["DisplacementField"])
@@ -291,3 +284,33 @@ def test_the_node_inspector_is_the_panel(qtbot, tmp_path):
     assert node.overrides["contentLabel"] == "FROM_PANEL"  # remembered for dicomreg run
     assert (inspector.preview if hasattr(inspector, "preview") else inspector.child.preview
             ).image is node.module.input0
+
+
+def test_a_source_reads_off_the_gui_thread(qtbot, flow_window, tmp_path):
+    make_case(tmp_path)
+    _window, session_gui = flow_window
+    session = session_gui.core_session
+    flow = session.create_flow("sources")
+    node = flow.create_node({t.title: t for t in session.nodes}["DicomImport"])
+    inspector = session_gui.flow_views[flow].node_items[node].node_gui.inspector_widget
+    inspector = getattr(inspector, "child", inspector)
+    inspector.edits["directory"].setText(str(tmp_path / "fixed"))
+    inspector._changed("directory")
+    assert inspector.task is not None
+    qtbot.waitUntil(lambda: not inspector.task.running, timeout=20000)
+    qtbot.waitUntil(lambda: "volume(s)" in inspector.message.text(), timeout=5000)
+    assert node.error == "" and not inspector.progress.isVisible()
+
+
+def test_a_scan_can_be_cancelled(tmp_path):
+    from dicomreg.core.volume_list import VolumeError, scan_volumes
+
+    case = make_case(tmp_path)
+    source = next(case.fixed.iterdir())
+    (tmp_path / "many").mkdir()
+    for number in range(70):
+        (tmp_path / "many" / f"{number}.dcm").write_bytes(source.read_bytes())
+    seen = []
+    with pytest.raises(VolumeError, match="was cancelled"):
+        scan_volumes(tmp_path / "many", progress=lambda f: seen.append(f) or False)
+    assert seen == [64 / 70]
