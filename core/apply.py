@@ -154,3 +154,26 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
         fixed.CopyInformation(warped)
         warped = fixed
     return warped
+
+
+def moving_coverage(registration: DeformableRegistration, moving, reference: Geometry | None = None,
+                    item: int | None = None) -> float:  # noqa: ANN001
+    """The fraction of output grid points that the REG maps inside the moving image.
+
+    A registration checked against the wrong moving image (another series, another patient
+    position) maps most points outside it; the warped picture is then just the background
+    value, which this number makes visible.
+    """
+    import SimpleITK as sitk
+
+    chosen = registration.deformable_item if item is None else registration.items[item]
+    transform = registration_transform(chosen)
+    grid = reference or chosen.grid.geometry  # type: ignore[union-attr]
+    output = sitk.Image([int(n) for n in grid.size], sitk.sitkUInt8)
+    output.SetOrigin(grid.origin)
+    output.SetSpacing(grid.spacing)
+    output.SetDirection(grid.direction)
+    inside = sitk.Image(moving.GetSize(), sitk.sitkUInt8) + 1
+    inside.CopyInformation(moving)
+    mapped = sitk.Resample(inside, output, transform, sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
+    return float(sitk.GetArrayViewFromImage(mapped).mean())

@@ -7,6 +7,7 @@ Each command imports what it uses when it runs: ``scan`` must not pay for pydico
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .errors import DicomRegError
@@ -144,7 +145,7 @@ def batch(args: argparse.Namespace) -> int:
 def warp(args: argparse.Namespace) -> int:
     import SimpleITK as sitk
 
-    from .apply import read_moving_image, warp_image
+    from .apply import moving_coverage, read_moving_image, warp_image
     from .atomic import atomic_output
     from .image import Geometry
 
@@ -160,9 +161,14 @@ def warp(args: argparse.Namespace) -> int:
     with atomic_output(args.output) as temporary:
         # The output's suffix decides the format; the temporary file keeps it.
         sitk.WriteImage(warped, str(temporary), useCompression=True)
+    coverage = moving_coverage(registration, moving, reference, item)
     size = "x".join(str(n) for n in warped.GetSize())
     print(f"wrote {args.output}: {args.moving} warped onto the {size} "
-          f"{'reference' if reference else 'registration'} grid")
+          f"{'reference' if reference else 'registration'} grid "
+          f"({coverage:.0%} of its points map inside the moving image)")
+    if coverage == 0.0:
+        print(f"dicomreg warp: warning: no point of the grid maps inside {args.moving}; "
+              "is it the registration's moving image?", file=sys.stderr)
     return 0
 
 

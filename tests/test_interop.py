@@ -265,6 +265,28 @@ def test_shift_undone_by_the_reg_warps_back_onto_the_fixed_image(tmp_path, carri
     assert difference.max() < 15 and difference.mean() < 2
 
 
+def test_warp_reports_how_much_of_the_grid_lands_in_the_moving_image(tmp_path, capsys):
+    """A REG checked against an image it does not reach warns instead of a silent blank."""
+    case = make_case(tmp_path)
+    far, near = tmp_path / "far.dcm", tmp_path / "near.dcm"
+    zero = np.zeros((4, 6, 8, 3), np.float32)  # make_case's default grid
+    field = write_field(tmp_path / "zero.mha", zero, origin=(-10.0, -8.0, -6.0),
+                        spacing=(2.0, 2.0, 3.0), direction=np.eye(3))
+    for out, shift in ((near, 0.0), (far, 1000.0)):
+        assert main(["save", str(field), "--fixed", str(case.fixed), "-o", str(out),
+                     "--no-dciodvfy", "--set",
+                     f"postDeformationMatrix=1 0 0 {shift}, 0 1 0 0, 0 0 1 0, 0 0 0 1"]) == 0
+    capsys.readouterr()
+    assert main(["warp", str(near), str(case.fixed), "-o", str(tmp_path / "n.mha")]) == 0
+    captured = capsys.readouterr()
+    assert "(100% of its points map inside the moving image)" in captured.out
+    assert captured.err == ""
+    assert main(["warp", str(far), str(case.fixed), "-o", str(tmp_path / "f.mha")]) == 0
+    captured = capsys.readouterr()
+    assert "(0% of its points map inside the moving image)" in captured.out
+    assert "warning: no point of the grid maps inside" in captured.err
+
+
 def test_map_a_point(tmp_path, capsys):
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
