@@ -5,6 +5,10 @@ The manifest is a CSV file with a header row. Columns:
 - ``field`` and ``output`` (required): the displacement field and the REG to write;
 - ``fixed``, ``moving`` (optional): DICOM files or directories, as ``--fixed``/``--moving``;
 - ``modifiers`` (optional): a modifier chain, as ``--modifiers``;
+- ``fixed_volume``, ``moving_volume`` (optional): which volume of a directory holding
+  several, as ``--fixed-volume``/``--moving-volume``;
+- ``components``, ``units``, ``kind``, ``direction`` (optional): the field's convention, as
+  the options of the same names (an empty cell is ITK's: lps, mm, displacement, pull);
 - ``set:NAME`` (optional, any number): a field value, as ``--set NAME=VALUE``; an empty cell
   sets nothing.
 
@@ -28,12 +32,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .atomic import atomic_output
+from .conventions import CONVENTION_OPTIONS
 from .errors import DicomRegError
 from .fields import field_by_name
 
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
-_COLUMNS = ("field", "output", "fixed", "moving", "modifiers")
+_OPTION_COLUMNS = ("fixed_volume", "moving_volume", "components", "units", "kind", "direction")
+_COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy")
 
 
@@ -52,6 +58,7 @@ class Case:
     moving: str = ""
     modifiers: str = ""
     assignments: dict[str, str] | None = None
+    options: dict[str, str] | None = None  # the non-empty option columns, as written
 
 
 @dataclass
@@ -81,8 +88,8 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
     unknown = [c for c in columns if c not in _COLUMNS and not c.startswith("set:")]
     if unknown or not {"field", "output"} <= set(columns):
         raise BatchError(f"manifest '{path}': columns {', '.join(columns) or '(none)'}; "
-                         "expected field, output, and optionally fixed, moving, modifiers and "
-                         "set:FIELDNAME columns"
+                         "expected field, output, and optionally fixed, moving, modifiers, "
+                         f"{', '.join(_OPTION_COLUMNS)} and set:FIELDNAME columns"
                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
     for column in columns:
         if column.startswith("set:"):
@@ -97,7 +104,9 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
                           fixed=(row.get("fixed") or "").strip(),
                           moving=(row.get("moving") or "").strip(),
                           modifiers=(row.get("modifiers") or "").strip(),
-                          assignments=assignments))
+                          assignments=assignments,
+                          options={c: row[c].strip() for c in _OPTION_COLUMNS
+                                   if (row.get(c) or "").strip()}))
     outputs = [c.output for c in cases if c.output]
     duplicates = sorted({o for o in outputs if outputs.count(o) > 1})
     if duplicates:
@@ -116,7 +125,8 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
         result = save_registration(SaveRequest(
             field=case.field, output=case.output, fixed=case.fixed or None,
             moving=case.moving or None, modifiers=case.modifiers or None,
-            assignments=dict(case.assignments or {}), dciodvfy=dciodvfy, base_dir=base_dir))
+            assignments=dict(case.assignments or {}), dciodvfy=dciodvfy, base_dir=base_dir,
+            **_case_options(case.options or {})))
         verdict = str(result.dciodvfy) if result.dciodvfy else ""
         return CaseResult(case.number, "done", str(result.path), seconds=_since(started),
                           dciodvfy=verdict)
@@ -127,6 +137,23 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
         return CaseResult(case.number, "failed", case.output,
                           f"internal error {type(error).__name__}: {error} "
                           f"({Path(where.filename).name}:{where.lineno})", _since(started))
+
+
+def _case_options(options: dict[str, str]) -> dict[str, object]:
+    """The option columns as SaveRequest arguments; a bad cell fails its case only."""
+    arguments: dict[str, object] = {}
+    for column, value in options.items():
+        if column.endswith("_volume"):
+            if not value.isdigit():
+                raise BatchError(f"{column}: '{value}' is not a volume index; "
+                                 "expected 0, 1, 2... (see 'dicomreg scan')")
+            arguments[column] = int(value)
+        else:
+            choices = CONVENTION_OPTIONS[column]
+            if value.lower() not in choices:
+                raise BatchError(f"{column}: '{value}' is not one of {', '.join(choices)}")
+            arguments[column] = value.lower()
+    return arguments
 
 
 def _since(started: float) -> float:

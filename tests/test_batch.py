@@ -102,3 +102,50 @@ def test_missing_manifest(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(BatchError):
         read_manifest(tmp_path / "none.csv")
+
+
+def test_option_columns_reach_each_case(tmp_path):
+    """Volume choice and field convention per row, as 'dicomreg save' takes them."""
+    import numpy as np
+    import SimpleITK as sitk
+    from pydicom import dcmread
+
+    from dicomreg.core.batch import run_case
+    from dicomreg.core.reader import read_deformable_registration
+    from dicomreg.core.volume_list import scan_volumes
+
+    case = make_case(tmp_path / "c")
+    image = sitk.ReadImage(str(case.field))
+    ras = sitk.GetArrayFromImage(image) * np.array([-1.0, -1.0, 1.0])
+    flipped = sitk.GetImageFromArray(ras.astype(np.float32), isVector=True)
+    flipped.CopyInformation(image)
+    sitk.WriteImage(flipped, str(tmp_path / "c" / "ras.mha"))
+    (tmp_path / "out").mkdir()
+    # c/ holds both series; the row picks the moving one by its index, as 'dicomreg scan' lists
+    moving = [dcmread(p) for p in sorted((tmp_path / "c" / "moving").iterdir())]
+    index = [v.headers[0].series_instance_uid for v in scan_volumes(tmp_path / "c")].index(
+        moving[0].SeriesInstanceUID)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "field,output,fixed,moving,moving_volume,components\n"
+        f"c/ras.mha,out/ras.dcm,c/fixed,c,{index},RAS\n"
+        "c/ras.mha,out/bad.dcm,c/fixed,c,one,ras\n"
+        "c/ras.mha,out/bad2.dcm,c/fixed,c/moving,,nas\n")
+    cases = read_manifest(manifest)
+    done, bad_volume, bad_convention = (run_case(c, str(tmp_path), dciodvfy=False)
+                                        for c in cases)
+    assert done.status == "done", done.error
+    vectors = np.asarray(read_deformable_registration(done.output).deformable_item.grid.voxels)
+    assert np.array_equal(vectors, case.vectors)  # RAS undone: the ITK field's vectors
+    written = dcmread(done.output)
+    referenced = {item.ReferencedSOPInstanceUID
+                  for study in written.StudiesContainingOtherReferencedInstancesSequence
+                  for series in study.ReferencedSeriesSequence
+                  for item in series.ReferencedInstanceSequence}
+    assert referenced == {ds.SOPInstanceUID for ds in moving}
+    assert (written.DeformableRegistrationSequence[0].SourceFrameOfReferenceUID
+            == moving[0].FrameOfReferenceUID)
+    assert "moving_volume: 'one' is not a volume index" in bad_volume.error
+    assert "components: 'nas' is not one of lps, ras" in bad_convention.error
+    assert not (tmp_path / "out" / "bad.dcm").exists()
+    assert not (tmp_path / "out" / "bad2.dcm").exists()
