@@ -123,6 +123,17 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None): 
         raise ApplyError(f"cannot read the pixel data of '{path}': {error}") from None
 
 
+def _grid_image(grid: Geometry, pixel_type: int):  # noqa: ANN202
+    """An empty SimpleITK image on ``grid``: the output grid of a resampling."""
+    import SimpleITK as sitk
+
+    image = sitk.Image([int(n) for n in grid.size], pixel_type)
+    image.SetOrigin(grid.origin)
+    image.SetSpacing(grid.spacing)
+    image.SetDirection(grid.direction)
+    return image
+
+
 def warp_image(registration: DeformableRegistration, moving, reference: Geometry | None = None,
                item: int | None = None, undefined_value: float = -1024.0):  # noqa: ANN001, ANN201
     """The moving image resampled onto the fixed grid through the REG (linear interpolation).
@@ -136,10 +147,7 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
     chosen = registration.deformable_item if item is None else registration.items[item]
     transform = registration_transform(chosen)
     grid = reference or chosen.grid.geometry  # type: ignore[union-attr]
-    output = sitk.Image([int(n) for n in grid.size], sitk.sitkFloat32)
-    output.SetOrigin(grid.origin)
-    output.SetSpacing(grid.spacing)
-    output.SetDirection(grid.direction)
+    output = _grid_image(grid, sitk.sitkFloat32)
     moving = sitk.Cast(moving, sitk.sitkFloat32)
     warped = sitk.Resample(moving, output, transform, sitk.sitkLinear, undefined_value,
                            sitk.sitkFloat32)
@@ -169,10 +177,7 @@ def moving_coverage(registration: DeformableRegistration, moving, reference: Geo
     chosen = registration.deformable_item if item is None else registration.items[item]
     transform = registration_transform(chosen)
     grid = reference or chosen.grid.geometry  # type: ignore[union-attr]
-    output = sitk.Image([int(n) for n in grid.size], sitk.sitkUInt8)
-    output.SetOrigin(grid.origin)
-    output.SetSpacing(grid.spacing)
-    output.SetDirection(grid.direction)
+    output = _grid_image(grid, sitk.sitkUInt8)
     inside = sitk.Image(moving.GetSize(), sitk.sitkUInt8) + 1
     inside.CopyInformation(moving)
     mapped = sitk.Resample(inside, output, transform, sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)

@@ -27,6 +27,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from .errors import DicomRegError
+from .raw_stream import SeekableReader
 
 __all__ = ["BULK_THRESHOLD", "DicomFileError", "FileRegion", "read_header", "region_of"]
 
@@ -43,7 +44,7 @@ class DicomFileError(DicomRegError):
     """A file that cannot be read as DICOM; the message says why."""
 
 
-class FileRegion(io.RawIOBase):
+class FileRegion(SeekableReader):
     """A read-only, seekable window onto ``length`` bytes at ``offset`` of a file.
 
     The file is opened per read, so a Dataset holding regions keeps no file open.
@@ -51,24 +52,9 @@ class FileRegion(io.RawIOBase):
 
     def __init__(self, path: str | os.PathLike[str], offset: int, length: int,
                  encapsulated: bool = False) -> None:
-        super().__init__()
-        self.path, self.offset, self.length = Path(path), offset, length
+        super().__init__(length)
+        self.path, self.offset = Path(path), offset
         self.encapsulated = encapsulated
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self.length}[whence]
-        self._position = max(0, base + offset)
-        return self._position
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         count = max(0, min(len(buffer), self.length - self._position))

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import io
 import mmap
-import os
 
 import numpy as np
+
+from .raw_stream import SeekableReader
 
 __all__ = ["VectorGridBuffer", "release_pages", "vector_grid_array", "vector_grid_value"]
 
 _FLOAT32_LE = np.dtype("<f4")
 
 
-class VectorGridBuffer(io.RawIOBase):
+class VectorGridBuffer(SeekableReader):
     """A read-only, seekable byte view of a (Z, Y, X, 3) array as little-endian float32."""
 
     def __init__(self, array: np.ndarray) -> None:
-        super().__init__()
         if array.ndim != 4 or array.shape[3] != 3:
             raise ValueError(f"vector grid must have shape (Z, Y, X, 3), not {array.shape}")
         if not np.issubdtype(array.dtype, np.number) or np.issubdtype(
@@ -34,28 +34,13 @@ class VectorGridBuffer(io.RawIOBase):
             raise ValueError(f"vector grid must hold real numbers, not {array.dtype}")
         # The array is used in place (SimpleITK's buffer, our reader's memory map, or a
         # reversed view of either); bytes are gathered only for the range being read.
+        super().__init__(array.size * 4)
         self.array = array
         self._slab = int(np.prod(array.shape[1:]))
-        self._length = array.size * 4
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._length}[whence]
-        self._position = max(0, base + offset)
-        return self._position
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         start = self._position
-        stop = min(self._length, start + len(buffer))
+        stop = min(self.length, start + len(buffer))
         if stop <= start:
             return 0
         first, last = start // 4, -(-stop // 4)
@@ -70,7 +55,7 @@ class VectorGridBuffer(io.RawIOBase):
         return count
 
     def __len__(self) -> int:
-        return self._length
+        return self.length
 
 
 def vector_grid_value(array: np.ndarray) -> io.BufferedReader:
