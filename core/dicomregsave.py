@@ -22,7 +22,13 @@ from .dicom_series import dicom_geometry, read_dicom_headers
 from .errors import DicomRegError
 from .fields import FIELDS, Field, FieldType, UnknownFieldError, field_by_name
 from .image import Geometry, Image
-from .inherit import InheritanceReport, inherited_values, instance_references, other_input_tags
+from .inherit import (
+    InheritanceReport,
+    inherited_values,
+    instance_references,
+    other_input_tags,
+    other_patient_warning,
+)
 from .tag_dump import DumpOptions, tag_dump
 from .values import FieldValueError, format_value, parse
 from .volume_list import VolumeError, VolumeList
@@ -315,8 +321,9 @@ class DicomREGSave:
         self._values["referencedImageSequenceReferencedSOPInstanceUIDs"] = "\n".join(
             r.sop_instance_uid for r in self._references)
         self.updateUIDInheritance()
+        warning = other_patient_warning(self._values["patientID"], image)
         self._set_status(f"referenced {len(self._references)} instance(s) of "
-                         f"{_CONNECTOR_OF[selector]}")
+                         f"{_CONNECTOR_OF[selector]}" + (f"; {warning}" if warning else ""))
 
     def clearReferencedImageSequenceFields(self) -> None:
         """Clear the four referenced-image fields."""

@@ -19,7 +19,8 @@ from .image import Geometry, Image
 from .standard import body_part_is_paired
 from .values import format_value
 
-__all__ = ["InheritanceReport", "inherited_values", "instance_references", "other_input_tags"]
+__all__ = ["InheritanceReport", "inherited_values", "instance_references", "other_input_tags",
+           "other_patient_warning"]
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -228,3 +229,20 @@ def instance_references(image: Image) -> list[InstanceReference]:
         )
         for ds in image.datasets
     ]
+
+
+def other_patient_warning(patient_id: str, image: Image) -> str | None:
+    """A warning when ``image`` is of another patient than the REG's ``patient_id``.
+
+    Registering one patient to another (an atlas, a template) is legitimate, so this is not
+    refused; but a wrong moving series looks exactly like it, and the REG would then
+    reference another patient's images. Nothing is said when either ID is empty.
+    """
+    if not image.datasets:
+        return None
+    theirs = str(image.datasets[0].get("PatientID", "")).strip()
+    ours = str(patient_id).strip()
+    if theirs and ours and theirs != ours:
+        return (f"warning: the referenced image is of patient '{theirs}', the REG of "
+                f"'{ours}' (an inter-patient registration?)")
+    return None

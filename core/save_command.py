@@ -16,7 +16,7 @@ from .dicomregsave import DicomREGSave
 from .displacement_field import read_displacement_field
 from .errors import DicomRegError
 from .fields import field_by_name
-from .inherit import InheritanceReport
+from .inherit import InheritanceReport, other_patient_warning
 from .modifiers import load_chain
 from .transform_file import TRANSFORM_SUFFIXES, read_transform_file
 from .volume_list import read_volume, scan_volumes
@@ -190,6 +190,8 @@ def save_registration(request: SaveRequest) -> SaveResult:
                        str(moving.datasets[0].get("FrameOfReferenceUID", "")))
     if moving is not None:
         module.updateReferencedImageSequenceUIDInheritance()
+        warning = other_patient_warning(module.get("patientID"), moving)
+        notes += [warning] if warning else []
     module.set_many(assignments)
     if request.modifiers:
         module.inputModifierList = load_chain(resolve(request.modifiers))

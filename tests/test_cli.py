@@ -220,3 +220,26 @@ def test_installed_entry_point_runs_without_traceback(tmp_path):
     assert completed.returncode == 1
     assert completed.stderr.startswith("dicomreg save: error: field file")
     assert not (tmp_path / "y.dcm").exists()
+
+
+def test_moving_image_of_another_patient_is_written_with_a_warning(tmp_path, capsys):
+    """An atlas registration is legitimate; a wrong --moving directory looks the same."""
+    from pydicom import dcmread
+
+    case = make_case(tmp_path)
+    for path in case.moving.iterdir():
+        ds = dcmread(path)
+        ds.PatientID = "SOMEONE ELSE"
+        ds.save_as(path)
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                 str(case.moving), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: the referenced image is of patient 'SOMEONE ELSE'" in printed
+    assert dciodvfy_counts(out) == ([], [])
+    assert dcmread(out).PatientID != "SOMEONE ELSE"
+    # the same patient: no warning
+    case = make_case(tmp_path / "same")
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                 str(case.moving), "-o", str(tmp_path / "same.dcm"), "--no-dciodvfy"]) == 0
+    assert "is of patient" not in capsys.readouterr().out

@@ -266,6 +266,19 @@ def test_study_uid_changes_move_references_between_the_sequences(tmp_path):
         assert module.get(name) == before[name]
 
 
+def test_referencing_another_patients_image_says_so_in_the_status(tmp_path):
+    case = make_case(tmp_path)
+    module = field_module(case, input1=read_volume(case.moving))
+    module.input0.datasets = read_volume(case.fixed).datasets
+    module.inheritDICOMTags()
+    module.updateReferencedImageSequenceUIDInheritance()
+    assert "patient" not in module.get("status")  # the same patient
+    module.set("patientID", "ATLAS_SUBJECT")
+    module.updateReferencedImageSequenceUIDInheritance()
+    assert "referenced image is of patient" in module.get("status")
+    assert "the REG of 'ATLAS_SUBJECT'" in module.get("status")
+
+
 def test_several_series_in_the_common_instance_reference(tmp_path):
     first = make_case(tmp_path / "a", seed=1)
     second = make_case(tmp_path / "b", seed=2)
