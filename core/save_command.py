@@ -19,7 +19,7 @@ from .fields import field_by_name
 from .inherit import InheritanceReport, other_patient_warning
 from .modifiers import load_chain
 from .transform_file import TRANSFORM_SUFFIXES, read_transform_file
-from .volume_list import read_volume, scan_volumes
+from .volume_list import read_volume, scan_volumes, series_slices_beside
 
 __all__ = ["SaveRequest", "SaveResult", "save", "save_registration"]
 
@@ -128,8 +128,15 @@ def save_registration(request: SaveRequest) -> SaveResult:
              if request.fixed else None)
     moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume")
               if request.moving else None)
-    fixed_grid = fixed.geometry if fixed is not None else None
     notes: list[str] = []
+    for option, given in (("--fixed", request.fixed), ("--moving", request.moving)):
+        slices = series_slices_beside(resolve(given)) if given else 0
+        if slices > 1:
+            notes.append(f"warning: {option} names one slice of a series of {slices} in "
+                         f"{resolve(given).parent}; only that slice is used"
+                         + (" and referenced" if option == "--moving" else "")
+                         + " (give the folder to use the whole series)")
+    fixed_grid = fixed.geometry if fixed is not None else None
     field_path = resolve(request.field)
     convention = {"components": request.components, "units": request.units,
                   "kind": request.kind, "direction": request.direction}

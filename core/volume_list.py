@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # imported where used: a scan alone needs neither numpy nor p
 
     from .image import Geometry, Image
 
-__all__ = ["Volume", "VolumeList", "VolumeError", "read_volume", "scan_volumes"]
+__all__ = ["Volume", "VolumeList", "VolumeError", "read_volume", "scan_volumes",
+           "series_slices_beside"]
 
 
 class VolumeError(DicomRegError):
@@ -243,3 +244,22 @@ def read_volume(path: str | os.PathLike[str], index: int | None = None,
                               f"with its {what} index")
         index = 0
     return volumes.select(index, what).image()
+
+
+def series_slices_beside(path: str | os.PathLike[str]) -> int:
+    """How many slices of the series of the single-frame file ``path`` lie in its folder.
+
+    A user who names one file of a series usually means the series; this count lets the
+    caller say so. Only the file's own folder is read (headers only), not below it.
+    """
+    path = Path(path)
+    header = read_slice_header(path) if path.is_file() else None
+    if header is None or header.number_of_frames > 1 or not header.series_instance_uid:
+        return 0
+    uids = set()
+    for sibling in path.parent.iterdir():
+        if sibling.is_file():
+            other = read_slice_header(sibling)
+            if other is not None and other.series_instance_uid == header.series_instance_uid:
+                uids.add(other.sop_instance_uid)
+    return len(uids)

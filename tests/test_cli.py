@@ -243,3 +243,29 @@ def test_moving_image_of_another_patient_is_written_with_a_warning(tmp_path, cap
     assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
                  str(case.moving), "-o", str(tmp_path / "same.dcm"), "--no-dciodvfy"]) == 0
     assert "is of patient" not in capsys.readouterr().out
+
+
+def test_one_slice_of_a_series_is_used_as_given_with_a_warning(tmp_path, capsys):
+    """Naming one file of a series references that file only, and says so."""
+    from conftest import write_multiframe
+    from pydicom import dcmread
+
+    case = make_case(tmp_path)
+    first = sorted(case.moving.iterdir())[0]
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving", str(first),
+                 "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: --moving names one slice of a series of 4" in printed
+    assert "only that slice is used and referenced" in printed
+    assert dciodvfy_counts(out) == ([], [])
+    written = dcmread(out)
+    referenced = [item for study in written.StudiesContainingOtherReferencedInstancesSequence
+                  for series in study.ReferencedSeriesSequence
+                  for item in series.ReferencedInstanceSequence]
+    assert [r.ReferencedSOPInstanceUID for r in referenced] == [dcmread(first).SOPInstanceUID]
+    # a multi-frame file is a whole volume: nothing to say
+    multiframe = write_multiframe(tmp_path / "mf.dcm")
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                 str(multiframe), "-o", str(tmp_path / "mf_reg.dcm"), "--no-dciodvfy"]) == 0
+    assert "names one slice" not in capsys.readouterr().out
