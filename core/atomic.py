@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import DicomRegError
 
-__all__ = ["OutputPathError", "atomic_output"]
+__all__ = ["OutputPathError", "atomic_output", "refuse_overwriting_inputs"]
 
 
 class OutputPathError(DicomRegError):
@@ -33,6 +33,28 @@ def check_output_path(target: Path) -> None:
         raise OutputPathError(f"output directory '{target.parent}' does not exist")
     if not os.access(target.parent, os.W_OK):
         raise OutputPathError(f"output directory '{target.parent}' is not writable")
+
+
+def refuse_overwriting_inputs(target: str | os.PathLike[str],
+                              inputs: dict[str, str | os.PathLike[str] | None]) -> None:
+    """Refuse an output that is one of the files it is made from.
+
+    ``inputs`` maps what each input is ("the field file", "--moving") to its path (None or
+    "" for an input not given). Writing over an input would destroy it on success, so such
+    an output is refused before anything is read or written.
+    """
+    target = Path(target)
+    for what, source in inputs.items():
+        if not source:
+            continue
+        source = Path(source)
+        try:
+            same = target.exists() and source.exists() and os.path.samefile(target, source)
+        except OSError:
+            same = False
+        if same or target.absolute() == source.absolute():
+            raise OutputPathError(f"output '{target}' is {what}; writing it would destroy "
+                                  "the input: choose another output path")
 
 
 def _umask() -> int:

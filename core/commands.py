@@ -10,7 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .atomic import refuse_overwriting_inputs
 from .errors import DicomRegError
+from .formats import FIELD_SUFFIXES, file_suffix
 
 __all__ = ["batch", "dump", "fields", "map_point", "read", "scan", "validate", "warp"]
 
@@ -79,6 +81,7 @@ def read(args: argparse.Namespace) -> int:
         if item.grid is None:
             raise RegReadError(f"item {args.item} of '{args.reg}' holds no grid")
     assert item.grid is not None
+    refuse_overwriting_inputs(args.output, {"the REG file": args.reg})
     write_displacement_field(item.grid, args.output)
     print(f"wrote {args.output}: the grid of {args.reg} "
           f"({'x'.join(str(n) for n in item.grid.geometry.size)} vectors, source frame "
@@ -149,6 +152,11 @@ def warp(args: argparse.Namespace) -> int:
     from .atomic import atomic_output
     from .image import Geometry
 
+    if file_suffix(args.output) not in FIELD_SUFFIXES:
+        raise DicomRegError(f"output '{args.output}': the warped image is written as an image "
+                            f"file; name it with one of {' '.join(FIELD_SUFFIXES)}")
+    refuse_overwriting_inputs(args.output, {"the REG file": args.reg, "the moving image":
+                                            args.moving, "the reference": args.reference})
     registration = _registration(args)
     item = _item(registration, args.item)
     moving = read_moving_image(args.moving, args.moving_volume)
@@ -160,7 +168,11 @@ def warp(args: argparse.Namespace) -> int:
     warped = warp_image(registration, moving, reference, item, args.undefined_value)
     with atomic_output(args.output) as temporary:
         # The output's suffix decides the format; the temporary file keeps it.
-        sitk.WriteImage(warped, str(temporary), useCompression=True)
+        try:
+            sitk.WriteImage(warped, str(temporary), useCompression=True)
+        except RuntimeError as error:
+            raise DicomRegError(f"cannot write '{args.output}': "
+                                f"{str(error).strip().splitlines()[-1]}") from None
     coverage = moving_coverage(registration, moving, reference, item)
     size = "x".join(str(n) for n in warped.GetSize())
     print(f"wrote {args.output}: {args.moving} warped onto the {size} "

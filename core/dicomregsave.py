@@ -14,13 +14,14 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from .atomic import OutputPathError
+from .atomic import OutputPathError, refuse_overwriting_inputs
 from .checks import Problem, check_dataset, check_fields
 from .common_instance_reference import InstanceReference, reference_fields
 from .compose import compose
 from .dicom_series import dicom_geometry, read_dicom_headers
 from .errors import DicomRegError
 from .fields import FIELDS, Field, FieldType, UnknownFieldError, field_by_name
+from .formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES, file_suffix
 from .image import Geometry, Image
 from .inherit import (
     InheritanceReport,
@@ -433,6 +434,23 @@ class DicomREGSave:
         """``fileName`` resolved like every path of the module."""
         return self._resolve(self._values["fileName"])
 
+    def _input_files(self) -> dict[str, str | None]:
+        """The files this module reads, by what they are (for the overwrite guard)."""
+        inputs: dict[str, str | None] = {}
+        for name in ("input0", "input1", "inputBase"):
+            value = getattr(self, name)
+            # Images and volume lists know their source; a dataset read from a file, its name.
+            source = getattr(value, "source", None) or getattr(value, "filename", None)
+            inputs[f"the source of {name}"] = source if isinstance(source, str) else None
+            for number, ds in enumerate(getattr(value, "datasets", None) or [], 1):
+                filename = getattr(ds, "filename", None)
+                if isinstance(filename, str):  # a DICOM header of the image, read from a file
+                    inputs[f"a DICOM file of {name} (instance {number})"] = filename
+        if self._values["unresolvedFileName"].strip():
+            inputs["the inherited file (unresolvedFileName)"] = str(
+                self._resolve(self._values["unresolvedFileName"]))
+        return inputs
+
     def save(self, verify: Callable[[Path], None] | None = None,
              progress: Callable[[float], bool] | None = None) -> Path | None:
         """Compose, check and write the REG file to ``fileName``.
@@ -447,12 +465,22 @@ class DicomREGSave:
         if not self._values["fileName"].strip():
             self._refuse(["fileName: no output file name is set"])
             return None
+        target = self.resolved_file_name()
+        if file_suffix(target) in FIELD_SUFFIXES + TRANSFORM_SUFFIXES:
+            self._refuse([f"fileName: '{target.name}' has the suffix of a field or transform "
+                          "file; a REG is a DICOM file: name it .dcm or give it no suffix"])
+            return None
+        try:
+            refuse_overwriting_inputs(target, self._input_files())
+        except OutputPathError as error:
+            self._refuse([f"fileName: {error}"])
+            return None
         ds, problems, values = self.compose()
         if problems or ds is None:
             self._refuse(problems)
             return None
         try:
-            path = write_dataset(ds, self.resolved_file_name(), verify, progress)
+            path = write_dataset(ds, target, verify, progress)
         except OutputPathError as error:
             self._refuse([f"fileName: {error}"])
             return None

@@ -13,7 +13,7 @@ import numpy as np
 
 from .atomic import atomic_output
 from .errors import DicomRegError
-from .formats import FIELD_SUFFIXES
+from .formats import FIELD_SUFFIXES, file_suffix
 from .image import Geometry, Image
 from .metaimage import read_metaimage
 
@@ -104,6 +104,9 @@ def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None
 
     if not image.is_vector_field or image.geometry is None:
         raise FieldFileError("only a 3-D vector field with a geometry can be written")
+    if file_suffix(path) not in FIELD_SUFFIXES:
+        raise FieldFileError(f"output '{path}': a field is written as an image file; name it "
+                             f"with one of {' '.join(FIELD_SUFFIXES)}")
     voxels = np.ascontiguousarray(image.voxels)
     if voxels.dtype.byteorder == ">":
         voxels = voxels.astype(voxels.dtype.newbyteorder("<"))
@@ -112,4 +115,8 @@ def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None
     out.SetOrigin(image.geometry.origin)
     out.SetDirection(image.geometry.direction)
     with atomic_output(path) as temp_path:
-        sitk.WriteImage(out, str(temp_path), useCompression=False)
+        try:
+            sitk.WriteImage(out, str(temp_path), useCompression=False)
+        except RuntimeError as error:  # SimpleITK's message is long; its last line says why
+            raise FieldFileError(f"cannot write '{path}': "
+                                 f"{str(error).strip().splitlines()[-1]}") from None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
+from .atomic import refuse_overwriting_inputs
 from .conventions import to_reg_convention
 from .dciodvfy import DciodvfyResult, dciodvfy_available, print_dciodvfy, run_dciodvfy
 from .deformable_registration import right_handed_grid
@@ -123,6 +124,15 @@ def save_registration(request: SaveRequest) -> SaveResult:
     def resolve(path: str) -> Path:
         return base / Path(path).expanduser()
 
+    # Before anything is read: an output that is one of the inputs is refused (the module
+    # checks the files it knows of again, for flows; these are the ones only we know of).
+    refuse_overwriting_inputs(resolve(request.output), {
+        "the field file": request.field and resolve(request.field),
+        "the modifiers file": request.modifiers and resolve(request.modifiers),
+        "--fixed": request.fixed and resolve(request.fixed),
+        "--moving": request.moving and resolve(request.moving),
+        "--base": request.base and resolve(request.base),
+        "--inherit-file": request.inherit_file and resolve(request.inherit_file)})
     module = DicomREGSave(base_dir=base)
     fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
              if request.fixed else None)

@@ -269,3 +269,46 @@ def test_one_slice_of_a_series_is_used_as_given_with_a_warning(tmp_path, capsys)
     assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
                  str(multiframe), "-o", str(tmp_path / "mf_reg.dcm"), "--no-dciodvfy"]) == 0
     assert "names one slice" not in capsys.readouterr().out
+
+
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, capsys):
+    case = make_case(tmp_path)
+    chain = tmp_path / "chain.json"
+    chain.write_text("[]")
+    slice_file = sorted(case.fixed.iterdir())[1]
+    moving_file = sorted(case.moving.iterdir())[2]
+    before = {p: p.read_bytes() for p in (case.field, chain, slice_file, moving_file)}
+    base = ["save", str(case.field), "--fixed", str(case.fixed), "--moving", str(case.moving),
+            "--modifiers", str(chain), "--no-dciodvfy", "-o"]
+    for output, message in ((case.field, "is the field file"),
+                            (chain, "is the modifiers file"),
+                            (slice_file, "is a DICOM file of input0"),
+                            (moving_file, "is a DICOM file of input1"),
+                            (tmp_path / "reg.nii.gz", "has the suffix of a field")):
+        assert main([*base, str(output)]) == 1
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "reg.nii.gz").exists()
+    # the same file named another way (relative) is still the same file
+    relative = os.path.relpath(chain, os.getcwd())
+    assert main([*base[:-1], "--modifiers", relative, "-o", str(chain)]) == 1
+    assert "is the modifiers file" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_read_and_warp_refuse_outputs_they_cannot_or_must_not_write(tmp_path, capsys):
+    case = make_case(tmp_path)
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
+                 "--no-dciodvfy"]) == 0
+    original = reg.read_bytes()
+    capsys.readouterr()
+    for command in (["read", str(reg), "-o", str(reg)],
+                    ["read", str(reg), "-o", str(tmp_path / "field.dcm")],
+                    ["warp", str(reg), str(case.moving), "-o", str(reg)],
+                    ["warp", str(reg), str(case.moving), "-o", str(tmp_path / "w.dcm")]):
+        assert main(command) == 1, command
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert ("is the REG file" in err or "name it with one of .mha" in err), err
+    assert reg.read_bytes() == original
+    assert not (tmp_path / "field.dcm").exists() and not (tmp_path / "w.dcm").exists()
