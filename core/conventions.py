@@ -121,12 +121,20 @@ def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm
         if value not in CONVENTION_OPTIONS[option]:
             raise ConventionError(f"{option} {value!r} is not one of "
                                   f"{', '.join(CONVENTION_OPTIONS[option])}")
+    notes = []
+    if image.ras_converted:
+        if components == "ras":
+            raise ConventionError(
+                f"components ras: '{image.source}' is a NIfTI displacement-vector field "
+                "(intent 1006), whose RAS components are already turned into LPS on reading; "
+                "leave components at lps")
+        notes.append("NIfTI displacement-vector field (intent 1006): its RAS components were "
+                     "turned into LPS on reading")
     if (components, units, kind, direction) == ("lps", "mm", "displacement", "pull"):
-        return image, []
+        return image, notes
     geometry = image.geometry
     assert image.voxels is not None and geometry is not None
     vectors = np.array(image.voxels, dtype=np.float64)  # converted: one copy, on purpose
-    notes = []
     if units == "voxel":
         vectors = vectors @ (geometry.direction_matrix * np.asarray(geometry.spacing)).T
         notes.append("vectors converted from voxel steps to millimetres")

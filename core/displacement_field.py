@@ -72,6 +72,9 @@ def read_displacement_field(path: str | os.PathLike[str]) -> Image:
     return image
 
 
+_NIFTI_INTENT_DISPVECT = "1006"
+
+
 def _read_with_simpleitk(path: Path) -> Image:
     import SimpleITK as sitk  # here, not at the top: it costs 100 MB that dump and scan skip
 
@@ -90,8 +93,13 @@ def _read_with_simpleitk(path: Path) -> Image:
         origin=tuple(float(o) for o in image.GetOrigin()),
         direction=tuple(float(d) for d in image.GetDirection()),
     )
+    # NIfTI's displacement-vector intent says the components are RAS; ITK turns them into
+    # LPS while reading (ITK 5.4, SimpleITK 2.4 on), so they must not be negated again.
+    ras_converted = (file_suffix(path) in (".nii", ".nii.gz", ".hdr")
+                     and image.HasMetaDataKey("intent_code")
+                     and image.GetMetaData("intent_code").strip() == _NIFTI_INTENT_DISPVECT)
     return Image(voxels=sitk.GetArrayViewFromImage(image), geometry=geometry,
-                 source=str(path), owner=image)
+                 source=str(path), owner=image, ras_converted=ras_converted)
 
 
 def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None:

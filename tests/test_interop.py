@@ -67,6 +67,44 @@ def test_each_convention_gives_the_same_reg(rotated_case, tmp_path):
     assert np.allclose(grid(got), grid(reference), atol=1e-4)
 
 
+def test_nifti_fields_by_their_intent(rotated_case, tmp_path, capsys):
+    """NIfTI vector intent (1007, as ITK and ANTs write): components as stored, ITK's LPS, or
+    RAS with --components ras (NiftyReg). Displacement-vector intent (1006): RAS by NIfTI's
+    rule, turned into LPS by ITK on reading, so --components ras would negate twice."""
+    import struct
+
+    case = rotated_case
+    reference = grid(save(case, case.field, tmp_path / "itk.dcm"))
+    field_image = sitk.ReadImage(str(case.field))
+
+    def nifti(name, vectors, intent):
+        image = sitk.GetImageFromArray(vectors.astype(np.float32), isVector=True)
+        image.CopyInformation(field_image)
+        path = tmp_path / f"{name}.nii"
+        sitk.WriteImage(image, str(path))
+        header = bytearray(path.read_bytes())
+        assert struct.unpack("<h", header[68:70])[0] == 1007  # what SimpleITK writes
+        header[68:70] = struct.pack("<h", intent)
+        path.write_bytes(bytes(header))
+        return path
+
+    lps = case.vectors.astype(np.float64)
+    ras = lps * np.array([-1.0, -1.0, 1.0])
+    assert np.array_equal(grid(save(case, nifti("vector", lps, 1007), tmp_path / "a.dcm")),
+                          reference)
+    assert np.array_equal(grid(save(case, nifti("niftyreg", ras, 1007), tmp_path / "b.dcm",
+                                    "--components", "ras")), reference)
+    capsys.readouterr()
+    dispvect = nifti("dispvect", ras, 1006)
+    assert np.array_equal(grid(save(case, dispvect, tmp_path / "c.dcm")), reference)
+    assert "intent 1006): its RAS components were turned into LPS" in capsys.readouterr().out
+    assert main(["save", str(dispvect), "--fixed", str(case.fixed), "-o",
+                 str(tmp_path / "d.dcm"), "--components", "ras", "--no-dciodvfy"]) == 1
+    assert "already turned into LPS on reading; leave components at lps" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "d.dcm").exists()
+
+
 def test_a_push_field_is_inverted_with_its_residual_reported(tmp_path, capsys):
     case = make_case(tmp_path, size=(24, 20, 12), spacing=(2.0, 2.0, 3.0))
     origin = sitk.ReadImage(str(case.field)).GetOrigin()
