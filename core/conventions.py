@@ -122,14 +122,13 @@ def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm
             raise ConventionError(f"{option} {value!r} is not one of "
                                   f"{', '.join(CONVENTION_OPTIONS[option])}")
     notes = []
-    if image.ras_converted:
+    if image.lps_conversion:
         if components == "ras":
             raise ConventionError(
-                f"components ras: '{image.source}' is a NIfTI displacement-vector field "
-                "(intent 1006), whose RAS components are already turned into LPS on reading; "
-                "leave components at lps")
-        notes.append("NIfTI displacement-vector field (intent 1006): its RAS components were "
-                     "turned into LPS on reading")
+                f"components ras: '{image.source}' declares the space of its vectors and they "
+                f"were turned into LPS on reading ({image.lps_conversion}); leave components "
+                "at lps")
+        notes.append(image.lps_conversion)
     if (components, units, kind, direction) == ("lps", "mm", "displacement", "pull"):
         return image, notes
     geometry = image.geometry

@@ -7,6 +7,7 @@ position in the moving image (ITK's convention: a pull-back field, millimetres, 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,39 @@ def read_displacement_field(path: str | os.PathLike[str]) -> Image:
 
 
 _NIFTI_INTENT_DISPVECT = "1006"
+# NRRD patient spaces ITK reads, and the signs that turn their vector components into LPS.
+_NRRD_SPACE_SIGNS = {
+    "left-posterior-superior": (1, 1, 1), "lps": (1, 1, 1),
+    "right-anterior-superior": (-1, -1, 1), "ras": (-1, -1, 1),
+    "left-anterior-superior": (1, -1, 1), "las": (1, -1, 1),
+}
+
+
+def _nrrd_space(path: Path) -> tuple[str, tuple[int, int, int] | None]:
+    """The ``space`` a NRRD header declares, and its signs to LPS (None: not a patient space).
+
+    Raises
+    ------
+    FieldFileError
+        If the header has a measurement frame other than the identity: its vectors would
+        need a rotation that no reader here applies.
+    """
+    with open(path, "rb") as handle:
+        header = handle.read(1 << 16).split(b"\n\n", 1)[0].decode("latin-1")
+    fields = {}
+    for line in header.splitlines()[1:]:
+        if ":" in line and not line.startswith("#"):
+            key, _, value = line.partition(":")
+            fields[key.strip().lower()] = value.strip().lstrip("=").strip()
+    frame = fields.get("measurement frame", "")
+    if frame and frame.lower() != "none":
+        numbers = [float(n) for n in re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?",
+                                                frame)]
+        if numbers != [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]:
+            raise FieldFileError(f"'{path}' has a measurement frame {frame}; only the identity "
+                                 "is supported (resample the vectors into the space first)")
+    space = fields.get("space", "")
+    return space, _NRRD_SPACE_SIGNS.get(space.lower())
 
 
 def _read_with_simpleitk(path: Path) -> Image:
@@ -93,13 +127,25 @@ def _read_with_simpleitk(path: Path) -> Image:
         origin=tuple(float(o) for o in image.GetOrigin()),
         direction=tuple(float(d) for d in image.GetDirection()),
     )
-    # NIfTI's displacement-vector intent says the components are RAS; ITK turns them into
-    # LPS while reading (ITK 5.4, SimpleITK 2.4 on), so they must not be negated again.
-    ras_converted = (file_suffix(path) in (".nii", ".nii.gz", ".hdr")
-                     and image.HasMetaDataKey("intent_code")
-                     and image.GetMetaData("intent_code").strip() == _NIFTI_INTENT_DISPVECT)
-    return Image(voxels=sitk.GetArrayViewFromImage(image), geometry=geometry,
-                 source=str(path), owner=image, ras_converted=ras_converted)
+    voxels = sitk.GetArrayViewFromImage(image)
+    conversion = ""
+    suffix = file_suffix(path)
+    if suffix in (".nii", ".nii.gz", ".hdr") and image.HasMetaDataKey("intent_code") and (
+            image.GetMetaData("intent_code").strip() == _NIFTI_INTENT_DISPVECT):
+        # NIfTI's displacement-vector intent says the components are RAS; ITK turns them
+        # into LPS while reading (ITK 5.4, SimpleITK 2.4 on): nothing more to do here.
+        conversion = ("NIfTI displacement-vector field (intent 1006): its RAS components "
+                      "were turned into LPS on reading")
+    elif suffix in (".nrrd", ".nhdr") and image.GetNumberOfComponentsPerPixel() == 3:
+        # ITK turns a NRRD grid in another space into LPS, but leaves the vectors as stored,
+        # in the space the header declares.
+        space, signs = _nrrd_space(path)
+        if signs is not None and signs != (1, 1, 1):
+            voxels = voxels * np.asarray(signs, dtype=voxels.dtype)  # one copy, on purpose
+            conversion = (f"NRRD space {space}: the vectors' components were turned into LPS "
+                          f"(multiplied by {' '.join(map(str, signs))})")
+    return Image(voxels=voxels, geometry=geometry, source=str(path), owner=image,
+                 lps_conversion=conversion)
 
 
 def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None:

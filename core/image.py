@@ -122,16 +122,18 @@ class Image:
         normal), or one multi-frame dataset. Empty for an image without DICOM.
     source
         Where it came from (a path), for messages.
-    ras_converted
-        True when the file reader already turned the vectors' RAS components into LPS: ITK
-        (5.4 on) does so for a NIfTI file whose intent is displacement vector (1006).
+    lps_conversion
+        Non-empty when the file declared its vectors in another patient space and the reader
+        already turned them into LPS: it says what was done, for the user. ITK (5.4 on) does
+        so for a NIfTI file whose intent is displacement vector (1006); we do it for a NRRD
+        file whose ``space`` is right-anterior-superior or left-anterior-superior.
     """
 
     voxels: np.ndarray | None
     geometry: Geometry | None
     datasets: list[Dataset] = field(default_factory=list)
     source: str = ""
-    ras_converted: bool = False
+    lps_conversion: str = ""
     # A reference that keeps alive the object owning the voxel memory (a SimpleITK image
     # whose buffer ``voxels`` views, or a memory map), so that no copy is needed.
     owner: Any = field(default=None, repr=False, compare=False)

@@ -100,9 +100,59 @@ def test_nifti_fields_by_their_intent(rotated_case, tmp_path, capsys):
     assert "intent 1006): its RAS components were turned into LPS" in capsys.readouterr().out
     assert main(["save", str(dispvect), "--fixed", str(case.fixed), "-o",
                  str(tmp_path / "d.dcm"), "--components", "ras", "--no-dciodvfy"]) == 1
-    assert "already turned into LPS on reading; leave components at lps" in (
+    assert "were turned into LPS on reading (NIfTI displacement-vector field" in (
         capsys.readouterr().err)
     assert not (tmp_path / "d.dcm").exists()
+
+
+@pytest.mark.parametrize(("space", "signs"), [("left-posterior-superior", (1, 1, 1)),
+                                             ("right-anterior-superior", (-1, -1, 1)),
+                                             ("left-anterior-superior", (1, -1, 1))])
+def test_nrrd_vectors_are_in_the_space_the_header_declares(rotated_case, tmp_path, capsys,
+                                                          space, signs):
+    """ITK turns a NRRD grid in RAS or LAS into LPS but leaves the vectors as stored: they are
+    in the declared space, and must be turned into LPS too."""
+    case = rotated_case
+    reference = grid(save(case, case.field, tmp_path / "itk.dcm"))
+    field_image = sitk.ReadImage(str(case.field))
+    # The same field written in the declared space: grid and vectors both.
+    to_space = np.diag(np.asarray(signs, dtype=float))
+    direction = to_space @ np.asarray(field_image.GetDirection()).reshape(3, 3)
+    origin = to_space @ np.asarray(field_image.GetOrigin())
+    vectors = (case.vectors.astype(np.float64) * np.asarray(signs)).astype(np.float32)
+    image = sitk.GetImageFromArray(vectors, isVector=True)
+    image.SetSpacing(field_image.GetSpacing())
+    path = tmp_path / "field.nrrd"
+    sitk.WriteImage(image, str(path), useCompression=False)
+    text = path.read_bytes()
+    head, _, data = text.partition(b"\n\n")
+    lines = [line for line in head.decode().splitlines()
+             if not line.startswith(("space:", "space directions:", "space origin:"))]
+    columns = " ".join("(" + ",".join(repr(float(v)) for v in direction[:, axis]) + ")"
+                       for axis in range(3))
+    lines += [f"space: {space}", f"space directions: none {columns}",
+              "space origin: (" + ",".join(repr(float(v)) for v in origin) + ")"]
+    path.write_bytes("\n".join(lines).encode() + b"\n\n" + data)
+    got = save(case, path, tmp_path / "nrrd.dcm")
+    assert np.array_equal(grid(got), reference)
+    assert np.allclose(got.deformable_item.grid.geometry.origin, field_image.GetOrigin())
+    if signs != (1, 1, 1):
+        assert f"NRRD space {space}: the vectors' components were turned into LPS" in (
+            capsys.readouterr().out)
+        assert main(["save", str(path), "--fixed", str(case.fixed), "-o",
+                     str(tmp_path / "x.dcm"), "--components", "ras", "--no-dciodvfy"]) == 1
+        assert "leave components at lps" in capsys.readouterr().err
+
+
+def test_nrrd_with_a_measurement_frame_is_refused(tmp_path, capsys):
+    image = sitk.GetImageFromArray(np.zeros((2, 3, 4, 3), np.float32), isVector=True)
+    path = tmp_path / "field.nrrd"
+    sitk.WriteImage(image, str(path), useCompression=False)
+    head, _, data = path.read_bytes().partition(b"\n\n")
+    path.write_bytes(head + b"\nmeasurement frame: (0,1,0) (1,0,0) (0,0,1)\n\n" + data)
+    assert main(["save", str(path), "-o", str(tmp_path / "reg.dcm"), "--no-dciodvfy"]) == 1
+    assert "has a measurement frame" in capsys.readouterr().err
+    assert not (tmp_path / "reg.dcm").exists()
 
 
 def test_a_push_field_is_inverted_with_its_residual_reported(tmp_path, capsys):
