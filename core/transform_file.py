@@ -101,6 +101,18 @@ def _moved_grid(grid: Geometry, matrix: np.ndarray) -> Geometry:
                     tuple(float(v) for v in direction.ravel()))
 
 
+def _is_elastix_parameter_file(path: Path) -> bool:
+    """True for elastix's ``(Key value)`` parameter files, which share ITK's ``.txt`` suffix."""
+    try:
+        with open(path, encoding="latin-1") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    lines = [line.strip() for line in head.splitlines()
+             if line.strip() and not line.strip().startswith("//")]
+    return bool(lines) and lines[0].startswith("(") and "(Transform " in head
+
+
 def read_transform_file(path: str | os.PathLike[str],
                         grid: Geometry | None = None) -> TransformRegistration:
     """A transform file as a REG's grid and matrices (see the module documentation).
@@ -122,6 +134,11 @@ def read_transform_file(path: str | os.PathLike[str],
     path = Path(path)
     if not path.is_file():
         raise TransformFileError(f"transform file '{path}' does not exist")
+    if _is_elastix_parameter_file(path):
+        raise TransformFileError(
+            f"'{path}' is an elastix transform parameter file, not an ITK transform; let "
+            f"transformix write the field: transformix -def all -tp {path.name} -out DIR, "
+            "then give DIR/deformationField.mhd (on the fixed grid, LPS, pull: as is)")
     try:
         transform = sitk.ReadTransform(str(path))
     except RuntimeError as error:

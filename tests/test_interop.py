@@ -288,6 +288,17 @@ def test_composite_linear_parts_become_typed_matrices(tmp_path, linear, expected
                            composite.TransformPoint(point), atol=1e-3)
 
 
+def test_an_elastix_parameter_file_is_named_with_the_way_to_a_field(tmp_path, capsys):
+    parameters = tmp_path / "TransformParameters.0.txt"
+    parameters.write_text('// elastix\n(Transform "BSplineTransform")\n(NumberOfParameters 3)\n'
+                          "(TransformParameters 0 0 0)\n")
+    assert main(["save", str(parameters), "-o", str(tmp_path / "reg.dcm")]) == 1
+    err = capsys.readouterr().err
+    assert "is an elastix transform parameter file" in err
+    assert "transformix -def all -tp TransformParameters.0.txt" in err
+    assert not (tmp_path / "reg.dcm").exists()
+
+
 def test_linear_only_transform_is_refused(tmp_path, capsys):
     case = make_case(tmp_path)
     sitk.WriteTransform(sitk.Euler3DTransform(), str(tmp_path / "rigid.tfm"))
