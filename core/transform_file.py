@@ -101,16 +101,25 @@ def _moved_grid(grid: Geometry, matrix: np.ndarray) -> Geometry:
                     tuple(float(v) for v in direction.ravel()))
 
 
-def _is_elastix_parameter_file(path: Path) -> bool:
-    """True for elastix's ``(Key value)`` parameter files, which share ITK's ``.txt`` suffix."""
+def _foreign_transform_hint(path: Path) -> str | None:
+    """What to do with another tool's own transform file that shares ITK's ``.txt`` suffix:
+    elastix's ``(Key value)`` parameter files and plastimatch's native B-spline files."""
     try:
         with open(path, encoding="latin-1") as handle:
             head = handle.read(4096)
     except OSError:
-        return False
+        return None
     lines = [line.strip() for line in head.splitlines()
              if line.strip() and not line.strip().startswith("//")]
-    return bool(lines) and lines[0].startswith("(") and "(Transform " in head
+    if lines and lines[0].startswith("(") and "(Transform " in head:
+        return (f"'{path}' is an elastix transform parameter file, not an ITK transform; let "
+                f"transformix write the field: transformix -def all -tp {path.name} -out DIR, "
+                "then give DIR/deformationField.mhd (on the fixed grid, LPS, pull: as is)")
+    if lines and lines[0].startswith(("MGH_GPUIT_BSP", "MGH_XFORM_")):
+        return (f"'{path}' is a plastimatch native transform, not an ITK transform; let "
+                f"plastimatch write the field: plastimatch xf-convert --input {path.name} "
+                "--output field.mha --output-type vf --fixed FIXED, then give field.mha")
+    return None
 
 
 def read_transform_file(path: str | os.PathLike[str],
@@ -134,11 +143,9 @@ def read_transform_file(path: str | os.PathLike[str],
     path = Path(path)
     if not path.is_file():
         raise TransformFileError(f"transform file '{path}' does not exist")
-    if _is_elastix_parameter_file(path):
-        raise TransformFileError(
-            f"'{path}' is an elastix transform parameter file, not an ITK transform; let "
-            f"transformix write the field: transformix -def all -tp {path.name} -out DIR, "
-            "then give DIR/deformationField.mhd (on the fixed grid, LPS, pull: as is)")
+    hint = _foreign_transform_hint(path)
+    if hint:
+        raise TransformFileError(hint)
     try:
         transform = sitk.ReadTransform(str(path))
     except RuntimeError as error:

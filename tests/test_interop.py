@@ -297,6 +297,10 @@ def test_an_elastix_parameter_file_is_named_with_the_way_to_a_field(tmp_path, ca
     assert "is an elastix transform parameter file" in err
     assert "transformix -def all -tp TransformParameters.0.txt" in err
     assert not (tmp_path / "reg.dcm").exists()
+    native = tmp_path / "bspline.txt"
+    native.write_text("MGH_GPUIT_BSP <experimental>\nimg_origin = 0 0 0\n")
+    assert main(["save", str(native), "-o", str(tmp_path / "reg.dcm")]) == 1
+    assert "is a plastimatch native transform" in capsys.readouterr().err
 
 
 def test_linear_only_transform_is_refused(tmp_path, capsys):
