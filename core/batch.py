@@ -16,7 +16,7 @@ Relative paths are relative to the manifest's directory. Cases run in parallel w
 processes: on a Dask ``LocalCluster`` of this machine by default, or on an existing cluster
 given by its scheduler address (its workers must have ryven-dicomreg installed and see the
 same paths). A failing case never stops the others. The results, one row per case with its
-status (done, skipped, failed), output, error and time, are written to a CSV file (by default
+status (done, skipped, failed), output, error, time and notes, are written to a CSV file (by default
 beside the manifest). A rerun skips the cases already done (their output exists and the last
 results say done) unless ``force`` is given.
 """
@@ -40,7 +40,7 @@ __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
 _OPTION_COLUMNS = ("fixed_volume", "moving_volume", "components", "units", "kind", "direction")
 _COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
-RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy")
+RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
 
 
 class BatchError(DicomRegError):
@@ -71,6 +71,7 @@ class CaseResult:
     error: str = ""
     seconds: float = 0.0
     dciodvfy: str = ""
+    notes: str = ""  # what dicomreg save would print as notes (warnings among them), joined
 
 
 def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
@@ -129,7 +130,7 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
             **_case_options(case.options or {})))
         verdict = str(result.dciodvfy) if result.dciodvfy else ""
         return CaseResult(case.number, "done", str(result.path), seconds=_since(started),
-                          dciodvfy=verdict)
+                          dciodvfy=verdict, notes="; ".join(result.notes))
     except DicomRegError as error:
         return CaseResult(case.number, "failed", case.output, str(error), _since(started))
     except Exception as error:  # a bug in dicomreg: reported, the other cases go on

@@ -147,5 +147,6 @@ def test_option_columns_reach_each_case(tmp_path):
             == moving[0].FrameOfReferenceUID)
     assert "moving_volume: 'one' is not a volume index" in bad_volume.error
     assert "components: 'nas' is not one of lps, ras" in bad_convention.error
+    assert "x and y components negated (RAS to LPS)" in done.notes
     assert not (tmp_path / "out" / "bad.dcm").exists()
     assert not (tmp_path / "out" / "bad2.dcm").exists()
