@@ -95,12 +95,24 @@ def read(args: argparse.Namespace) -> int:
     return 0
 
 
+_DEFORMABLE_SR = "1.2.840.10008.5.1.4.1.1.66.3"
+
+
 def validate(args: argparse.Namespace) -> int:
+    from pydicom.uid import UID
+
     from .checks import check_dataset
     from .dicom_file import read_header
 
     path = Path(args.file)
-    problems = check_dataset(read_header(path))
+    ds = read_header(path)
+    sop_class = str(ds.get("SOPClassUID", ""))
+    if sop_class != _DEFORMABLE_SR and "DeformableRegistrationSequence" not in ds:
+        name = UID(sop_class).name if sop_class else "no SOP class"
+        raise DicomRegError(f"'{path}' is an instance of {name}, not a Deformable Spatial "
+                            "Registration: dicomreg validate checks REG files (dciodvfy "
+                            "checks any DICOM file)")
+    problems = check_dataset(ds)
     print(f"dicomreg checks: {len(problems)} problem(s)")
     for problem in problems:
         print(f"  {problem}")
@@ -124,8 +136,6 @@ def fields(args: argparse.Namespace) -> int:
 
     print(field_reference(markdown=args.markdown), end="")
     return 0
-
-
 
 
 def batch(args: argparse.Namespace) -> int:

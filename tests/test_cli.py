@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from conftest import ROOT, SAMPLE, dciodvfy_counts, make_case, write_field
+from pydicom import dcmread
 
 from dicomreg.core.cli import main
 from dicomreg.core.displacement_field import read_displacement_field
@@ -65,7 +66,16 @@ def test_validate(tmp_path, capsys):
     status, stdout, _ = run(["validate", str(reg)], capsys)
     assert status == 0 and "dicomreg checks: 0 problem(s)" in stdout
     assert "dciodvfy: 0 error(s)" in stdout
-    status, stdout, _ = run(["validate", str(SAMPLE / "fixed" / "CT001.dcm")], capsys)
+    # Another kind of object is named as such, not listed as a dozen REG problems.
+    status, stdout, stderr = run(["validate", str(SAMPLE / "fixed" / "CT001.dcm")], capsys)
+    assert status == 1 and stdout == ""
+    assert "is an instance of CT Image Storage, not a Deformable Spatial Registration" in stderr
+    # A deformable registration under the wrong SOP class is checked, and the class reported.
+    ds = dcmread(reg)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.66.1"
+    ds.save_as(tmp_path / "rigid_class.dcm")
+    status, stdout, _ = run(["validate", str(tmp_path / "rigid_class.dcm"), "--no-dciodvfy"],
+                            capsys)
     assert status == 1 and "is not Deformable Spatial Registration Storage" in stdout
 
 
