@@ -12,7 +12,9 @@ nothing (NaN), and a warped image shows ``undefined_value`` there.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +22,7 @@ from .errors import DicomRegError
 from .image import Geometry
 from .reader import DeformableRegistration, RegistrationItem
 
-__all__ = ["ApplyError", "map_points", "registration_transform", "warp_image"]
+__all__ = ["ApplyError", "Warped", "map_points", "registration_transform", "warp_image"]
 
 
 class ApplyError(DicomRegError):
@@ -134,8 +136,22 @@ def _grid_image(grid: Geometry, pixel_type: int):  # noqa: ANN202
     return image
 
 
+@dataclass
+class Warped:
+    """A moving image resampled through a REG, and how much of it the grid reached.
+
+    ``coverage`` is the fraction of output points that the REG maps inside the moving image:
+    a registration checked against the wrong moving image (another series, another patient
+    position) maps most points outside it, and the picture is then just the background
+    value, which this number makes visible.
+    """
+
+    image: Any  # a SimpleITK image
+    coverage: float
+
+
 def warp_image(registration: DeformableRegistration, moving, reference: Geometry | None = None,
-               item: int | None = None, undefined_value: float = -1024.0):  # noqa: ANN001, ANN201
+               item: int | None = None, undefined_value: float = -1024.0) -> Warped:  # noqa: ANN001
     """The moving image resampled onto the fixed grid through the REG (linear interpolation).
 
     ``reference`` is the output grid; the registration grid when not given. Points whose
@@ -145,12 +161,15 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
     import SimpleITK as sitk
 
     chosen = registration.deformable_item if item is None else registration.items[item]
-    transform = registration_transform(chosen)
+    transform = registration_transform(chosen)  # built once: it holds a copy of the grid
     grid = reference or chosen.grid.geometry  # type: ignore[union-attr]
-    output = _grid_image(grid, sitk.sitkFloat32)
     moving = sitk.Cast(moving, sitk.sitkFloat32)
-    warped = sitk.Resample(moving, output, transform, sitk.sitkLinear, undefined_value,
-                           sitk.sitkFloat32)
+    warped = sitk.Resample(moving, _grid_image(grid, sitk.sitkFloat32), transform,
+                           sitk.sitkLinear, undefined_value, sitk.sitkFloat32)
+    inside = sitk.Image(moving.GetSize(), sitk.sitkUInt8) + 1
+    inside.CopyInformation(moving)
+    reached = sitk.Resample(inside, _grid_image(grid, sitk.sitkUInt8), transform,
+                            sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
     x, y, z = grid.size
     k, j, i = np.meshgrid(np.arange(z), np.arange(y), np.arange(x), indexing="ij")
     points = grid.index_to_point(np.stack([i, j, k], axis=-1).reshape(-1, 3))
@@ -161,24 +180,4 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
         fixed = sitk.GetImageFromArray(values)
         fixed.CopyInformation(warped)
         warped = fixed
-    return warped
-
-
-def moving_coverage(registration: DeformableRegistration, moving, reference: Geometry | None = None,
-                    item: int | None = None) -> float:  # noqa: ANN001
-    """The fraction of output grid points that the REG maps inside the moving image.
-
-    A registration checked against the wrong moving image (another series, another patient
-    position) maps most points outside it; the warped picture is then just the background
-    value, which this number makes visible.
-    """
-    import SimpleITK as sitk
-
-    chosen = registration.deformable_item if item is None else registration.items[item]
-    transform = registration_transform(chosen)
-    grid = reference or chosen.grid.geometry  # type: ignore[union-attr]
-    output = _grid_image(grid, sitk.sitkUInt8)
-    inside = sitk.Image(moving.GetSize(), sitk.sitkUInt8) + 1
-    inside.CopyInformation(moving)
-    mapped = sitk.Resample(inside, output, transform, sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
-    return float(sitk.GetArrayViewFromImage(mapped).mean())
+    return Warped(warped, float(sitk.GetArrayViewFromImage(reached).mean()))

@@ -44,15 +44,21 @@ def refuse_overwriting_inputs(target: str | os.PathLike[str],
     an output is refused before anything is read or written.
     """
     target = Path(target)
+    try:
+        identity = os.stat(target)  # once: a series may name thousands of inputs
+    except OSError:
+        identity = None  # nothing there yet: only the same path can be the same file
     for what, source in inputs.items():
         if not source:
             continue
         source = Path(source)
-        try:
-            same = target.exists() and source.exists() and os.path.samefile(target, source)
-        except OSError:
-            same = False
-        if same or target.absolute() == source.absolute():
+        same = target.absolute() == source.absolute()
+        if not same and identity is not None:
+            try:
+                same = os.path.samestat(identity, os.stat(source))
+            except OSError:
+                pass
+        if same:
             raise OutputPathError(f"output '{target}' is {what}; writing it would destroy "
                                   "the input: choose another output path")
 

@@ -32,7 +32,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .atomic import atomic_output
-from .conventions import CONVENTION_OPTIONS
 from .errors import DicomRegError
 from .fields import field_by_name
 
@@ -149,10 +148,7 @@ def _case_options(options: dict[str, str]) -> dict[str, object]:
                 raise BatchError(f"{column}: '{value}' is not a volume index; "
                                  "expected 0, 1, 2... (see 'dicomreg scan')")
             arguments[column] = int(value)
-        else:
-            choices = CONVENTION_OPTIONS[column]
-            if value.lower() not in choices:
-                raise BatchError(f"{column}: '{value}' is not one of {', '.join(choices)}")
+        else:  # checked by save_registration, like the command line's values
             arguments[column] = value.lower()
     return arguments
 

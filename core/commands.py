@@ -158,7 +158,7 @@ def batch(args: argparse.Namespace) -> int:
 def warp(args: argparse.Namespace) -> int:
     import SimpleITK as sitk
 
-    from .apply import moving_coverage, read_moving_image, warp_image
+    from .apply import read_moving_image, warp_image
     from .atomic import atomic_output
     from .image import Geometry
 
@@ -175,7 +175,8 @@ def warp(args: argparse.Namespace) -> int:
         image = read_moving_image(args.reference)
         reference = Geometry(tuple(image.GetSize()), tuple(image.GetSpacing()),
                              tuple(image.GetOrigin()), tuple(image.GetDirection()))
-    warped = warp_image(registration, moving, reference, item, args.undefined_value)
+    result = warp_image(registration, moving, reference, item, args.undefined_value)
+    warped, coverage = result.image, result.coverage
     with atomic_output(args.output) as temporary:
         # The output's suffix decides the format; the temporary file keeps it.
         try:
@@ -183,7 +184,6 @@ def warp(args: argparse.Namespace) -> int:
         except RuntimeError as error:
             raise DicomRegError(f"cannot write '{args.output}': "
                                 f"{str(error).strip().splitlines()[-1]}") from None
-    coverage = moving_coverage(registration, moving, reference, item)
     size = "x".join(str(n) for n in warped.GetSize())
     print(f"wrote {args.output}: {args.moving} warped onto the {size} "
           f"{'reference' if reference else 'registration'} grid "

@@ -26,7 +26,8 @@ import numpy as np
 from .errors import DicomRegError
 from .image import Geometry, Image
 
-__all__ = ["CONVENTION_OPTIONS", "ConventionError", "Inversion", "to_reg_convention"]
+__all__ = ["CONVENTION_OPTIONS", "ConventionError", "Inversion", "check_convention",
+           "to_reg_convention"]
 
 CONVENTION_OPTIONS = {
     "components": ("lps", "ras"),
@@ -108,6 +109,20 @@ def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
                                            int((~inside).sum()), int(inside.size))
 
 
+def check_convention(**options: str) -> None:
+    """Refuse a convention option or value that is not known (see ``CONVENTION_OPTIONS``).
+
+    Raises
+    ------
+    ConventionError
+        Naming the option, the value and the accepted values.
+    """
+    for option, value in options.items():
+        if value not in CONVENTION_OPTIONS[option]:
+            raise ConventionError(f"{option}: {value!r} is not one of "
+                                  f"{', '.join(CONVENTION_OPTIONS[option])}")
+
+
 def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm",
                       kind: str = "displacement", direction: str = "pull",
                       target: Geometry | None = None) -> tuple[Image, list[str]]:
@@ -116,11 +131,7 @@ def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm
     With every option at its default the image is returned as it is (no copy). ``target`` is
     the grid a push field is inverted onto (the fixed image's); its own grid otherwise.
     """
-    for option, value in (("components", components), ("units", units), ("kind", kind),
-                          ("direction", direction)):
-        if value not in CONVENTION_OPTIONS[option]:
-            raise ConventionError(f"{option} {value!r} is not one of "
-                                  f"{', '.join(CONVENTION_OPTIONS[option])}")
+    check_convention(components=components, units=units, kind=kind, direction=direction)
     notes = []
     if image.lps_conversion:
         if components == "ras":

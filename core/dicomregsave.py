@@ -309,8 +309,12 @@ class DicomREGSave:
         self._undo = None
         self._set_status("restored the values before the last inheritance")
 
-    def updateReferencedImageSequenceUIDInheritance(self) -> None:
-        """Reference every instance of the input chosen by ``inputConnectorSelector``."""
+    def updateReferencedImageSequenceUIDInheritance(self) -> str | None:
+        """Reference every instance of the input chosen by ``inputConnectorSelector``.
+
+        Returns the warning also shown in the status when the image is of another patient
+        than the REG (not refused: atlas registrations are legitimate), or None.
+        """
         selector = self._values["inputConnectorSelector"]
         image = self._connector(selector)
         if image is None or not image.datasets:
@@ -325,6 +329,7 @@ class DicomREGSave:
         warning = other_patient_warning(self._values["patientID"], image)
         self._set_status(f"referenced {len(self._references)} instance(s) of "
                          f"{_CONNECTOR_OF[selector]}" + (f"; {warning}" if warning else ""))
+        return warning
 
     def clearReferencedImageSequenceFields(self) -> None:
         """Clear the four referenced-image fields."""

@@ -9,7 +9,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from .atomic import refuse_overwriting_inputs
-from .conventions import to_reg_convention
+from .conventions import check_convention, to_reg_convention
 from .dciodvfy import DciodvfyResult, dciodvfy_available, print_dciodvfy, run_dciodvfy
 from .deformable_registration import right_handed_grid
 from .dicom_series import read_dicom_headers
@@ -17,7 +17,7 @@ from .dicomregsave import DicomREGSave
 from .displacement_field import read_displacement_field
 from .errors import DicomRegError
 from .fields import field_by_name
-from .inherit import InheritanceReport, other_patient_warning
+from .inherit import InheritanceReport
 from .modifiers import load_chain
 from .transform_file import TRANSFORM_SUFFIXES, read_transform_file
 from .volume_list import read_volume, scan_volumes, series_slices_beside
@@ -124,8 +124,12 @@ def save_registration(request: SaveRequest) -> SaveResult:
     def resolve(path: str) -> Path:
         return base / Path(path).expanduser()
 
-    # Before anything is read: an output that is one of the inputs is refused (the module
-    # checks the files it knows of again, for flows; these are the ones only we know of).
+    # A bad convention is refused before any file is read (here for every caller: the batch
+    # manifest has no argparse choices in front of it).
+    check_convention(components=request.components, units=request.units, kind=request.kind,
+                     direction=request.direction)
+    # So is an output that is one of the inputs (the module checks the files it knows of
+    # again, for flows; these are the ones only we know of).
     refuse_overwriting_inputs(resolve(request.output), {
         "the field file": request.field and resolve(request.field),
         "the modifiers file": request.modifiers and resolve(request.modifiers),
@@ -206,8 +210,7 @@ def save_registration(request: SaveRequest) -> SaveResult:
             module.set("sourceFrameOfReferenceUID",
                        str(moving.datasets[0].get("FrameOfReferenceUID", "")))
     if moving is not None:
-        module.updateReferencedImageSequenceUIDInheritance()
-        warning = other_patient_warning(module.get("patientID"), moving)
+        warning = module.updateReferencedImageSequenceUIDInheritance()
         notes += [warning] if warning else []
     module.set_many(assignments)
     if request.modifiers:

@@ -159,3 +159,18 @@ def flow_window(qtbot):
     for view in session_gui.flow_views.values():
         for item in view.node_items.values():
             item.animator.stop()
+
+
+def sample_module():
+    """A DicomREGSave module wired to the shipped sample: field (with the fixed series' DICOM)
+    at input0, the moving series at input1, the grid from the field's own world matrix."""
+    from dicomreg.core import DicomREGSave
+    from dicomreg.core.displacement_field import read_displacement_field
+    from dicomreg.core.volume_list import read_volume
+
+    module = DicomREGSave()
+    module.input0 = read_displacement_field(SAMPLE / "field.mha")
+    module.input0.datasets = read_volume(SAMPLE / "fixed").datasets
+    module.input1 = read_volume(SAMPLE / "moving")
+    module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
+    return module

@@ -6,26 +6,19 @@ import re
 import time
 
 import pytest
-from conftest import SAMPLE
+from conftest import SAMPLE, sample_module
 
-from dicomreg.core import DicomREGSave
 from dicomreg.core.cli import main
 from dicomreg.core.dicom_file import FileRegion, read_header
-from dicomreg.core.displacement_field import read_displacement_field
 from dicomreg.core.line_filter import LineFilter, LineFilterError
 from dicomreg.core.modifiers import DicomModifyTagsPlugin
 from dicomreg.core.tag_dump import SHORTENED, DumpOptions, tag_dump
 from dicomreg.core.values import FieldValueError
-from dicomreg.core.volume_list import read_volume
 
 
 @pytest.fixture
 def module():
-    m = DicomREGSave()
-    m.input0 = read_displacement_field(SAMPLE / "field.mha")
-    m.input0.datasets = read_volume(SAMPLE / "fixed").datasets
-    m.input1 = read_volume(SAMPLE / "moving")
-    m.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
+    m = sample_module()
     m.inheritDICOMTags()
     m.updateReferencedImageSequenceUIDInheritance()
     # Text that the documentation's filter examples look for, and the source's other tags

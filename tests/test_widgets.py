@@ -9,22 +9,16 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, make_case
+from conftest import SAMPLE, make_case, sample_module
 from pydicom import dcmread
 
-from dicomreg.core import DicomREGSave, Geometry, Image, read_displacement_field
+from dicomreg.core import Geometry, Image, read_displacement_field
 from dicomreg.core.tag_dump import DumpOptions, tag_dump
-from dicomreg.core.volume_list import read_volume
 
 
 @pytest.fixture
 def module():
-    m = DicomREGSave()
-    m.input0 = read_displacement_field(SAMPLE / "field.mha")
-    m.input0.datasets = read_volume(SAMPLE / "fixed").datasets
-    m.input1 = read_volume(SAMPLE / "moving")
-    m.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
-    return m
+    return sample_module()
 
 
 @pytest.fixture
