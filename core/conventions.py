@@ -140,6 +140,8 @@ def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm
                 f"were turned into LPS on reading ({image.lps_conversion}); leave components "
                 "at lps")
         notes.append(image.lps_conversion)
+    if image.reading_note:
+        notes.append(image.reading_note)
     if (components, units, kind, direction) == ("lps", "mm", "displacement", "pull"):
         return image, notes
     geometry = image.geometry

@@ -118,20 +118,25 @@ def _read_with_simpleitk(path: Path) -> Image:
         raise FieldFileError(f"cannot read '{path}' as an image; expected {_accepted()}") from None
     dimension = image.GetDimension()
     components = image.GetNumberOfComponentsPerPixel()
+    suffix = file_suffix(path)
+    nifti_dispvect = suffix in (".nii", ".nii.gz", ".hdr") and image.HasMetaDataKey(
+        "intent_code") and image.GetMetaData("intent_code").strip() == _NIFTI_INTENT_DISPVECT
+    if dimension == 4 and components == 1 and image.GetSize()[3] == 3:
+        if nifti_dispvect:
+            # ITK reads such a file neither as vectors nor as the volumes stored.
+            raise FieldFileError(f"'{path}' is a 4-D NIfTI image with the displacement-vector "
+                                 "intent (1006), which ITK does not read correctly; expected "
+                                 "the vectors in the 5th dimension (x, y, z, 1, 3), as ITK, "
+                                 "ANTs and NiftyReg write them")
+        return _volumes_as_components(image, path)
     if dimension != 3:
         kind = "scalar" if components == 1 else f"{components}-component"
         raise FieldFileError(f"'{path}' is a {dimension}-D {kind} image; expected {_accepted()}")
-    geometry = Geometry(
-        size=tuple(int(n) for n in image.GetSize()),
-        spacing=tuple(float(s) for s in image.GetSpacing()),
-        origin=tuple(float(o) for o in image.GetOrigin()),
-        direction=tuple(float(d) for d in image.GetDirection()),
-    )
+    geometry = _geometry(image.GetSize(), image.GetSpacing(), image.GetOrigin(),
+                         image.GetDirection())
     voxels = sitk.GetArrayViewFromImage(image)
     conversion = ""
-    suffix = file_suffix(path)
-    if suffix in (".nii", ".nii.gz", ".hdr") and image.HasMetaDataKey("intent_code") and (
-            image.GetMetaData("intent_code").strip() == _NIFTI_INTENT_DISPVECT):
+    if nifti_dispvect:
         # NIfTI's displacement-vector intent says the components are RAS; ITK turns them
         # into LPS while reading (ITK 5.4, SimpleITK 2.4 on): nothing more to do here.
         conversion = ("NIfTI displacement-vector field (intent 1006): its RAS components "
@@ -146,6 +151,31 @@ def _read_with_simpleitk(path: Path) -> Image:
                           f"(multiplied by {' '.join(map(str, signs))})")
     return Image(voxels=voxels, geometry=geometry, source=str(path), owner=image,
                  lps_conversion=conversion)
+
+
+def _geometry(size, spacing, origin, direction) -> Geometry:  # noqa: ANN001
+    return Geometry(size=tuple(int(n) for n in size), spacing=tuple(float(v) for v in spacing),
+                    origin=tuple(float(v) for v in origin),
+                    direction=tuple(float(v) for v in direction))
+
+
+def _volumes_as_components(image, path: Path) -> Image:  # noqa: ANN001
+    """A 4-D scalar image of three volumes (as numpy-based tools often save a field) read as
+    the x, y and z components on its first three axes: one copy, to put them last."""
+    import SimpleITK as sitk
+
+    direction = np.asarray(image.GetDirection(), dtype=float).reshape(4, 4)
+    if not (np.allclose(direction[3, :3], 0) and np.allclose(direction[:3, 3], 0)):
+        raise FieldFileError(f"'{path}' is a 4-D image whose 4th axis is oblique to the "
+                             f"others; expected {_accepted()}, or three volumes along an "
+                             "unrotated 4th axis")
+    geometry = _geometry(image.GetSize()[:3], image.GetSpacing()[:3], image.GetOrigin()[:3],
+                         direction[:3, :3].ravel())
+    voxels = np.ascontiguousarray(np.moveaxis(sitk.GetArrayViewFromImage(image), 0, -1))
+    note = (f"'{path.name}' is a 4-D image of 3 volumes: they were read as the x, y and z "
+            "components, taken as ITK's convention (LPS millimetre displacements, fixed to "
+            "moving) unless --components, --units, --kind or --direction say otherwise")
+    return Image(voxels=voxels, geometry=geometry, source=str(path), reading_note=note)
 
 
 def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None:

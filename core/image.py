@@ -127,6 +127,9 @@ class Image:
         already turned them into LPS: it says what was done, for the user. ITK (5.4 on) does
         so for a NIfTI file whose intent is displacement vector (1006); we do it for a NRRD
         file whose ``space`` is right-anterior-superior or left-anterior-superior.
+    reading_note
+        Non-empty when the reader took a decision the user should know of, which says
+        nothing of the vectors' space (a 4-D image's volumes read as the components).
     """
 
     voxels: np.ndarray | None
@@ -134,6 +137,7 @@ class Image:
     datasets: list[Dataset] = field(default_factory=list)
     source: str = ""
     lps_conversion: str = ""
+    reading_note: str = ""
     # A reference that keeps alive the object owning the voxel memory (a SimpleITK image
     # whose buffer ``voxels`` views, or a memory map), so that no copy is needed.
     owner: Any = field(default=None, repr=False, compare=False)

@@ -105,6 +105,70 @@ def test_nifti_fields_by_their_intent(rotated_case, tmp_path, capsys):
     assert not (tmp_path / "d.dcm").exists()
 
 
+@pytest.mark.parametrize("suffix", [".nii.gz", ".mha"])
+def test_a_4d_image_of_three_volumes_is_read_as_the_components(rotated_case, tmp_path, suffix,
+                                                                capsys):
+    """Numpy-based tools often save a field as a 4-D scalar image (x, y, z, 3)."""
+    case = rotated_case
+    reference = grid(save(case, case.field, tmp_path / "itk.dcm"))
+    field_image = sitk.ReadImage(str(case.field))
+    volumes = []
+    for c in range(3):
+        volume = sitk.VectorIndexSelectionCast(field_image, c)
+        volume.CopyInformation(field_image)
+        volumes.append(volume)
+    four_d = sitk.JoinSeries(volumes)
+    direction = np.eye(4)
+    direction[:3, :3] = np.asarray(field_image.GetDirection()).reshape(3, 3)
+    four_d.SetDirection(direction.ravel().tolist())
+    path = tmp_path / f"four_d{suffix}"
+    sitk.WriteImage(four_d, str(path))
+    capsys.readouterr()
+    got = save(case, path, tmp_path / "four_d.dcm")
+    assert np.array_equal(grid(got), reference)
+    expected = read_deformable_registration(tmp_path / "itk.dcm").deformable_item.grid.geometry
+    geometry = got.deformable_item.grid.geometry
+    assert geometry.size == expected.size
+    for name in ("spacing", "origin", "direction"):  # NIfTI keeps them in float32
+        assert np.allclose(getattr(geometry, name), getattr(expected, name), atol=1e-6), name
+    assert "4-D image of 3 volumes: they were read as the x, y and z components" in (
+        capsys.readouterr().out)
+    assert dciodvfy_counts(tmp_path / "four_d.dcm") == ([], [])
+
+    # Stated conventions apply as they do to a vector file.
+    ras = grid(save(case, path, tmp_path / "ras.dcm", "--components", "ras"))
+    assert np.array_equal(ras, reference * np.array([-1, -1, 1], dtype=np.float32))
+
+    if suffix != ".mha":
+        return  # NIfTI has no place for a 4th axis mixed with the others
+    # A 4th axis mixed with the others is no stack of components.
+    direction[0, 3] = direction[3, 0] = 0.5
+    four_d.SetDirection(direction.ravel().tolist())
+    sitk.WriteImage(four_d, str(path))
+    assert main(["save", str(path), "--fixed", str(case.fixed), "-o",
+                 str(tmp_path / "oblique.dcm"), "--no-dciodvfy"]) == 1
+    assert "4th axis is oblique" in capsys.readouterr().err
+    assert not (tmp_path / "oblique.dcm").exists()
+
+
+def test_a_4d_nifti_with_the_displacement_intent_is_refused(rotated_case, tmp_path, capsys):
+    """ITK reads such a file as neither the vectors nor the volumes stored in it."""
+    import struct
+
+    field_image = sitk.ReadImage(str(rotated_case.field))
+    four_d = sitk.JoinSeries([sitk.VectorIndexSelectionCast(field_image, c) for c in range(3)])
+    path = tmp_path / "four_d.nii"
+    sitk.WriteImage(four_d, str(path))
+    header = bytearray(path.read_bytes())
+    header[68:70] = struct.pack("<h", 1006)
+    path.write_bytes(bytes(header))
+    assert main(["save", str(path), "--fixed", str(rotated_case.fixed), "-o",
+                 str(tmp_path / "out.dcm"), "--no-dciodvfy"]) == 1
+    assert "displacement-vector intent (1006), which ITK does not read correctly" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "out.dcm").exists()
+
+
 @pytest.mark.parametrize(("space", "signs"), [("left-posterior-superior", (1, 1, 1)),
                                              ("right-anterior-superior", (-1, -1, 1)),
                                              ("left-anterior-superior", (1, -1, 1))])
