@@ -97,6 +97,7 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None): 
     """A moving image with its voxels: an image file, or a DICOM series (file or directory)."""
     import SimpleITK as sitk
 
+    from .file_completeness import IncompleteFileError, check_complete
     from .header_scan import read_slice_header
     from .volume_list import VolumeError, scan_volumes
 
@@ -105,7 +106,10 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None): 
         raise ApplyError(f"moving image '{path}' does not exist")
     if path.is_file() and read_slice_header(path) is None:  # not DICOM: an image file
         try:
+            check_complete(path)
             return sitk.ReadImage(str(path))
+        except IncompleteFileError as error:
+            raise ApplyError(str(error)) from None
         except RuntimeError:
             raise ApplyError(f"cannot read '{path}' as an image or as DICOM") from None
     volumes = scan_volumes(path)

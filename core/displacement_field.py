@@ -14,6 +14,7 @@ import numpy as np
 
 from .atomic import atomic_output
 from .errors import DicomRegError
+from .file_completeness import IncompleteFileError, check_complete
 from .formats import FIELD_SUFFIXES, file_suffix
 from .image import Geometry, Image
 from .metaimage import read_metaimage
@@ -112,6 +113,10 @@ def _nrrd_space(path: Path) -> tuple[str, tuple[int, int, int] | None]:
 def _read_with_simpleitk(path: Path) -> Image:
     import SimpleITK as sitk  # here, not at the top: it costs 100 MB that dump and scan skip
 
+    try:
+        check_complete(path)
+    except IncompleteFileError as error:
+        raise FieldFileError(str(error)) from None
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError:

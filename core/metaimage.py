@@ -3,13 +3,18 @@
 SimpleITK reads a whole image into memory, and holds it twice for a moment while it does; a
 512x512x200 field (629 MB) then needs 1.3 GB. An uncompressed MetaImage is a text header and
 the raw voxels, so the voxels can be memory-mapped where they lie: nothing is read until it
-is used, and the writer streams them to the REG chunk by chunk. Anything this reader does not
-handle (compression, a list of data files, an unusual layout) returns None, and SimpleITK
-reads the file as before.
+is used, and the writer streams them to the REG chunk by chunk.
+
+A compressed MetaImage (zlib) is decompressed here too, into one array, because ITK reads a
+corrupt or truncated stream without failing (it prints "Uncompress failed" and returns zeros):
+here every voxel must come out of the stream, or the file is refused. That also holds the
+field once, where SimpleITK holds it twice. Anything this reader does not handle (a list of
+data files, an unusual layout) returns None, and SimpleITK reads the file as before.
 """
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -56,20 +61,22 @@ def _numbers(text: str, count: int) -> tuple[float, ...] | None:
 
 
 def read_metaimage(path: str | Path) -> Image | None:
-    """The field in an uncompressed MetaImage file, memory-mapped; None when not handled here.
+    """The field in a MetaImage file: memory-mapped when uncompressed, decompressed into one
+    array when compressed; None when not handled here.
 
     Raises
     ------
     ValueError
-        If the header promises more data than the file holds (a truncated file).
+        If the header promises more data than the file holds (a truncated file), or the
+        compressed stream is corrupt or ends early.
     """
     path = Path(path)
     parsed = _header(path)
     if parsed is None:
         return None
     fields, data_start = parsed
-    if (fields.get("NDims") != "3" or fields.get("CompressedData", "False") != "False"
-            or fields.get("BinaryData", "True") != "True"
+    compressed = fields.get("CompressedData", "False") == "True"
+    if (fields.get("NDims") != "3" or fields.get("BinaryData", "True") != "True"
             or fields.get("ElementType") not in _TYPES):
         return None
     size = _numbers(fields.get("DimSize", ""), 3)
@@ -94,14 +101,71 @@ def read_metaimage(path: str | Path) -> Image | None:
     shape = (z, y, x, channels) if channels > 1 else (z, y, x)
     count = int(np.prod(shape)) * dtype.itemsize
     available = data_path.stat().st_size
+    if compressed:
+        if offset is None:
+            return None  # "HeaderSize = -1" cannot locate a compressed stream
+        stored = int(fields.get("CompressedDataSize", available - offset))
+        voxels = _decompress(data_path, offset, min(stored, available - offset),
+                             count).view(dtype).reshape(shape)
+        return Image(voxels=voxels, geometry=_geometry(size, spacing, origin, matrix),
+                     source=str(path))
     if offset is None:
         offset = available - count
     if offset < 0 or offset + count > available:
-        raise ValueError(f"'{path}' promises {count} bytes of voxels but the file holds "
+        raise ValueError(f"its header promises {count} bytes of voxels but the file holds "
                          f"{max(0, available - offset)} (a truncated file?)")
     voxels = np.memmap(data_path, dtype=dtype, mode="r", offset=offset, shape=shape)
+    return Image(voxels=voxels, geometry=_geometry(size, spacing, origin, matrix),
+                 source=str(path), owner=voxels)
+
+
+def _geometry(size: tuple[float, ...], spacing: tuple[float, ...], origin: tuple[float, ...],
+              matrix: tuple[float, ...]) -> Geometry:
     # MetaImage lists the direction column by column: TransformMatrix is its transpose.
     direction = np.asarray(matrix).reshape(3, 3).T
-    geometry = Geometry(size=(x, y, z), spacing=spacing, origin=origin,
-                        direction=tuple(float(v) for v in direction.ravel()))
-    return Image(voxels=voxels, geometry=geometry, source=str(path), owner=voxels)
+    return Geometry(size=tuple(int(n) for n in size), spacing=spacing, origin=origin,
+                    direction=tuple(float(v) for v in direction.ravel()))
+
+
+_CHUNK = 1 << 22
+
+
+def _decompress(data_path: Path, offset: int, stored: int, count: int
+                ) -> np.ndarray:
+    """The ``count`` bytes of a zlib stream of ``stored`` bytes at ``offset``, each one
+    accounted for, decompressed chunk by chunk into one array."""
+    out = np.empty(count, dtype=np.uint8)
+    filled = 0
+    decompressor = zlib.decompressobj()
+    problem = ""
+    with open(data_path, "rb") as handle:
+        handle.seek(offset)
+        remaining = stored
+        while remaining > 0 and not decompressor.eof:
+            chunk = handle.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            try:
+                # Never more than the voxels still missing: a corrupt stream cannot overrun.
+                piece = decompressor.decompress(chunk, count - filled + 1)
+                while True:
+                    if filled + len(piece) > count:
+                        problem = "more data than its DimSize and ElementType promise"
+                        break
+                    out[filled:filled + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+                    filled += len(piece)
+                    if not decompressor.unconsumed_tail:
+                        break
+                    piece = decompressor.decompress(decompressor.unconsumed_tail,
+                                                    count - filled + 1)
+            except zlib.error as error:
+                problem = f"its compressed voxels are corrupt ({error})"
+            if problem:
+                break
+    if not problem and filled < count:
+        problem = (f"its compressed voxels end after {filled} of {count} bytes (a truncated "
+                   "or damaged file)")
+    if problem:
+        raise ValueError(problem)
+    return out

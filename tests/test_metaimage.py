@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 import SimpleITK as sitk
@@ -48,12 +50,56 @@ def test_big_endian_data(tmp_path):
     assert np.array_equal(read_metaimage(path).voxels, voxels)
 
 
-def test_compressed_files_fall_back_to_simpleitk(tmp_path):
-    path = tmp_path / "field.mha"
-    voxels = write(path, np.float32, compress=True)
-    assert read_metaimage(path) is None
+@pytest.mark.parametrize("suffix", [".mha", ".mhd"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16])
+def test_compressed_files_are_decompressed_here(tmp_path, suffix, dtype):
+    path = tmp_path / f"field{suffix}"
+    voxels = write(path, dtype, compress=True)
     image = read_displacement_field(path)
-    assert not isinstance(image.voxels, np.memmap) and np.array_equal(image.voxels, voxels)
+    assert not isinstance(image.voxels, np.memmap)
+    assert np.array_equal(image.voxels, voxels) and image.voxels.dtype == voxels.dtype
+    reference = sitk.ReadImage(str(path))
+    assert image.geometry.origin == reference.GetOrigin()
+    assert np.allclose(image.geometry.direction, reference.GetDirection())
+
+
+def _compressed_stream(path):
+    """The header bytes and the zlib stream of a compressed .mha file."""
+    data = path.read_bytes()
+    start = data.index(b"ElementDataFile = LOCAL\n") + len(b"ElementDataFile = LOCAL\n")
+    return data[:start], data[start:]
+
+
+def test_a_damaged_compressed_stream_is_refused(tmp_path):
+    """ITK reads these without failing and returns zeros; here every voxel must come out."""
+    path = tmp_path / "field.mha"
+    write(path, np.float32, compress=True)
+    header, stream = _compressed_stream(path)
+    path.write_bytes(header + stream[: len(stream) // 2])
+    with pytest.raises(FieldFileError, match="compressed voxels end after .* of 1440 bytes"):
+        read_displacement_field(path)
+    damaged = bytearray(stream)
+    damaged[0] ^= 0xFF  # the zlib header
+    path.write_bytes(header + bytes(damaged))
+    with pytest.raises(FieldFileError, match="compressed voxels are corrupt"):
+        read_displacement_field(path)
+    # Uncompressed voxels under a header that says compressed (a hand-edited header).
+    path.write_bytes(header + np.zeros(1440, np.uint8).tobytes())
+    with pytest.raises(FieldFileError, match="compressed voxels are corrupt"):
+        read_displacement_field(path)
+
+
+def test_a_stream_longer_than_the_grid_is_refused(tmp_path):
+    path = tmp_path / "field.mha"
+    write(path, np.float32, compress=True)
+    header, _ = _compressed_stream(path)
+    header = header.replace(b"DimSize = 6 5 4", b"DimSize = 6 5 3")
+    assert b"DimSize = 6 5 3" in header
+    header = b"\n".join(line for line in header.split(b"\n")
+                        if not line.startswith(b"CompressedDataSize"))
+    path.write_bytes(header + zlib.compress(np.zeros(1440, np.uint8).tobytes()))
+    with pytest.raises(FieldFileError, match="more data than its DimSize"):
+        read_displacement_field(path)
 
 
 def test_truncated_file(tmp_path):

@@ -1,0 +1,116 @@
+"""Truncated field and image files are refused before ITK reads them (it would fill the gap)."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from conftest import make_case
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dicomreg.core.cli import main
+from dicomreg.core.file_completeness import IncompleteFileError, check_complete
+
+SUFFIXES = (".nii", ".nii.gz", ".vtk", ".hdr")
+
+
+@pytest.fixture(scope="module")
+def originals(tmp_path_factory):
+    """A small field in each format that ITK reads without noticing a truncation."""
+    folder = tmp_path_factory.mktemp("fields")
+    vectors = (np.random.default_rng(3).standard_normal((4, 5, 6, 3)) * 5).astype(np.float32)
+    image = sitk.GetImageFromArray(vectors, isVector=True)
+    image.SetSpacing((1.5, 2.0, 2.5))
+    paths = {}
+    for suffix in SUFFIXES:
+        paths[suffix] = folder / f"field{suffix}"
+        sitk.WriteImage(image, str(paths[suffix]))
+    return paths
+
+
+def _copy(original, folder, keep=None):
+    """A copy of ``original`` (with its .img for .hdr), cut to ``keep`` bytes of voxel file."""
+    target = folder / original.name
+    shutil.copy(original, target)
+    data_file = target
+    if original.suffix == ".hdr":
+        shutil.copy(original.with_suffix(".img"), target.with_suffix(".img"))
+        data_file = target.with_suffix(".img")
+    if keep is not None:
+        data_file.write_bytes(data_file.read_bytes()[:keep])
+    return target, data_file
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_complete_files_pass(originals, suffix):
+    check_complete(originals[suffix])
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=1, max_value=400))
+def test_every_truncation_is_refused(originals, tmp_path, suffix, cut):
+    data_file = originals[suffix].with_suffix(".img") if suffix == ".hdr" else originals[suffix]
+    size = data_file.stat().st_size
+    target, _ = _copy(originals[suffix], tmp_path, keep=max(size - cut, 0))
+    if suffix == ".nii.gz" and _decompressible(target) >= _decompressible(originals[suffix]):
+        # Only the gzip trailer or the stream's end marker was cut: every voxel is there.
+        check_complete(target)
+        return
+    with pytest.raises(IncompleteFileError, match="a truncated file"):
+        check_complete(target)
+
+
+def _decompressible(path):
+    """How many bytes Python's gzip module gets out of ``path`` (byte by byte, so that none
+    is lost when it meets the end of a truncated file)."""
+    count = 0
+    with gzip.open(path) as handle:
+        try:
+            while handle.read(1):
+                count += 1
+        except EOFError:
+            pass
+    return count
+
+
+def test_a_gzip_stream_followed_by_other_bytes_passes(originals, tmp_path):
+    """The gzip trailer then disagrees; the full count shows the voxels are all there."""
+    target, _ = _copy(originals[".nii.gz"], tmp_path)
+    data = target.read_bytes()
+    target.write_bytes(data + b"trailing bytes of no one")
+    assert target.read_bytes()[-4:] != data[-4:]  # so the trailer check cannot decide
+    check_complete(target)
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_save_refuses_a_truncated_field_and_writes_nothing(originals, tmp_path, capsys, suffix):
+    case = make_case(tmp_path)
+    data_file = originals[suffix].with_suffix(".img") if suffix == ".hdr" else originals[suffix]
+    target, cut_file = _copy(originals[suffix], tmp_path,
+                             keep=data_file.stat().st_size * 2 // 3)
+    out = tmp_path / "out.dcm"
+    assert main(["save", str(target), "--fixed", str(case.fixed), "-o", str(out),
+                 "--no-dciodvfy"]) == 1
+    error = capsys.readouterr().err
+    assert f"'{cut_file}' holds" in error and "(a truncated file)" in error
+    assert len(error.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_warp_refuses_a_truncated_moving_image(tmp_path, capsys):
+    case = make_case(tmp_path)
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
+                 "--no-dciodvfy"]) == 0
+    moving = tmp_path / "moving.nii"
+    sitk.WriteImage(sitk.Image(8, 6, 4, sitk.sitkInt16), str(moving))
+    moving.write_bytes(moving.read_bytes()[:-40])
+    out = tmp_path / "warped.nii"
+    assert main(["warp", str(reg), str(moving), "-o", str(out)]) == 1
+    assert "(a truncated file)" in capsys.readouterr().err
+    assert not out.exists()
