@@ -94,7 +94,8 @@ def map_points(registration: DeformableRegistration, points: np.ndarray,
 
 
 def read_moving_image(path: str | os.PathLike[str], volume: int | None = None):  # noqa: ANN201
-    """A moving image with its voxels: an image file, or a DICOM series (file or directory)."""
+    """A moving image with its voxels, 3-D: an image file, or a DICOM series or multi-frame
+    instance (file or directory)."""
     import SimpleITK as sitk
 
     from .file_completeness import IncompleteFileError, check_complete
@@ -107,7 +108,7 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None): 
     if path.is_file() and read_slice_header(path) is None:  # not DICOM: an image file
         try:
             check_complete(path)
-            return sitk.ReadImage(str(path))
+            return _three_dimensional(sitk.ReadImage(str(path)), path)
         except IncompleteFileError as error:
             raise ApplyError(str(error)) from None
         except RuntimeError:
@@ -124,9 +125,22 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None): 
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames([str(f) for f in chosen.files])
     try:
-        return reader.Execute()
+        return _three_dimensional(reader.Execute(), path)
     except RuntimeError as error:
         raise ApplyError(f"cannot read the pixel data of '{path}': {error}") from None
+
+
+def _three_dimensional(image, path: Path):  # noqa: ANN001, ANN202
+    """``image`` as a 3-D image: the series reader gives a multi-frame instance a 4th axis of
+    one; anything else that is not 3-D is refused."""
+    import SimpleITK as sitk
+
+    if image.GetDimension() == 4 and image.GetSize()[3] == 1:
+        return sitk.Extract(image, [*image.GetSize()[:3], 0], [0, 0, 0, 0])
+    if image.GetDimension() != 3:
+        raise ApplyError(f"'{path}' is a {image.GetDimension()}-D image; expected a 3-D image "
+                         "(a DICOM series, a multi-frame instance or an image file)")
+    return image
 
 
 def _grid_image(grid: Geometry, pixel_type: int):  # noqa: ANN202

@@ -454,6 +454,38 @@ def test_warp_reports_how_much_of_the_grid_lands_in_the_moving_image(tmp_path, c
     assert "warning: no point of the grid maps inside" in captured.err
 
 
+def test_warp_onto_and_from_a_multiframe_instance(tmp_path, capsys):
+    """The series reader gives one multi-frame file a 4th axis of one; it is dropped, and the
+    result is the same as through the single-frame series of the same geometry."""
+    from conftest import write_multiframe
+
+    case = make_case(tmp_path)
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                 str(case.moving), "-o", str(reg), "--no-dciodvfy"]) == 0
+    multiframe = write_multiframe(tmp_path / "multiframe.dcm", frames=4)  # the fixed grid
+    results = {}
+    for name, reference in (("series", case.fixed), ("multiframe", multiframe)):
+        out = tmp_path / f"{name}.mha"
+        assert main(["warp", str(reg), str(case.moving), "-o", str(out), "--reference",
+                     str(reference)]) == 0
+        results[name] = sitk.ReadImage(str(out))
+    assert results["multiframe"].GetSize() == results["series"].GetSize() == (8, 6, 4)
+    assert np.allclose(results["multiframe"].GetOrigin(), results["series"].GetOrigin())
+    assert np.array_equal(sitk.GetArrayFromImage(results["multiframe"]),
+                          sitk.GetArrayFromImage(results["series"]))
+    out = tmp_path / "from_multiframe.mha"
+    assert main(["warp", str(reg), str(multiframe), "-o", str(out)]) == 0
+    assert sitk.ReadImage(str(out)).GetDimension() == 3
+
+    flat = tmp_path / "slice.png"
+    sitk.WriteImage(sitk.Image(8, 6, sitk.sitkUInt8), str(flat))
+    capsys.readouterr()
+    assert main(["warp", str(reg), str(flat), "-o", str(tmp_path / "flat.mha")]) == 1
+    assert f"'{flat}' is a 2-D image; expected a 3-D image" in capsys.readouterr().err
+    assert not (tmp_path / "flat.mha").exists()
+
+
 def test_map_a_point(tmp_path, capsys):
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
