@@ -178,8 +178,8 @@ def _volumes_as_components(image, path: Path) -> Image:  # noqa: ANN001
                          direction[:3, :3].ravel())
     voxels = np.ascontiguousarray(np.moveaxis(sitk.GetArrayViewFromImage(image), 0, -1))
     note = (f"'{path.name}' is a 4-D image of 3 volumes: they were read as the x, y and z "
-            "components, taken as ITK's convention (LPS millimetre displacements, fixed to "
-            "moving) unless --components, --units, --kind or --direction say otherwise")
+            "components, in ITK's convention (LPS millimetre displacements, fixed to moving) "
+            "unless their components, units, kind or direction are stated")
     return Image(voxels=voxels, geometry=geometry, source=str(path), reading_note=note)
 
 
