@@ -50,9 +50,9 @@ def check_complete(path: str | Path) -> None:
         _check_vtk(path)
 
 
-def _compare(path: Path, promised: int | None, holds: int) -> None:
+def _compare(path: Path, promised: int | None, holds: int, verb: str = "holds") -> None:
     if promised is not None and holds < promised:
-        raise IncompleteFileError(f"'{path}' holds {holds} bytes but its header promises "
+        raise IncompleteFileError(f"'{path}' {verb} {holds} bytes but its header promises "
                                   f"{promised} (a truncated file); expected a complete copy")
 
 
@@ -95,22 +95,35 @@ def _check_gzip_nifti(path: Path) -> None:
         return
     # A truncated stream ends with arbitrary bytes; a stream followed by other data does not.
     # Only a full count tells them apart.
-    _compare(path, promised, _gzip_length(path))
+    _compare(path, promised, _gzip_length(path), "decompresses to")
 
 
 def _gzip_length(path: Path) -> int:
-    """The decompressed length of a gzip file, as far as its stream is intact."""
+    """The decompressed length of a gzip file, as far as its streams are intact (a file may
+    hold several gzip members one after another, as bgzip writes them)."""
     total = 0
     decompressor = zlib.decompressobj(wbits=31)
     with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
+        pending = b""
+        while True:
+            chunk = pending or handle.read(_CHUNK)
+            pending = b""
+            if not chunk:
+                return total
             try:
                 total += len(decompressor.decompress(chunk))
             except zlib.error:
                 return total
             if decompressor.eof:
-                break
-    return total
+                rest = decompressor.unused_data
+                if not rest:
+                    rest = handle.read(2)
+                    if not rest:
+                        return total
+                if not rest.startswith(b"\x1f\x8b"[: len(rest)]):
+                    return total  # other bytes after the stream: not voxels
+                decompressor = zlib.decompressobj(wbits=31)
+                pending = rest
 
 
 def _check_vtk(path: Path) -> None:

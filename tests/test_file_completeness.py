@@ -88,6 +88,19 @@ def test_a_gzip_stream_followed_by_other_bytes_passes(originals, tmp_path):
     check_complete(target)
 
 
+def test_gzip_members_one_after_another(originals, tmp_path):
+    """As bgzip writes them: every member counts, and a cut in the last one is seen."""
+    whole = gzip.decompress(originals[".nii.gz"].read_bytes())
+    target = tmp_path / "members.nii.gz"
+    members = gzip.compress(whole[:1000]) + gzip.compress(whole[1000:])
+    target.write_bytes(members)
+    check_complete(target)
+    target.write_bytes(members[:-100])
+    with pytest.raises(IncompleteFileError, match="decompresses to .* bytes but its header "
+                       f"promises {len(whole)}"):
+        check_complete(target)
+
+
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_save_refuses_a_truncated_field_and_writes_nothing(originals, tmp_path, capsys, suffix):
     case = make_case(tmp_path)
@@ -98,7 +111,8 @@ def test_save_refuses_a_truncated_field_and_writes_nothing(originals, tmp_path, 
     assert main(["save", str(target), "--fixed", str(case.fixed), "-o", str(out),
                  "--no-dciodvfy"]) == 1
     error = capsys.readouterr().err
-    assert f"'{cut_file}' holds" in error and "(a truncated file)" in error
+    verb = "decompresses to" if suffix == ".nii.gz" else "holds"
+    assert f"'{cut_file}' {verb}" in error and "(a truncated file)" in error
     assert len(error.strip().splitlines()) == 1 and not out.exists()
 
 
