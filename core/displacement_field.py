@@ -119,8 +119,9 @@ def _read_with_simpleitk(path: Path) -> Image:
         raise FieldFileError(str(error)) from None
     try:
         image = sitk.ReadImage(str(path))
-    except RuntimeError:
-        raise FieldFileError(f"cannot read '{path}' as an image; expected {_accepted()}") from None
+    except RuntimeError as error:
+        raise FieldFileError(f"cannot read '{path}' as an image ({_itk_reason(error)}); "
+                             f"expected {_accepted()}") from None
     dimension = image.GetDimension()
     components = image.GetNumberOfComponentsPerPixel()
     suffix = file_suffix(path)
@@ -156,6 +157,14 @@ def _read_with_simpleitk(path: Path) -> Image:
                           f"(multiplied by {' '.join(map(str, signs))})")
     return Image(voxels=voxels, geometry=geometry, source=str(path), owner=image,
                  lps_conversion=conversion)
+
+
+def _itk_reason(error: RuntimeError) -> str:
+    """The line of ITK's long message that says why: its last, without the prefixes."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = lines[-1] if lines else "unknown reason"
+    reason = re.sub(r"^(\[\w+\]\s*)?(sitk::ERROR:|ITK ERROR:)?\s*", "", reason)
+    return reason[:200]
 
 
 def _geometry(size, spacing, origin, direction) -> Geometry:  # noqa: ANN001

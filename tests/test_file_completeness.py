@@ -128,3 +128,16 @@ def test_warp_refuses_a_truncated_moving_image(tmp_path, capsys):
     assert main(["warp", str(reg), str(moving), "-o", str(out)]) == 1
     assert "(a truncated file)" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_itk_refuses_a_truncated_nrrd_and_its_reason_is_shown(originals, tmp_path, capsys):
+    """NRRD needs no check of ours: ITK refuses it, and the message keeps ITK's reason."""
+    case = make_case(tmp_path)
+    field = tmp_path / "field.nrrd"
+    sitk.WriteImage(sitk.ReadImage(str(originals[".nii"])), str(field))
+    field.write_bytes(field.read_bytes()[:-200])
+    assert main(["save", str(field), "--fixed", str(case.fixed), "-o",
+                 str(tmp_path / "out.dcm"), "--no-dciodvfy"]) == 1
+    error = capsys.readouterr().err
+    assert f"cannot read '{field}' as an image (_nrrdEncodingRaw_read: fread got only" in error
+    assert len(error.strip().splitlines()) == 1 and not (tmp_path / "out.dcm").exists()
