@@ -21,6 +21,7 @@ DICOM stores as a (non-deformable) Spatial Registration object.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .errors import DicomRegError
 from .formats import TRANSFORM_SUFFIXES
 from .image import Geometry, Image
 from .matrices import classify_matrix
+from .native_stderr import native_stderr
 
 __all__ = ["TRANSFORM_SUFFIXES", "TransformFileError", "TransformRegistration",
            "read_transform_file"]
@@ -122,6 +124,51 @@ def _foreign_transform_hint(path: Path) -> str | None:
     return None
 
 
+def _itk_reason(error: RuntimeError, diagnostics: list[str]) -> str:
+    """Why ITK could not read the file, in a line: HDF5's own diagnosis of a truncated file
+    when it printed one (ITK's exception then only says that no reader would take the file)."""
+    truncated = re.search(r"truncated file: eof = (\d+).*?stored_eof = (\d+)",
+                          "\n".join(diagnostics))
+    if truncated:
+        return (f"the HDF5 file is truncated, {truncated.group(1)} of its "
+                f"{truncated.group(2)} bytes are there")
+    text = str(error)
+    if "Could not create Transform IO object" in text:
+        return "no ITK transform reader takes it (a damaged file, or another kind of file)"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown reason"
+
+
+def _check_text_parameters(path: Path, stored: list) -> None:
+    """In ITK's text format, each transform's parameter lines must hold as many numbers as
+    the transform has: ITK reads a cut line without complaint, the rest left at zero."""
+    with open(path, "rb") as handle:
+        if not handle.read(64).startswith(b"#Insight Transform File"):
+            return  # HDF5 or MATLAB: their readers see a cut themselves
+    text = path.read_text(encoding="latin-1")
+    blocks = []
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "Transform":
+            blocks.append({"name": value.strip()})
+        elif key in ("Parameters", "FixedParameters") and blocks:
+            blocks[-1][key] = len(value.split())
+    blocks = [b for b in blocks if not b["name"].startswith("CompositeTransform")]
+    if len(blocks) != len(stored):
+        raise TransformFileError(f"'{path}' lists {len(blocks)} transform(s) but ITK read "
+                                 f"{len(stored)} (a damaged file)")
+    for number, (block, transform) in enumerate(zip(blocks, stored, strict=True)):
+        for key, wanted in (("Parameters", len(transform.GetParameters())),
+                            ("FixedParameters", len(transform.GetFixedParameters()))):
+            if block.get(key, 0) != wanted:
+                raise TransformFileError(
+                    f"'{path}': transform {number} ({block['name']}) lists "
+                    f"{block.get(key, 0)} {key.replace('Fixed', 'fixed ').lower()} where it "
+                    f"has {wanted} "
+                    "(a truncated or damaged file); expected the file as ITK wrote it")
+
+
 def read_transform_file(path: str | os.PathLike[str],
                         grid: Geometry | None = None) -> TransformRegistration:
     """A transform file as a REG's grid and matrices (see the module documentation).
@@ -146,21 +193,26 @@ def read_transform_file(path: str | os.PathLike[str],
     hint = _foreign_transform_hint(path)
     if hint:
         raise TransformFileError(hint)
-    try:
-        transform = sitk.ReadTransform(str(path))
-    except RuntimeError as error:
-        first = str(error).strip().splitlines()[-1] if str(error).strip() else ""
+    failure = None
+    with native_stderr() as diagnostics:  # HDF5 prints a long stack there
+        try:
+            transform = sitk.ReadTransform(str(path))
+        except RuntimeError as error:
+            failure = error
+    if failure is not None:
         raise TransformFileError(f"cannot read '{path}' as an ITK transform "
-                                 f"({' '.join(TRANSFORM_SUFFIXES)}): {first}") from None
+                                 f"({' '.join(TRANSFORM_SUFFIXES)}): "
+                                 f"{_itk_reason(failure, diagnostics)}")
     if transform.GetDimension() != 3:
         raise TransformFileError(f"'{path}' holds a {transform.GetDimension()}-D transform; "
                                  "expected 3-D")
     if transform.GetName() == "CompositeTransform":
         composite = sitk.CompositeTransform(transform)
         stored = [composite.GetNthTransform(i) for i in range(composite.GetNumberOfTransforms())]
-        applied = list(reversed(stored))  # the last added is applied first
     else:
-        applied = [transform]
+        stored = [transform]
+    _check_text_parameters(path, stored)
+    applied = list(reversed(stored))  # in a composite, the last added is applied first
     deformable = [i for i, t in enumerate(applied) if not t.IsLinear()]
     if not deformable:
         raise TransformFileError(f"'{path}' holds only linear transforms: that is a rigid or "

@@ -288,8 +288,7 @@ def test_displacement_field_transform_equals_the_field(rotated_case, tmp_path):
 
 def bspline(case):
     fixed = sitk.ReadImage(str(case.field))
-    transform = sitk.BSplineTransformInitializer(sitk.Image(fixed.GetSize(), sitk.sitkFloat32)
-                                                 if False else fixed, [3, 3, 3])
+    transform = sitk.BSplineTransformInitializer(fixed, [3, 3, 3])
     parameters = np.random.default_rng(7).normal(0, 2.0, len(transform.GetParameters()))
     transform.SetParameters(tuple(parameters))
     return transform
@@ -306,6 +305,39 @@ def test_bspline_sampled_on_the_fixed_grid(tmp_path):
         fixed.GetSpacing(), fixed.GetDirection()))
     assert np.allclose(grid(got), expected, atol=1e-5)
     assert dciodvfy_counts(tmp_path / "b.dcm") == ([], [])
+
+
+def test_damaged_transform_files_are_refused_in_one_line(tmp_path, capsys):
+    """ITK reads a cut text transform without complaint (the rest of its parameters left at
+    zero); HDF5 prints a long stack for a cut .h5. Each is one line here, and no file."""
+    case = make_case(tmp_path, size=(12, 10, 6))
+    composite = sitk.CompositeTransform([sitk.Euler3DTransform(), bspline(case)])
+    text = tmp_path / "c.tfm"
+    sitk.WriteTransform(composite, str(text))
+    content = text.read_text()
+    cut_parameters = tmp_path / "cut_parameters.tfm"
+    cut_parameters.write_text(content[: content.rindex("FixedParameters") - 400])
+    no_fixed = tmp_path / "no_fixed.tfm"
+    no_fixed.write_text(content[: content.rindex("FixedParameters")])
+    h5 = tmp_path / "c.h5"
+    sitk.WriteTransform(composite, str(h5))
+    cut_h5 = tmp_path / "cut.h5"
+    cut_h5.write_bytes(h5.read_bytes()[: h5.stat().st_size // 2])
+    out = tmp_path / "out.dcm"
+    damaged = "(a truncated or damaged file)"
+    expected = {
+        cut_parameters: ("transform 1 (BSplineTransform_double_3_3) lists ", damaged),
+        # Without its grid, ITK gives the B-spline a default one of another size.
+        no_fixed: ("transform 1 (BSplineTransform_double_3_3) lists ", damaged),
+        cut_h5: ("the HDF5 file is truncated, ",),
+    }
+    for path, messages in expected.items():
+        assert main(["save", str(path), "--fixed", str(case.fixed), "-o", str(out),
+                     "--no-dciodvfy"]) == 1, path
+        error = capsys.readouterr().err
+        assert all(message in error for message in messages), error
+        assert len(error.strip().splitlines()) == 1 and not out.exists()
+    assert save(case, text, out)  # the whole text file is read as before
 
 
 @pytest.mark.parametrize(("linear", "expected_type"), [
