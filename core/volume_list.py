@@ -102,13 +102,19 @@ class Volume:
                      source=str(files[0].parent if len(files) > 1 else files[0]))
 
     def describe(self) -> str:
-        """modality, 'description', N slices/frames."""
+        """modality, 'description', N slices/frames, and the echo or temporal position that
+        tells apart the volumes of one series."""
         first = self.headers[0]
         multi = len(self.headers) == 1 and first.number_of_frames > 1
         text = first.modality or "?"
         if first.series_description:
             text += f" '{first.series_description}'"
-        return f"{text}, {self.number_of_frames} {'frame(s)' if multi else 'slice(s)'}"
+        text += f", {self.number_of_frames} {'frame(s)' if multi else 'slice(s)'}"
+        if first.echo_numbers:
+            text += f", echo {first.echo_numbers}"
+        if first.temporal_position:
+            text += f", temporal position {first.temporal_position}"
+        return text
 
 
 class VolumeList(list[Volume]):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import SAMPLE, dciodvfy_counts, make_case, sample_data, write_multiframe
 from pydicom import dcmread
+from pydicom.uid import generate_uid
 
 from dicomreg.core.cli import main
 from dicomreg.core.volume_list import VolumeError, read_volume, scan_volumes
@@ -30,6 +31,26 @@ def test_groups_series_geometries_and_multiframes_and_ignores_other_files(tmp_pa
     described = sorted(v.describe() for v in volumes)
     assert described == ["CT 'Fixed CT', 2 slice(s)", "CT 'Fixed CT', 4 slice(s)",
                          "CT 'Moving CT', 4 slice(s)", "CT, 3 frame(s)"]
+
+
+def test_echoes_and_temporal_positions_of_one_series_are_volumes_told_apart(tmp_path):
+    """Two echoes (or phases) at the same positions: two volumes, and the listing says which
+    is which, since series, description and slice count are the same."""
+    case = make_case(tmp_path / "data")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for echo in (1, 2):
+        for path in sorted(case.moving.iterdir()):
+            ds = dcmread(path)
+            ds.EchoNumbers = echo
+            ds.TemporalPositionIdentifier = echo + 10
+            ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid(
+                entropy_srcs=[path.name, str(echo)])
+            ds.save_as(mixed / f"echo{echo}_{path.name}")
+    described = [v.describe() for v in scan_volumes(mixed)]
+    assert sorted(described) == [
+        "CT 'Moving CT', 4 slice(s), echo 1, temporal position 11",
+        "CT 'Moving CT', 4 slice(s), echo 2, temporal position 12"]
 
 
 def test_slices_sorted_along_the_normal_whatever_the_file_names(tmp_path):
