@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -215,6 +216,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DicomRegError as error:
         print(f"dicomreg {args.command}: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Whoever read our output has gone (``| head``): the work is done, and there is no
+        # one left to tell. Point stdout at nowhere so that the exit does not fail again.
+        with open(os.devnull, "w") as nowhere:
+            os.dup2(nowhere.fileno(), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
     except OSError as error:  # a full disk, a permission: nothing was written
         print(f"dicomreg {args.command}: error: {error}", file=sys.stderr)
         return 1

@@ -322,3 +322,22 @@ def test_read_and_warp_refuse_outputs_they_cannot_or_must_not_write(tmp_path, ca
         assert ("is the REG file" in err or "name it with one of .mha" in err), err
     assert reg.read_bytes() == original
     assert not (tmp_path / "field.dcm").exists() and not (tmp_path / "w.dcm").exists()
+
+
+def test_output_read_by_no_one_ends_quietly_after_the_work(case, tmp_path):
+    """``dicomreg save ... | head -1``: the reader has gone before the report is printed.
+    The REG is written whole, stderr stays empty (no misleading 'Broken pipe' error: it was
+    no failure to write the file) and the status is the shell's for SIGPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # no reader at all: the first print meets a broken pipe
+    out = tmp_path / "reg.dcm"
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "dicomreg.core.cli", "save", str(case.field), "--fixed",
+             str(case.fixed), "-o", str(out), "--no-dciodvfy"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert completed.returncode == 141, completed.stderr
+    assert completed.stderr == ""
+    assert read_deformable_registration(out).deformable_item.grid.geometry.size == (8, 6, 4)
