@@ -18,6 +18,7 @@ from .file_completeness import IncompleteFileError, check_complete
 from .formats import FIELD_SUFFIXES, file_suffix
 from .image import Geometry, Image
 from .metaimage import read_metaimage
+from .nifti import DISPLACEMENT_VECTOR_NOTE, read_nifti
 
 __all__ = [
     "FIELD_SUFFIXES",
@@ -39,9 +40,12 @@ def _accepted() -> str:
 def read_displacement_field(path: str | os.PathLike[str]) -> Image:
     """Read a displacement field image file.
 
-    An uncompressed MetaImage (.mha, .mhd) is memory-mapped (:mod:`.metaimage`); any other
-    file is read by SimpleITK, and the voxels are a read-only view of its buffer. Either way
-    no copy is made: shape (Z, Y, X, 3), in the file's own numeric type.
+    An uncompressed MetaImage (.mha, .mhd) is memory-mapped and a compressed one inflated
+    once (:mod:`.metaimage`); a plain NIfTI-1 vector field is memory-mapped (.nii) or
+    inflated once (.nii.gz) and viewed in its stored order (:mod:`.nifti`); any other file is
+    read by SimpleITK, and the voxels are a read-only view of its buffer. Every file is first
+    checked against its header (:mod:`.file_completeness`). The voxels have shape
+    (Z, Y, X, 3), in the file's own numeric type.
 
     Raises
     ------
@@ -58,6 +62,15 @@ def read_displacement_field(path: str | os.PathLike[str]) -> Image:
         try:
             image = read_metaimage(path)
         except (ValueError, OSError) as error:
+            raise FieldFileError(f"cannot read '{path}': {error}") from None
+    try:
+        check_complete(path)  # before any reader: ITK would fill a gap without a word
+    except IncompleteFileError as error:
+        raise FieldFileError(str(error)) from None
+    if image is None and file_suffix(path) in (".nii", ".nii.gz"):
+        try:
+            image = read_nifti(path, _volumes_note(path))
+        except ValueError as error:
             raise FieldFileError(f"cannot read '{path}': {error}") from None
     if image is None:
         image = _read_with_simpleitk(path)
@@ -114,10 +127,6 @@ def _read_with_simpleitk(path: Path) -> Image:
     import SimpleITK as sitk  # here, not at the top: it costs 100 MB that dump and scan skip
 
     try:
-        check_complete(path)
-    except IncompleteFileError as error:
-        raise FieldFileError(str(error)) from None
-    try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as error:
         raise FieldFileError(f"cannot read '{path}' as an image ({_itk_reason(error)}); "
@@ -145,8 +154,7 @@ def _read_with_simpleitk(path: Path) -> Image:
     if nifti_dispvect:
         # NIfTI's displacement-vector intent says the components are RAS; ITK turns them
         # into LPS while reading (ITK 5.4, SimpleITK 2.4 on): nothing more to do here.
-        conversion = ("NIfTI displacement-vector field (intent 1006): its RAS components "
-                      "were turned into LPS on reading")
+        conversion = DISPLACEMENT_VECTOR_NOTE
     elif suffix in (".nrrd", ".nhdr") and image.GetNumberOfComponentsPerPixel() == 3:
         # ITK turns a NRRD grid in another space into LPS, but leaves the vectors as stored,
         # in the space the header declares.
@@ -186,10 +194,14 @@ def _volumes_as_components(image, path: Path) -> Image:  # noqa: ANN001
     geometry = _geometry(image.GetSize()[:3], image.GetSpacing()[:3], image.GetOrigin()[:3],
                          direction[:3, :3].ravel())
     voxels = np.ascontiguousarray(np.moveaxis(sitk.GetArrayViewFromImage(image), 0, -1))
-    note = (f"'{path.name}' is a 4-D image of 3 volumes: they were read as the x, y and z "
+    return Image(voxels=voxels, geometry=geometry, source=str(path),
+                 reading_note=_volumes_note(path))
+
+
+def _volumes_note(path: Path) -> str:
+    return (f"'{path.name}' is a 4-D image of 3 volumes: they were read as the x, y and z "
             "components, in ITK's convention (LPS millimetre displacements, fixed to moving) "
             "unless their components, units, kind or direction are stated")
-    return Image(voxels=voxels, geometry=geometry, source=str(path), reading_note=note)
 
 
 def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None:

@@ -14,12 +14,12 @@ data files, an unusual layout) returns None, and SimpleITK reads the file as bef
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .image import Geometry, Image
+from .inflate import inflate
 
 __all__ = ["read_metaimage"]
 
@@ -105,8 +105,10 @@ def read_metaimage(path: str | Path) -> Image | None:
         if offset is None:
             return None  # "HeaderSize = -1" cannot locate a compressed stream
         stored = int(fields.get("CompressedDataSize", available - offset))
-        voxels = _decompress(data_path, offset, min(stored, available - offset),
-                             count).view(dtype).reshape(shape)
+        with open(data_path, "rb") as handle:
+            handle.seek(offset)
+            voxels = inflate(handle, count, stored=min(stored, available - offset)
+                             ).view(dtype).reshape(shape)
         return Image(voxels=voxels, geometry=_geometry(size, spacing, origin, matrix),
                      source=str(path))
     if offset is None:
@@ -125,47 +127,3 @@ def _geometry(size: tuple[float, ...], spacing: tuple[float, ...], origin: tuple
     direction = np.asarray(matrix).reshape(3, 3).T
     return Geometry(size=tuple(int(n) for n in size), spacing=spacing, origin=origin,
                     direction=tuple(float(v) for v in direction.ravel()))
-
-
-_CHUNK = 1 << 22
-
-
-def _decompress(data_path: Path, offset: int, stored: int, count: int
-                ) -> np.ndarray:
-    """The ``count`` bytes of a zlib stream of ``stored`` bytes at ``offset``, each one
-    accounted for, decompressed chunk by chunk into one array."""
-    out = np.empty(count, dtype=np.uint8)
-    filled = 0
-    decompressor = zlib.decompressobj()
-    problem = ""
-    with open(data_path, "rb") as handle:
-        handle.seek(offset)
-        remaining = stored
-        while remaining > 0 and not decompressor.eof:
-            chunk = handle.read(min(_CHUNK, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            try:
-                # Never more than the voxels still missing: a corrupt stream cannot overrun.
-                piece = decompressor.decompress(chunk, count - filled + 1)
-                while True:
-                    if filled + len(piece) > count:
-                        problem = "more data than its DimSize and ElementType promise"
-                        break
-                    out[filled:filled + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
-                    filled += len(piece)
-                    if not decompressor.unconsumed_tail:
-                        break
-                    piece = decompressor.decompress(decompressor.unconsumed_tail,
-                                                    count - filled + 1)
-            except zlib.error as error:
-                problem = f"its compressed voxels are corrupt ({error})"
-            if problem:
-                break
-    if not problem and filled < count:
-        problem = (f"its compressed voxels end after {filled} of {count} bytes (a truncated "
-                   "or damaged file)")
-    if problem:
-        raise ValueError(problem)
-    return out

@@ -87,6 +87,11 @@ def release_pages(view: np.ndarray) -> None:
     mapping = _mapping_of(view)
     if mapping is None or view.size == 0:
         return
+    if view.ndim > 1 and abs(view.strides[-1]) > max(abs(s) for s in view.strides[:-1]):
+        # Components stored one after another (NIfTI): each one's pages, not all between.
+        for component in range(view.shape[-1]):
+            release_pages(view[..., component])
+        return
     start_address = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
     low, high = np.lib.array_utils.byte_bounds(view)
     page = mmap.PAGESIZE

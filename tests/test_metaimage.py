@@ -98,7 +98,7 @@ def test_a_stream_longer_than_the_grid_is_refused(tmp_path):
     header = b"\n".join(line for line in header.split(b"\n")
                         if not line.startswith(b"CompressedDataSize"))
     path.write_bytes(header + zlib.compress(np.zeros(1440, np.uint8).tobytes()))
-    with pytest.raises(FieldFileError, match="more data than its DimSize"):
+    with pytest.raises(FieldFileError, match="hold more data than its header promises"):
         read_displacement_field(path)
 
 
