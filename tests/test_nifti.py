@@ -7,8 +7,12 @@ import struct
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from hypothesis import event, example, given, settings
+from hypothesis import strategies as st
 
 from dicomreg.core.displacement_field import FieldFileError, read_displacement_field
+from dicomreg.core.file_completeness import IncompleteFileError, check_complete
+from dicomreg.core.nifti import read_nifti
 
 ROTATION = (0.0, -1.0, 0.0, 0.6, 0.0, -0.8, 0.8, 0.0, 0.6)
 # NIfTI-1's header, field by field (348 bytes).
@@ -125,3 +129,57 @@ def test_a_stream_that_inflates_to_wrong_values_is_refused_by_its_checksum(tmp_p
     with pytest.raises(FieldFileError, match="compressed voxels are corrupt .*incorrect data "
                                              "check"):
         read_displacement_field(path)
+
+
+_SIDE = st.sampled_from([1, 2, 2, 3, 1, 2, 0, -1])
+_OFTEN_ONE, _OFTEN_THREE = st.sampled_from([1, 1, 1, 0, 2]), st.sampled_from([3, 3, 3, 2, 4])
+_NEAR_VECTORS = st.tuples(st.just(5), _SIDE, _SIDE, _SIDE, _OFTEN_ONE, _OFTEN_THREE, _SIDE,
+                          _SIDE).map(list)
+_NEAR_VOLUMES = st.tuples(st.just(4), _SIDE, _SIDE, _SIDE, _OFTEN_THREE, _SIDE, _SIDE,
+                          _SIDE).map(list)
+_DIMS = st.one_of(st.lists(st.integers(-2, 7), min_size=8, max_size=8), _NEAR_VECTORS,
+                  _NEAR_VECTORS, _NEAR_VOLUMES, _NEAR_VOLUMES)
+_VOXELS = (bytes(range(256)) * 4)[:900]
+
+
+@settings(max_examples=200, deadline=None)
+@given(dims=_DIMS, datatype=st.sampled_from([16, 16, 64, 2, 4, 0, 32, 128, 2304]),
+       offset=st.sampled_from([352.0] * 8 + [348.0, 0.0, 352.5, 1e9, float("nan"), -4.0]),
+       slope=st.sampled_from([0.0] * 4 + [1.0, 2.5, -0.0, float("inf"), float("nan")]),
+       intent=st.sampled_from([1007, 1007, 0, 1006]),
+       tail=st.integers(0, 900).map(lambda n: _VOXELS[:n]), compressed=st.booleans())
+@example(dims=[5, 2, 2, 2, 1, 3, 1, 1], datatype=16, offset=352.0, slope=0.0, intent=1007,
+         tail=_VOXELS[:600], compressed=False)  # read
+@example(dims=[4, 2, 3, 2, 3, 1, 1, 1], datatype=64, offset=352.0, slope=2.5, intent=0,
+         tail=_VOXELS[:900], compressed=True)  # read, scaled
+@example(dims=[5, 2, 2, 2, 1, 3, 1, 1], datatype=16, offset=352.0, slope=0.0, intent=1007,
+         tail=_VOXELS[:50], compressed=True)  # refused: too short
+def test_any_header_is_read_or_refused_in_words(tmp_path_factory, dims, datatype, offset,
+                                                slope, intent, tail, compressed):
+    """Whatever the header says, the reader returns a field, leaves the file to SimpleITK,
+    or raises the error that becomes a one-line message; never anything else."""
+    import gzip
+
+    header = bytearray(348)
+    header[0:4] = struct.pack("<i", 348)
+    header[40:56] = struct.pack("<8h", *dims)
+    header[68:72] = struct.pack("<2h", intent, datatype)
+    header[72:74] = struct.pack("<h", {2: 8, 4: 16, 16: 32, 64: 64}.get(datatype, 0))
+    header[108:112] = struct.pack("<f", offset)
+    header[112:116] = struct.pack("<f", slope)
+    header[344:348] = b"n+1\x00"
+    data = bytes(header) + tail
+    folder = tmp_path_factory.mktemp("headers")
+    path = folder / ("field.nii.gz" if compressed else "field.nii")
+    path.write_bytes(gzip.compress(data) if compressed else data)
+    try:
+        check_complete(path)
+        image = read_nifti(path, "three volumes")
+    except (ValueError, IncompleteFileError):
+        event("refused")
+        return
+    event("left to SimpleITK" if image is None else "read")
+    if image is not None:
+        assert image.voxels.shape[-1] == 3 and image.voxels.ndim == 4
+        assert image.voxels.shape[:3] == tuple(reversed(dims[1:4]))
+        np.asarray(image.voxels).sum()  # every voxel is there to be read
