@@ -86,8 +86,9 @@ def test_big_endian_file(tmp_path):
 
 
 def test_scaling_and_the_displacement_intent_apply_to_every_component(tmp_path):
-    """Both need a float copy. ITK 5.4 scales only the first third of a vector image's values
-    (checked here, so that the day it is fixed this test says so); we scale them all."""
+    """Both need a float copy. ITK 5.4 (SimpleITK 2.5) scales only the first third of a vector
+    image's values (measured by hand; not asserted here, so that its fix breaks nothing); we
+    scale them all."""
     voxels = vectors(np.float32)
     path = write(tmp_path / "field.nii", voxels)
     data = bytearray(path.read_bytes())
@@ -95,8 +96,6 @@ def test_scaling_and_the_displacement_intent_apply_to_every_component(tmp_path):
     path.write_bytes(bytes(data))
     image = read_displacement_field(path)
     assert np.array_equal(image.voxels, voxels * np.float32(2) + np.float32(0.5))
-    itk = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
-    assert np.isclose(np.mean(itk == voxels * 2 + 0.5), 1 / 3)
 
     data[112:120] = struct.pack("<2f", 0.0, 0.0)  # a slope of 0: no scaling
     data[68:70] = struct.pack("<h", 1006)
