@@ -161,6 +161,7 @@ def warp(args: argparse.Namespace) -> int:
     from .apply import read_moving_image, warp_image
     from .atomic import atomic_output
     from .image import Geometry
+    from .itk_messages import itk_reason
 
     if file_suffix(args.output) not in FIELD_SUFFIXES:
         raise DicomRegError(f"output '{args.output}': the warped image is written as an image "
@@ -173,8 +174,8 @@ def warp(args: argparse.Namespace) -> int:
     reference = None
     if args.reference:
         image = read_moving_image(args.reference)
-        reference = Geometry(tuple(image.GetSize()), tuple(image.GetSpacing()),
-                             tuple(image.GetOrigin()), tuple(image.GetDirection()))
+        reference = Geometry.from_itk(image.GetSize(), image.GetSpacing(), image.GetOrigin(),
+                                      image.GetDirection())
     result = warp_image(registration, moving, reference, item, args.undefined_value)
     warped, coverage = result.image, result.coverage
     with atomic_output(args.output) as temporary:
@@ -182,8 +183,7 @@ def warp(args: argparse.Namespace) -> int:
         try:
             sitk.WriteImage(warped, str(temporary), useCompression=True)
         except RuntimeError as error:
-            raise DicomRegError(f"cannot write '{args.output}': "
-                                f"{str(error).strip().splitlines()[-1]}") from None
+            raise DicomRegError(f"cannot write '{args.output}': {itk_reason(error)}") from None
     size = "x".join(str(n) for n in warped.GetSize())
     print(f"wrote {args.output}: {args.moving} warped onto the {size} "
           f"{'reference' if reference else 'registration'} grid "

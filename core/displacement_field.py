@@ -17,6 +17,7 @@ from .errors import DicomRegError
 from .file_completeness import IncompleteFileError, check_complete
 from .formats import FIELD_SUFFIXES, file_suffix
 from .image import Geometry, Image
+from .itk_messages import itk_reason
 from .metaimage import read_metaimage
 from .nifti import DISPLACEMENT_VECTOR_NOTE, read_nifti
 
@@ -129,7 +130,7 @@ def _read_with_simpleitk(path: Path) -> Image:
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as error:
-        raise FieldFileError(f"cannot read '{path}' as an image ({_itk_reason(error)}); "
+        raise FieldFileError(f"cannot read '{path}' as an image ({itk_reason(error)}); "
                              f"expected {_accepted()}") from None
     dimension = image.GetDimension()
     components = image.GetNumberOfComponentsPerPixel()
@@ -147,8 +148,8 @@ def _read_with_simpleitk(path: Path) -> Image:
     if dimension != 3:
         kind = "scalar" if components == 1 else f"{components}-component"
         raise FieldFileError(f"'{path}' is a {dimension}-D {kind} image; expected {_accepted()}")
-    geometry = _geometry(image.GetSize(), image.GetSpacing(), image.GetOrigin(),
-                         image.GetDirection())
+    geometry = Geometry.from_itk(image.GetSize(), image.GetSpacing(), image.GetOrigin(),
+                                 image.GetDirection())
     voxels = sitk.GetArrayViewFromImage(image)
     conversion = ""
     if nifti_dispvect:
@@ -167,32 +168,17 @@ def _read_with_simpleitk(path: Path) -> Image:
                  lps_conversion=conversion)
 
 
-def _itk_reason(error: RuntimeError) -> str:
-    """The line of ITK's long message that says why: its last, without the prefixes."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    reason = lines[-1] if lines else "unknown reason"
-    reason = re.sub(r"^(\[\w+\]\s*)?(sitk::ERROR:|ITK ERROR:)?\s*", "", reason)
-    return reason[:200]
-
-
-def _geometry(size, spacing, origin, direction) -> Geometry:  # noqa: ANN001
-    return Geometry(size=tuple(int(n) for n in size), spacing=tuple(float(v) for v in spacing),
-                    origin=tuple(float(v) for v in origin),
-                    direction=tuple(float(v) for v in direction))
-
-
 def _volumes_as_components(image, path: Path) -> Image:  # noqa: ANN001
     """A 4-D scalar image of three volumes (as numpy-based tools often save a field) read as
     the x, y and z components on its first three axes: one copy, to put them last."""
     import SimpleITK as sitk
 
-    direction = np.asarray(image.GetDirection(), dtype=float).reshape(4, 4)
-    if not (np.allclose(direction[3, :3], 0) and np.allclose(direction[:3, 3], 0)):
+    geometry = Geometry.from_itk(image.GetSize(), image.GetSpacing(), image.GetOrigin(),
+                                 image.GetDirection())
+    if geometry is None:
         raise FieldFileError(f"'{path}' is a 4-D image whose 4th axis is oblique to the "
                              f"others; expected {_accepted()}, or three volumes along an "
                              "unrotated 4th axis")
-    geometry = _geometry(image.GetSize()[:3], image.GetSpacing()[:3], image.GetOrigin()[:3],
-                         direction[:3, :3].ravel())
     voxels = np.ascontiguousarray(np.moveaxis(sitk.GetArrayViewFromImage(image), 0, -1))
     return Image(voxels=voxels, geometry=geometry, source=str(path),
                  reading_note=_volumes_note(path))
@@ -229,4 +215,4 @@ def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None
             sitk.WriteImage(out, str(temp_path), useCompression=False)
         except RuntimeError as error:  # SimpleITK's message is long; its last line says why
             raise FieldFileError(f"cannot write '{path}': "
-                                 f"{str(error).strip().splitlines()[-1]}") from None
+                                 f"{itk_reason(error)}") from None

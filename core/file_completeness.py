@@ -16,10 +16,10 @@ import zlib
 from pathlib import Path
 
 from .formats import file_suffix
+from .inflate import inflated_length
+from .nifti import parse_nifti_header
 
 __all__ = ["IncompleteFileError", "check_complete"]
-
-_CHUNK = 1 << 22
 
 
 class IncompleteFileError(ValueError):
@@ -59,25 +59,10 @@ def _compare(path: Path, promised: int | None, holds: int, verb: str = "holds") 
 def _nifti_extent(head: bytes, pair: bool = False) -> int | None:
     """The bytes a NIfTI-1/2 or Analyze header promises: to the end of its voxels (in the
     same file) or the voxels alone (in the .img file of a pair)."""
-    for order in "<>":
-        if len(head) >= 348 and struct.unpack(order + "i", head[:4])[0] == 348:
-            dims = struct.unpack(order + "8h", head[40:56])
-            bitpix = struct.unpack(order + "h", head[72:74])[0]
-            offset = 0 if pair else int(struct.unpack(order + "f", head[108:112])[0])
-            break
-        if len(head) >= 540 and struct.unpack(order + "i", head[:4])[0] == 540:
-            bitpix = struct.unpack(order + "h", head[14:16])[0]
-            dims = struct.unpack(order + "8q", head[16:80])
-            offset = 0 if pair else struct.unpack(order + "q", head[168:176])[0]
-            break
-    else:
+    header = parse_nifti_header(head)
+    if header is None or header.voxel_bytes is None:
         return None
-    if not 1 <= dims[0] <= 7 or bitpix <= 0 or bitpix % 8:
-        return None
-    count = 1
-    for n in dims[1:dims[0] + 1]:
-        count *= max(int(n), 1)
-    return offset + count * bitpix // 8
+    return (0 if pair else int(header.vox_offset)) + header.voxel_bytes
 
 
 def _check_gzip_nifti(path: Path) -> None:
@@ -95,35 +80,8 @@ def _check_gzip_nifti(path: Path) -> None:
         return
     # A truncated stream ends with arbitrary bytes; a stream followed by other data does not.
     # Only a full count tells them apart.
-    _compare(path, promised, _gzip_length(path), "decompresses to")
-
-
-def _gzip_length(path: Path) -> int:
-    """The decompressed length of a gzip file, as far as its streams are intact (a file may
-    hold several gzip members one after another, as bgzip writes them)."""
-    total = 0
-    decompressor = zlib.decompressobj(wbits=31)
     with open(path, "rb") as handle:
-        pending = b""
-        while True:
-            chunk = pending or handle.read(_CHUNK)
-            pending = b""
-            if not chunk:
-                return total
-            try:
-                total += len(decompressor.decompress(chunk))
-            except zlib.error:
-                return total
-            if decompressor.eof:
-                rest = decompressor.unused_data
-                if not rest:
-                    rest = handle.read(2)
-                    if not rest:
-                        return total
-                if not rest.startswith(b"\x1f\x8b"[: len(rest)]):
-                    return total  # other bytes after the stream: not voxels
-                decompressor = zlib.decompressobj(wbits=31)
-                pending = rest
+        _compare(path, promised, inflated_length(handle), "decompresses to")
 
 
 def _check_vtk(path: Path) -> None:

@@ -85,6 +85,23 @@ class Geometry:
             direction=tuple(float(v) for v in direction.ravel()),
         )
 
+    @classmethod
+    def from_itk(cls, size: Sequence[int], spacing: Sequence[float], origin: Sequence[float],
+                 direction: Sequence[float]) -> Geometry | None:
+        """The grid of an ITK image (or image information) of 3 dimensions, or of 4 whose
+        4th axis (three volumes stacked) is not mixed with the others: its first three
+        axes. None for any other."""
+        dimension = len(size)
+        matrix = np.asarray(direction, dtype=float).reshape(dimension, dimension)
+        if dimension == 4 and np.allclose(matrix[3, :3], 0) and np.allclose(matrix[:3, 3], 0):
+            matrix = matrix[:3, :3]
+        elif dimension != 3:
+            return None
+        return cls(size=tuple(int(n) for n in size[:3]),
+                   spacing=tuple(float(v) for v in spacing[:3]),
+                   origin=tuple(float(v) for v in origin[:3]),
+                   direction=tuple(float(v) for v in matrix.ravel()))
+
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The lowest and highest patient coordinates (mm) of the grid's voxel centres."""
         corners = np.array([[i, j, k] for i in (0, self.size[0] - 1)

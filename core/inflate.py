@@ -10,13 +10,56 @@ header promises.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["inflate"]
+__all__ = ["inflate", "inflated_length"]
 
 _CHUNK = 1 << 22
+
+
+def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
+            ) -> Iterator[tuple[bytes, bool]]:
+    """The decompressed stream in pieces of at most a chunk (so that a highly compressed
+    stream never comes out whole, a second copy of the field), each with whether it ends a
+    stream; a gzip file's members one after another, as bgzip writes them.
+
+    Raises ValueError if the stream is corrupt (zlib checks each stream's checksum at its
+    end: Adler-32, or gzip's CRC-32, so a damaged stream that still inflates is caught)."""
+    wbits = 31 if gzip else 15
+    decompressor = zlib.decompressobj(wbits)
+    remaining = stored
+    pending = b""
+    while True:
+        if pending:
+            chunk, pending = pending, b""
+        else:
+            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+            chunk = handle.read(size) if size > 0 else b""
+            if remaining is not None:
+                remaining -= len(chunk)
+        if not chunk:
+            return
+        try:
+            piece = decompressor.decompress(chunk, _CHUNK)
+            while decompressor.unconsumed_tail and not decompressor.eof:
+                yield piece, False
+                piece = decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
+        except zlib.error as error:
+            raise ValueError(f"its compressed voxels are corrupt ({error})") from None
+        yield piece, decompressor.eof
+        if decompressor.eof:
+            rest = decompressor.unused_data
+            if not gzip:
+                return
+            if not rest:
+                rest = handle.read(2)
+            if not rest or not rest.startswith(b"\x1f\x8b"[: len(rest)]):
+                return  # the end of the file, or other bytes after the stream
+            decompressor = zlib.decompressobj(wbits)  # the next gzip member
+            pending = rest
 
 
 def inflate(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
@@ -33,10 +76,8 @@ def inflate(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
     stored
         How many compressed bytes to read at most (None: to the end of the file).
     exact
-        Refuse a stream that holds more than ``skip + count`` bytes (else the rest is
-        decompressed and dropped). Either way the stream is read to its end, so that zlib
-        checks its checksum (Adler-32, or gzip's CRC-32): a damaged stream that still
-        inflates is caught too.
+        Refuse a stream that holds more than ``skip + count`` bytes (else the rest of the
+        stream is decompressed, to its checksum, and dropped).
 
     Raises
     ------
@@ -47,13 +88,7 @@ def inflate(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
     out = np.empty(count, dtype=np.uint8)
     filled = 0
     to_skip = skip
-    wbits = 31 if gzip else 15
-    decompressor = zlib.decompressobj(wbits)
-    remaining = stored
-    pending = b""
-
-    def take(piece: bytes) -> None:
-        nonlocal filled, to_skip
+    for piece, ends_stream in _pieces(handle, gzip, stored):
         if to_skip:
             dropped = min(to_skip, len(piece))
             piece, to_skip = piece[dropped:], to_skip - dropped
@@ -64,40 +99,20 @@ def inflate(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
             piece = piece[: count - filled]
         out[filled : filled + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
         filled += len(piece)
-
-    def limit() -> int:
-        # Pieces of at most a chunk: a highly compressed stream would otherwise come out
-        # whole in one call, a second copy of the field beside ``out``.
-        missing = count - filled + to_skip
-        return min(missing + 1, _CHUNK) if missing > 0 else _CHUNK
-
-    while filled < count or not decompressor.eof:
-        if pending:
-            chunk, pending = pending, b""
-        else:
-            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
-            chunk = handle.read(size) if size > 0 else b""
-            if remaining is not None:
-                remaining -= len(chunk)
-        if not chunk:
-            break
-        try:
-            take(decompressor.decompress(chunk, limit()))
-            while decompressor.unconsumed_tail and not decompressor.eof:
-                take(decompressor.decompress(decompressor.unconsumed_tail, limit()))
-        except zlib.error as error:
-            raise ValueError(f"its compressed voxels are corrupt ({error})") from None
-        if decompressor.eof:
-            rest = decompressor.unused_data
-            if not gzip or filled >= count:
-                break
-            if not rest:
-                rest = handle.read(2)
-            if not rest or not rest.startswith(b"\x1f\x8b"[: len(rest)]):
-                break  # the end of the file, or other bytes after the stream
-            decompressor = zlib.decompressobj(wbits)  # the next gzip member
-            pending = rest
+        if ends_stream and filled >= count:
+            break  # later gzip members, if any, hold no voxel of ours
     if filled < count:
         raise ValueError(f"its compressed voxels end after {filled} of {count} bytes (a "
                          "truncated or damaged file)")
     return out
+
+
+def inflated_length(handle: BinaryIO) -> int:
+    """How many bytes a gzip file decompresses to, as far as its streams are intact."""
+    total = 0
+    try:
+        for piece, _ in _pieces(handle, gzip=True, stored=None):
+            total += len(piece)
+    except ValueError:
+        pass
+    return total

@@ -124,6 +124,7 @@ def read_metaimage(path: str | Path) -> Image | None:
 def _geometry(size: tuple[float, ...], spacing: tuple[float, ...], origin: tuple[float, ...],
               matrix: tuple[float, ...]) -> Geometry:
     # MetaImage lists the direction column by column: TransformMatrix is its transpose.
-    direction = np.asarray(matrix).reshape(3, 3).T
-    return Geometry(size=tuple(int(n) for n in size), spacing=spacing, origin=origin,
-                    direction=tuple(float(v) for v in direction.ravel()))
+    direction = np.asarray(matrix).reshape(3, 3).T.ravel()
+    geometry = Geometry.from_itk(size, spacing, origin, direction)
+    assert geometry is not None  # three dimensions
+    return geometry

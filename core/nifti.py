@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ from .formats import file_suffix
 from .image import Geometry, Image
 from .inflate import inflate
 
-__all__ = ["DISPLACEMENT_VECTOR_NOTE", "read_nifti"]
+__all__ = ["DISPLACEMENT_VECTOR_NOTE", "NiftiHeader", "parse_nifti_header", "read_nifti"]
 
 _TYPES = {2: "u1", 4: "i2", 8: "i4", 16: "f4", 64: "f8", 256: "i1", 512: "u2", 768: "u4",
           1024: "i8", 1280: "u8"}
@@ -106,31 +107,82 @@ def read_nifti(path: str | Path, volumes_note: str) -> Image | None:
                  lps_conversion=conversion, reading_note=volumes_note if volumes else "")
 
 
+@dataclass(frozen=True)
+class NiftiHeader:
+    """The fields of a NIfTI-1, NIfTI-2 or Analyze 7.5 header that locate and type the voxels.
+
+    ``dims`` is NIfTI's dim[8]: the number of dimensions, then the sizes. ``single_file`` is
+    true for a .nii header (magic "n+1" or "n+2"); false for Analyze and .hdr/.img pairs.
+    """
+
+    version: int
+    byte_order: str
+    single_file: bool
+    dims: tuple[int, ...]
+    datatype: int
+    bitpix: int
+    vox_offset: float
+    intent: int
+    slope: float
+    intercept: float
+
+    @property
+    def voxel_bytes(self) -> int | None:
+        """How many bytes the voxels take; None when the header cannot say."""
+        if not 1 <= self.dims[0] <= 7 or self.bitpix <= 0 or self.bitpix % 8:
+            return None
+        count = 1
+        for n in self.dims[1 : self.dims[0] + 1]:
+            count *= max(int(n), 1)
+        return count * self.bitpix // 8
+
+
+def parse_nifti_header(head: bytes) -> NiftiHeader | None:
+    """The header at the start of ``head`` (its first 540 bytes suffice), in either byte
+    order; None when it is neither NIfTI-1 (or Analyze) nor NIfTI-2."""
+    for order in "<>":
+        if len(head) >= 348 and struct.unpack(order + "i", head[:4])[0] == 348:
+            slope, intercept = struct.unpack(order + "2f", head[112:120])
+            return NiftiHeader(
+                version=1, byte_order=order, single_file=head[344:348] == b"n+1\x00",
+                dims=struct.unpack(order + "8h", head[40:56]),
+                intent=struct.unpack(order + "h", head[68:70])[0],
+                datatype=struct.unpack(order + "h", head[70:72])[0],
+                bitpix=struct.unpack(order + "h", head[72:74])[0],
+                vox_offset=struct.unpack(order + "f", head[108:112])[0],
+                slope=slope, intercept=intercept)
+        if len(head) >= 540 and struct.unpack(order + "i", head[:4])[0] == 540:
+            slope, intercept = struct.unpack(order + "2d", head[176:192])
+            return NiftiHeader(
+                version=2, byte_order=order, single_file=head[4:8] == b"n+2\x00",
+                datatype=struct.unpack(order + "h", head[12:14])[0],
+                bitpix=struct.unpack(order + "h", head[14:16])[0],
+                dims=struct.unpack(order + "8q", head[16:80]),
+                vox_offset=float(struct.unpack(order + "q", head[168:176])[0]),
+                intent=struct.unpack(order + "i", head[504:508])[0],
+                slope=slope, intercept=intercept)
+    return None
+
+
 def _header(head: bytes
             ) -> tuple[tuple[int, ...], np.dtype, int, int, tuple[float, float] | None] | None:
     """Dimensions, voxel type, data offset, intent and scaling (None: none) of a single-file
     NIfTI-1 header this reader handles; None for any other."""
-    if len(head) < 348 or head[344:348] != b"n+1\x00":
+    header = parse_nifti_header(head)
+    if header is None or header.version != 1 or not header.single_file:
         return None
-    for order in "<>":
-        if struct.unpack(order + "i", head[:4])[0] == 348:
-            break
-    else:
-        return None
-    dims = struct.unpack(order + "8h", head[40:56])
-    intent = struct.unpack(order + "h", head[68:70])[0]
-    datatype = struct.unpack(order + "h", head[70:72])[0]
-    offset = struct.unpack(order + "f", head[108:112])[0]
-    slope, intercept = struct.unpack(order + "2f", head[112:120])
-    if datatype not in _TYPES or not 1 <= dims[0] <= 7:
+    dims, offset = header.dims, header.vox_offset
+    if header.datatype not in _TYPES or header.voxel_bytes is None:
         return None
     if offset < 348 or offset != int(offset) or any(n < 1 for n in dims[1:dims[0] + 1]):
         return None
     # NIfTI's rule, as ITK reads it: a slope of 0 means no scaling.
+    slope, intercept = header.slope, header.intercept
     scaling = (slope, intercept) if slope != 0 and (slope != 1 or intercept != 0) else None
     if scaling is not None and not all(np.isfinite(scaling)):
         return None
-    return dims, np.dtype(order + _TYPES[datatype]), int(offset), intent, scaling
+    return (dims, np.dtype(header.byte_order + _TYPES[header.datatype]), int(offset),
+            header.intent, scaling)
 
 
 def _itk_geometry(path: Path, volumes: bool) -> Geometry | None:
@@ -143,19 +195,8 @@ def _itk_geometry(path: Path, volumes: bool) -> Geometry | None:
         reader.ReadImageInformation()
     except RuntimeError:
         return None
-    size, spacing = reader.GetSize(), reader.GetSpacing()
-    origin, direction = reader.GetOrigin(), reader.GetDirection()
-    if volumes:
-        if reader.GetDimension() != 4:
-            return None
-        matrix = np.asarray(direction, dtype=float).reshape(4, 4)
-        if not (np.allclose(matrix[3, :3], 0) and np.allclose(matrix[:3, 3], 0)):
-            return None
-        size, spacing, origin = size[:3], spacing[:3], origin[:3]
-        direction = tuple(matrix[:3, :3].ravel())
-    elif reader.GetDimension() != 3 or reader.GetNumberOfComponents() != 3:
+    if reader.GetDimension() != (4 if volumes else 3) or (
+            reader.GetNumberOfComponents() != (1 if volumes else 3)):
         return None
-    return Geometry(size=tuple(int(n) for n in size),
-                    spacing=tuple(float(v) for v in spacing),
-                    origin=tuple(float(v) for v in origin),
-                    direction=tuple(float(v) for v in direction))
+    return Geometry.from_itk(reader.GetSize(), reader.GetSpacing(), reader.GetOrigin(),
+                             reader.GetDirection())

@@ -21,7 +21,6 @@ DICOM stores as a (non-deformable) Spatial Registration object.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +29,8 @@ import numpy as np
 from .errors import DicomRegError
 from .formats import TRANSFORM_SUFFIXES
 from .image import Geometry, Image
+from .itk_messages import itk_reason, native_stderr
 from .matrices import classify_matrix
-from .native_stderr import native_stderr
 
 __all__ = ["TRANSFORM_SUFFIXES", "TransformFileError", "TransformRegistration",
            "read_transform_file"]
@@ -73,13 +72,6 @@ def _matrix(transform: object) -> np.ndarray:
         matrix[:3, axis] = np.asarray(transform.TransformPoint(unit)) - origin  # type: ignore[attr-defined]
     matrix[:3, 3] = origin
     return matrix
-
-
-def _geometry_of(image: object) -> Geometry:
-    return Geometry(size=tuple(int(n) for n in image.GetSize()),  # type: ignore[attr-defined]
-                    spacing=tuple(float(s) for s in image.GetSpacing()),  # type: ignore[attr-defined]
-                    origin=tuple(float(o) for o in image.GetOrigin()),  # type: ignore[attr-defined]
-                    direction=tuple(float(d) for d in image.GetDirection()))  # type: ignore[attr-defined]
 
 
 def _sample(transforms: list, grid: Geometry) -> np.ndarray:
@@ -124,28 +116,12 @@ def _foreign_transform_hint(path: Path) -> str | None:
     return None
 
 
-def _itk_reason(error: RuntimeError, diagnostics: list[str]) -> str:
-    """Why ITK could not read the file, in a line: HDF5's own diagnosis of a truncated file
-    when it printed one (ITK's exception then only says that no reader would take the file)."""
-    truncated = re.search(r"truncated file: eof = (\d+).*?stored_eof = (\d+)",
-                          "\n".join(diagnostics))
-    if truncated:
-        return (f"the HDF5 file is truncated, {truncated.group(1)} of its "
-                f"{truncated.group(2)} bytes are there")
-    text = str(error)
-    if "Could not create Transform IO object" in text:
-        return "no ITK transform reader takes it (a damaged file, or another kind of file)"
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "unknown reason"
-
-
 def _check_text_parameters(path: Path, stored: list) -> None:
     """In ITK's text format, each transform's parameter lines must hold as many numbers as
     the transform has: ITK reads a cut line without complaint, the rest left at zero."""
-    with open(path, "rb") as handle:
-        if not handle.read(64).startswith(b"#Insight Transform File"):
-            return  # HDF5 or MATLAB: their readers see a cut themselves
     text = path.read_text(encoding="latin-1")
+    if not text.startswith("#Insight Transform File"):
+        return  # HDF5 or MATLAB: their readers see a cut themselves
     blocks = []
     for line in text.splitlines():
         key, _, value = line.partition(":")
@@ -202,7 +178,7 @@ def read_transform_file(path: str | os.PathLike[str],
     if failure is not None:
         raise TransformFileError(f"cannot read '{path}' as an ITK transform "
                                  f"({' '.join(TRANSFORM_SUFFIXES)}): "
-                                 f"{_itk_reason(failure, diagnostics)}")
+                                 f"{itk_reason(failure, diagnostics)}")
     if transform.GetDimension() != 3:
         raise TransformFileError(f"'{path}' holds a {transform.GetDimension()}-D transform; "
                                  "expected 3-D")
@@ -229,7 +205,8 @@ def read_transform_file(path: str | os.PathLike[str],
     notes = []
     if len(middle) == 1 and middle[0].GetName() == "DisplacementFieldTransform":
         field_image = sitk.DisplacementFieldTransform(middle[0]).GetDisplacementField()
-        own = _geometry_of(field_image)
+        own = Geometry.from_itk(field_image.GetSize(), field_image.GetSpacing(),
+                                field_image.GetOrigin(), field_image.GetDirection())
         vectors = sitk.GetArrayFromImage(field_image).astype(np.float32)
         if np.allclose(pre, _IDENTITY) or classify_matrix(pre) == "RIGID":
             return TransformRegistration(Image(vectors, own, source=str(path)), pre, post,

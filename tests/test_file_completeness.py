@@ -141,3 +141,30 @@ def test_itk_refuses_a_truncated_nrrd_and_its_reason_is_shown(originals, tmp_pat
     error = capsys.readouterr().err
     assert f"cannot read '{field}' as an image (_nrrdEncodingRaw_read: fread got only" in error
     assert len(error.strip().splitlines()) == 1 and not (tmp_path / "out.dcm").exists()
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_a_nifti2_header_is_read_in_either_byte_order(tmp_path, order):
+    """NIfTI-2 (540 bytes, 64-bit sizes) as well: its fields, and a cut file refused."""
+    import struct
+
+    from dicomreg.core.nifti import parse_nifti_header
+
+    head = bytearray(544)
+    head[0:4] = struct.pack(order + "i", 540)
+    head[4:12] = b"n+2\x00\r\n\x1a\n"
+    head[12:16] = struct.pack(order + "2h", 16, 32)  # float32
+    head[16:80] = struct.pack(order + "8q", 5, 6, 5, 4, 1, 3, 1, 1)
+    head[168:176] = struct.pack(order + "q", 544)
+    head[504:508] = struct.pack(order + "i", 1007)
+    header = parse_nifti_header(bytes(head))
+    assert (header.version, header.byte_order, header.single_file) == (2, order, True)
+    assert header.dims[:6] == (5, 6, 5, 4, 1, 3) and header.intent == 1007
+    assert header.voxel_bytes == 6 * 5 * 4 * 3 * 4
+    path = tmp_path / "field.nii"
+    path.write_bytes(bytes(head) + bytes(header.voxel_bytes))
+    check_complete(path)
+    path.write_bytes(bytes(head) + bytes(header.voxel_bytes - 1))
+    with pytest.raises(IncompleteFileError, match="holds 1983 bytes but its header promises "
+                                                   "1984"):
+        check_complete(path)
