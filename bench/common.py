@@ -82,7 +82,7 @@ def python(*code: str) -> list[str]:
 
 def dicomreg(*args: str) -> list[str]:
     """A command running the dicomreg command line with this interpreter."""
-    return [sys.executable, "-m", "dicomreg.core.cli", *args]
+    return [sys.executable, "-m", "dicomreg.core.cli.main", *args]
 
 
 def ct_series(size: tuple[int, int, int], name: str, frame_seed: str) -> Path:

@@ -41,7 +41,7 @@ def rss_mb() -> float:
 
 def child(mode: str, size: tuple[int, int, int], folder: Path) -> dict:
     from dicomreg.core import DicomREGSave, Geometry, Image, read_deformable_registration
-    from dicomreg.core.dicom_file import read_header, region_of
+    from dicomreg.core.dicom import read_header, region_of
 
     x, y, z = size
     reg = folder / f"bench_{x}x{y}x{z}.dcm"

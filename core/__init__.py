@@ -25,22 +25,25 @@ __all__ = [
 ]
 
 _WHERE = {
-    "BadParameterError": "dicomregsave",
-    "DicomREGSave": "dicomregsave",
+    "BadParameterError": "regsave.module",
+    "DicomREGSave": "regsave.module",
     "DicomRegError": "errors",
     "Geometry": "image",
     "Image": "image",
-    "read_deformable_registration": "reader",
-    "read_displacement_field": "displacement_field",
-    "write_displacement_field": "displacement_field",
+    "read_deformable_registration": "reg.reader",
+    "read_displacement_field": "deformation.field_file",
+    "write_displacement_field": "deformation.field_file",
 }
 
 if TYPE_CHECKING:
-    from .dicomregsave import BadParameterError, DicomREGSave
-    from .displacement_field import read_displacement_field, write_displacement_field
-    from .errors import DicomRegError
-    from .image import Geometry, Image
-    from .reader import read_deformable_registration
+    from dicomreg.core.deformation import (
+        read_displacement_field,
+        write_displacement_field,
+    )
+    from dicomreg.core.errors import DicomRegError
+    from dicomreg.core.image import Geometry, Image
+    from dicomreg.core.reg import read_deformable_registration
+    from dicomreg.core.regsave import BadParameterError, DicomREGSave
 
 
 def __getattr__(name: str) -> Any:

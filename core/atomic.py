@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import DicomRegError
+from dicomreg.core.errors import DicomRegError
 
 __all__ = ["OutputPathError", "atomic_output", "refuse_overwriting_inputs"]
 

@@ -65,7 +65,7 @@ def panels() -> list[Path]:
     from qtpy.QtWidgets import QApplication
 
     from dicomreg.core import DicomREGSave, read_displacement_field
-    from dicomreg.core.volume_list import read_volume
+    from dicomreg.core.dicom import read_volume
     from dicomreg.widgets.deformation_preview import DeformationPreview
     from dicomreg.widgets.panel import DicomREGSavePanel
 
@@ -106,7 +106,7 @@ def editor_window(name: str = "reg_from_field.json") -> Path:
     from qtpy.QtCore import QTimer
     from qtpy.QtWidgets import QApplication
 
-    from dicomreg.core.cli import main
+    from dicomreg.core.cli.main import main
 
     app = QApplication.instance() or QApplication([])
     target = HERE / "editor.png"

@@ -25,7 +25,7 @@ def _settings(pairs: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run a flow headless, print what it wrote (and dciodvfy's verdict where installed)."""
-    from dicomreg.core.dciodvfy import dciodvfy_available, print_dciodvfy, run_dciodvfy
+    from dicomreg.core.reg import dciodvfy_available, print_dciodvfy, run_dciodvfy
 
     from .flows import run_flow
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
-from dicomreg.core.dicomregsave import DicomREGSave
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import FIELDS, FieldType, field_by_name
+from dicomreg.core.regsave import DicomREGSave
 
 from .base import DicomNode, flow_directory
 

@@ -22,16 +22,16 @@ from typing import Any
 import numpy as np
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
-from dicomreg.core.conventions import to_reg_convention
-from dicomreg.core.dicom_series import read_dicom_headers
-from dicomreg.core.displacement_field import read_displacement_field
+from dicomreg.core.deformation import (
+    read_displacement_field,
+    read_transform_file,
+    to_reg_convention,
+)
+from dicomreg.core.dicom import DumpOptions, read_dicom_headers, scan_volumes, tag_dump
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
 from dicomreg.core.image import Image
-from dicomreg.core.reader import read_deformable_registration
-from dicomreg.core.tag_dump import DumpOptions, tag_dump
-from dicomreg.core.transform_file import read_transform_file
-from dicomreg.core.volume_list import scan_volumes
+from dicomreg.core.reg import read_deformable_registration
 
 from .base import DicomNode
 from .payloads import DatasetData, ImageData, VolumeListData

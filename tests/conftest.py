@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import SimpleITK as sitk  # noqa: E402
 
-from dicomreg.core.dciodvfy import run_dciodvfy  # noqa: E402
+from dicomreg.core.reg import run_dciodvfy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "example_flows" / "data"
@@ -165,8 +165,8 @@ def sample_module():
     """A DicomREGSave module wired to the shipped sample: field (with the fixed series' DICOM)
     at input0, the moving series at input1, the grid from the field's own world matrix."""
     from dicomreg.core import DicomREGSave
-    from dicomreg.core.displacement_field import read_displacement_field
-    from dicomreg.core.volume_list import read_volume
+    from dicomreg.core.deformation import read_displacement_field
+    from dicomreg.core.dicom import read_volume
 
     module = DicomREGSave()
     module.input0 = read_displacement_field(SAMPLE / "field.mha")

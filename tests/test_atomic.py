@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, make_case
 
-from dicomreg.core import writer
-from dicomreg.core.cli import main
+from dicomreg.core.cli.main import main
+from dicomreg.core.reg import writer
 
 GOOD = b"previous good content"
 
@@ -67,8 +67,8 @@ def test_killed_process_leaves_the_target_untouched(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from dicomreg.core import writer
-        from dicomreg.core.cli import main
+        from dicomreg.core.reg import writer
+        from dicomreg.core.cli.main import main
 
         def stall(value, out, progress=None):
             out.write(b"\\0" * 4096)
@@ -111,7 +111,7 @@ def test_successful_write_replaces_and_has_normal_permissions(case, tmp_path):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_stream_writes_exactly_the_float32_bytes(tmp_path, dtype):
     array = np.random.default_rng(3).standard_normal((5, 4, 3, 3)).astype(dtype)
-    from dicomreg.core.vector_grid import vector_grid_value
+    from dicomreg.core.reg import vector_grid_value
 
     with open(tmp_path / "raw", "wb") as out:
         written = writer._stream_value(vector_grid_value(array[::-1]), out)
@@ -121,7 +121,7 @@ def test_stream_writes_exactly_the_float32_bytes(tmp_path, dtype):
 
 def test_a_cancelled_save_leaves_no_file(tmp_path):
     from dicomreg.core import DicomREGSave, Geometry, Image
-    from dicomreg.core.writer import SaveCancelledError
+    from dicomreg.core.reg import SaveCancelledError
 
     module = DicomREGSave()
     vectors = np.zeros((40, 8, 8, 3), np.float32)

@@ -7,8 +7,8 @@ import csv
 import pytest
 from conftest import ROOT, dciodvfy_counts, make_case
 
-from dicomreg.core.batch import BatchError, read_manifest, run_batch
-from dicomreg.core.cli import main
+from dicomreg.core.cli.main import main
+from dicomreg.core.regsave import BatchError, read_manifest, run_batch
 
 BROKEN = {
     5: ("field", "case5/missing.mha", "does not exist"),
@@ -110,9 +110,9 @@ def test_option_columns_reach_each_case(tmp_path):
     import SimpleITK as sitk
     from pydicom import dcmread
 
-    from dicomreg.core.batch import run_case
-    from dicomreg.core.reader import read_deformable_registration
-    from dicomreg.core.volume_list import scan_volumes
+    from dicomreg.core.dicom import scan_volumes
+    from dicomreg.core.reg import read_deformable_registration
+    from dicomreg.core.regsave import run_case
 
     case = make_case(tmp_path / "c")
     image = sitk.ReadImage(str(case.field))

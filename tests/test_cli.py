@@ -12,9 +12,9 @@ import SimpleITK as sitk
 from conftest import ROOT, SAMPLE, dciodvfy_counts, make_case, write_field
 from pydicom import dcmread
 
-from dicomreg.core.cli import main
-from dicomreg.core.displacement_field import read_displacement_field
-from dicomreg.core.reader import read_deformable_registration
+from dicomreg.core.cli.main import main
+from dicomreg.core.deformation import read_displacement_field
+from dicomreg.core.reg import read_deformable_registration
 
 
 def run(args: list[str], capsys) -> tuple[int, str, str]:
@@ -225,7 +225,7 @@ def test_read_refuses_what_is_not_a_reg(tmp_path, capsys):
 def test_installed_entry_point_runs_without_traceback(tmp_path):
     env = dict(os.environ)
     completed = subprocess.run(
-        [sys.executable, "-m", "dicomreg.core.cli", "save", str(tmp_path / "x.mha"), "-o",
+        [sys.executable, "-m", "dicomreg.core.cli.main", "save", str(tmp_path / "x.mha"), "-o",
          str(tmp_path / "y.dcm")], capture_output=True, text=True, env=env, cwd=ROOT)
     assert completed.returncode == 1
     assert completed.stderr.startswith("dicomreg save: error: field file")
@@ -333,7 +333,7 @@ def test_output_read_by_no_one_ends_quietly_after_the_work(case, tmp_path):
     out = tmp_path / "reg.dcm"
     try:
         completed = subprocess.run(
-            [sys.executable, "-m", "dicomreg.core.cli", "save", str(case.field), "--fixed",
+            [sys.executable, "-m", "dicomreg.core.cli.main", "save", str(case.field), "--fixed",
              str(case.fixed), "-o", str(out), "--no-dciodvfy"],
             stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     finally:

@@ -12,8 +12,8 @@ import pytest
 from conftest import SAMPLE, dciodvfy_counts, make_case
 from pydicom import dcmread
 
-from dicomreg.core.cli import main
-from dicomreg.core.reader import read_deformable_registration
+from dicomreg.core.cli.main import main
+from dicomreg.core.reg import read_deformable_registration
 
 ROTATED = tuple(np.round([np.cos(0.3), np.sin(0.3), 0, -np.sin(0.3), np.cos(0.3), 0], 8))
 TILTED = tuple(np.round([1, 0, 0, 0, np.cos(0.5), -np.sin(0.5)], 8))

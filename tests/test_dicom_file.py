@@ -9,9 +9,9 @@ from pydicom import dcmread, dcmwrite
 from pydicom.encaps import encapsulate
 from pydicom.uid import JPEGBaseline8Bit
 
-from dicomreg.core.cli import main
-from dicomreg.core.dicom_file import DicomFileError, read_header, region_of
-from dicomreg.core.reader import read_deformable_registration
+from dicomreg.core.cli.main import main
+from dicomreg.core.dicom import DicomFileError, read_header, region_of
+from dicomreg.core.reg import read_deformable_registration
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import ROOT
 
-from dicomreg.core.field_reference import field_reference
-from dicomreg.core.standard import iod_requirements
+from dicomreg.core.dicom import iod_requirements
+from dicomreg.core.fields import field_reference
 
 
 def test_field_reference_is_up_to_date():
@@ -33,7 +33,7 @@ def test_readme_names_the_test_command_that_ci_runs():
 
 
 def test_requirements_are_cached_between_processes(tmp_path, monkeypatch):
-    from dicomreg.core import standard
+    from dicomreg.core.dicom import standard
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     derived = tuple(standard._derive_requirements(standard.IOD_KEY))

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from pydicom import dcmread
 
-from dicomreg.core.tag_dump import tag_dump
+from dicomreg.core.dicom import tag_dump
 from dicomreg.nodes.base import set_flow_directory
 from dicomreg.nodes.flows import execute, load_flow, new_session, save_flow
 
@@ -86,7 +86,7 @@ def test_the_editor_command_opens_the_flow(tmp_path):
             app.quit()
 
         QTimer.singleShot(3000, look)
-        from dicomreg.core.cli import main
+        from dicomreg.core.cli.main import main
         raise SystemExit(main(["editor", {str(ROOT / "example_flows" / "reg_from_field.json")!r}]))
     """)
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -8,8 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dicomreg.core.fields import FIELDS, FieldType, UnknownFieldError, field_by_name
-from dicomreg.core.values import FieldValueError, format_value, parse
+from dicomreg.core.fields import (
+    FIELDS,
+    FieldType,
+    FieldValueError,
+    UnknownFieldError,
+    field_by_name,
+    format_value,
+    parse,
+)
 
 # Every field name the module documentation writes, with its type and deprecated name.
 DOCUMENTED = {

@@ -12,8 +12,8 @@ from conftest import make_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dicomreg.core.cli import main
-from dicomreg.core.file_completeness import IncompleteFileError, check_complete
+from dicomreg.core.cli.main import main
+from dicomreg.core.deformation import IncompleteFileError, check_complete
 
 SUFFIXES = (".nii", ".nii.gz", ".vtk", ".hdr")
 
@@ -148,7 +148,7 @@ def test_a_nifti2_header_is_read_in_either_byte_order(tmp_path, order):
     """NIfTI-2 (540 bytes, 64-bit sizes) as well: its fields, and a cut file refused."""
     import struct
 
-    from dicomreg.core.nifti import parse_nifti_header
+    from dicomreg.core.deformation import parse_nifti_header
 
     head = bytearray(544)
     head[0:4] = struct.pack(order + "i", 540)

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, dciodvfy_counts
 from pydicom import dcmread
 
-from dicomreg.core.cli import main
+from dicomreg.core.cli.main import main
 from dicomreg.nodes.flows import FlowError, check_flow, load_flow
 
 EXAMPLES = ROOT / "example_flows"
@@ -157,7 +157,7 @@ def test_run_imports_no_qt(examples):
                     raise ImportError("blocked: " + name)
 
         sys.meta_path.insert(0, Block())
-        from dicomreg.core.cli import main
+        from dicomreg.core.cli.main import main
         sys.exit(main(["run", {str(examples / "reg_from_field.json")!r}, "--no-dciodvfy"]))
     """)
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

@@ -7,8 +7,7 @@ from conftest import SAMPLE, make_case, write_multiframe
 from pydicom import dcmread, dcmwrite
 from pydicom.dataset import Dataset
 
-from dicomreg.core import header_scan
-from dicomreg.core.header_scan import read_slice_header
+from dicomreg.core.dicom import header_scan, read_slice_header
 
 
 def both(path):

@@ -25,7 +25,7 @@ def test_core_imports_and_runs_with_qt_and_ryven_blocked(tmp_path):
         import dicomreg.core
         for module in pkgutil.walk_packages(dicomreg.core.__path__, "dicomreg.core."):
             importlib.import_module(module.name)
-        from dicomreg.core.cli import main
+        from dicomreg.core.cli.main import main
         status = main(["save", {str(SAMPLE / "field.mha")!r}, "--fixed",
                        {str(SAMPLE / "fixed")!r}, "-o", {str(tmp_path / "reg.dcm")!r},
                        "--no-dciodvfy"])

@@ -7,9 +7,9 @@ from conftest import dciodvfy_counts, make_case, write_multiframe
 from pydicom import dcmread
 
 from dicomreg.core import BadParameterError, DicomREGSave
-from dicomreg.core.cli import main
-from dicomreg.core.displacement_field import read_displacement_field
-from dicomreg.core.volume_list import read_volume, scan_volumes
+from dicomreg.core.cli.main import main
+from dicomreg.core.deformation import read_displacement_field
+from dicomreg.core.dicom import read_volume, scan_volumes
 
 
 def field_module(case, **connect) -> DicomREGSave:
@@ -119,7 +119,7 @@ def test_source_frame_from_dicom_or_from_the_referenced_image(tmp_path):
                                                   ("03", "03"), ("3", "03"), ("mar", "03"),
                                                   ("12-December", "12")])
 def test_month_strings(month, expected):
-    from dicomreg.core.compose import patient_birth_date
+    from dicomreg.core.reg import patient_birth_date
 
     module = DicomREGSave()
     module.set_many({"patientBirthDateYearEnum": "User Defined",
@@ -131,7 +131,7 @@ def test_month_strings(month, expected):
 
 
 def test_birth_date_and_sex_from_the_source_and_their_user_defined_rules(tmp_path):
-    from dicomreg.core.compose import patient_birth_date, patient_sex
+    from dicomreg.core.reg import patient_birth_date, patient_sex
 
     case = make_case(tmp_path)
     module = field_module(case)
@@ -287,8 +287,8 @@ def test_several_series_in_the_common_instance_reference(tmp_path):
     module.input0.datasets = read_volume(first.fixed).datasets
     module.inheritDICOMTags()
     # Reference the instances of both moving series (two studies).
-    from dicomreg.core.common_instance_reference import reference_fields
-    from dicomreg.core.inherit import instance_references
+    from dicomreg.core.reg import reference_fields
+    from dicomreg.core.regsave import instance_references
 
     references = instance_references(images[0]) + instance_references(images[1])
     module.set_many({

@@ -13,8 +13,8 @@ from conftest import dciodvfy_counts, make_case, sample_data, write_field
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from dicomreg.core.cli import main
-from dicomreg.core.reader import RegReadError, read_deformable_registration
+from dicomreg.core.cli.main import main
+from dicomreg.core.reg import RegReadError, read_deformable_registration
 
 ROTATED = np.array([[0.8, -0.6, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
 
@@ -378,7 +378,7 @@ def test_composite_linear_parts_become_typed_matrices(tmp_path, linear, expected
     fixed = sitk.ReadImage(str(case.field))
     for index in [(1, 1, 1), (5, 4, 2), (10, 8, 4)]:
         point = fixed.TransformIndexToPhysicalPoint(index)
-        from dicomreg.core.apply import map_points
+        from dicomreg.core.reg import map_points
 
         assert np.allclose(map_points(registration, [point])[0],
                            composite.TransformPoint(point), atol=1e-3)

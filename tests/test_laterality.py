@@ -9,9 +9,8 @@ from conftest import dciodvfy_counts, make_case
 from pydicom.uid import generate_uid
 
 from dicomreg.core import DicomREGSave, Geometry, Image
-from dicomreg.core.checks import check_dataset
-from dicomreg.core.cli import main
-from dicomreg.core.writer import write_dataset
+from dicomreg.core.cli.main import main
+from dicomreg.core.reg import check_dataset, write_dataset
 
 
 @pytest.mark.parametrize("body_part", ["", "ABDOMEN", "HEAD", "KNEE", "LUNG", "BREAST"])

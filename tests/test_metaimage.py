@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from dicomreg.core.displacement_field import FieldFileError, read_displacement_field
-from dicomreg.core.metaimage import read_metaimage
-from dicomreg.core.vector_grid import release_pages
+from dicomreg.core.deformation import FieldFileError, read_displacement_field, read_metaimage
+from dicomreg.core.reg import release_pages
 
 ROTATION = (0.0, -1.0, 0.0, 0.6, 0.0, -0.8, 0.8, 0.0, 0.6)
 

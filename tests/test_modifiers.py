@@ -11,7 +11,7 @@ from conftest import ROOT, SAMPLE, dciodvfy_counts
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from dicomreg.core.cli import main
+from dicomreg.core.cli.main import main
 from dicomreg.core.modifiers import (
     DicomModifyImageTagsPlugin,
     DicomModifySubTreeSelectorPlugin,

@@ -6,9 +6,9 @@ import pytest
 from conftest import make_case
 
 from dicomreg.core import BadParameterError, DicomREGSave
-from dicomreg.core.displacement_field import read_displacement_field
-from dicomreg.core.values import FieldValueError
-from dicomreg.core.volume_list import read_volume
+from dicomreg.core.deformation import read_displacement_field
+from dicomreg.core.dicom import read_volume
+from dicomreg.core.fields import FieldValueError
 
 
 def loaded_module(case) -> DicomREGSave:

@@ -10,9 +10,13 @@ import SimpleITK as sitk
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from dicomreg.core.displacement_field import FieldFileError, read_displacement_field
-from dicomreg.core.file_completeness import IncompleteFileError, check_complete
-from dicomreg.core.nifti import read_nifti
+from dicomreg.core.deformation import (
+    FieldFileError,
+    IncompleteFileError,
+    check_complete,
+    read_displacement_field,
+    read_nifti,
+)
 
 ROTATION = (0.0, -1.0, 0.0, 0.6, 0.0, -0.8, 0.8, 0.0, 0.6)
 # NIfTI-1's header, field by field (348 bytes).

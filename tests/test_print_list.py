@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dicomreg.core.print_list import PrintListError, format_print_lists, parse_print_lists
+from dicomreg.core.fields import PrintListError, format_print_lists, parse_print_lists
 
 
 def test_documented_examples():

@@ -8,12 +8,10 @@ import time
 import pytest
 from conftest import SAMPLE, sample_module
 
-from dicomreg.core.cli import main
-from dicomreg.core.dicom_file import FileRegion, read_header
-from dicomreg.core.line_filter import LineFilter, LineFilterError
+from dicomreg.core.cli.main import main
+from dicomreg.core.dicom import SHORTENED, DumpOptions, FileRegion, read_header, tag_dump
+from dicomreg.core.fields import FieldValueError, LineFilter, LineFilterError
 from dicomreg.core.modifiers import DicomModifyTagsPlugin
-from dicomreg.core.tag_dump import SHORTENED, DumpOptions, tag_dump
-from dicomreg.core.values import FieldValueError
 
 
 @pytest.fixture

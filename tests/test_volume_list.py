@@ -10,8 +10,8 @@ from conftest import SAMPLE, dciodvfy_counts, make_case, sample_data, write_mult
 from pydicom import dcmread
 from pydicom.uid import generate_uid
 
-from dicomreg.core.cli import main
-from dicomreg.core.volume_list import VolumeError, read_volume, scan_volumes
+from dicomreg.core.cli.main import main
+from dicomreg.core.dicom import VolumeError, read_volume, scan_volumes
 
 
 def test_groups_series_geometries_and_multiframes_and_ignores_other_files(tmp_path):

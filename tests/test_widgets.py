@@ -13,7 +13,7 @@ from conftest import SAMPLE, make_case, sample_module
 from pydicom import dcmread
 
 from dicomreg.core import Geometry, Image, read_displacement_field
-from dicomreg.core.tag_dump import DumpOptions, tag_dump
+from dicomreg.core.dicom import DumpOptions, tag_dump
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_the_filter_box_filters_as_you_type(panel, module, qtbot):
 
 
 def test_dump_view_for_any_file(qtbot):
-    from dicomreg.core.dicom_file import read_header
+    from dicomreg.core.dicom import read_header
     from dicomreg.widgets.tag_dump_view import TagDumpView
 
     ds = read_header(SAMPLE / "sample_reg.dcm")
@@ -297,7 +297,7 @@ def test_a_source_reads_off_the_gui_thread(qtbot, flow_window, tmp_path):
 
 
 def test_a_scan_can_be_cancelled(tmp_path):
-    from dicomreg.core.volume_list import VolumeError, scan_volumes
+    from dicomreg.core.dicom import VolumeError, scan_volumes
 
     case = make_case(tmp_path)
     source = next(case.fixed.iterdir())

@@ -8,9 +8,13 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 
 from dicomreg.core import BadParameterError, DicomREGSave, Geometry, Image
-from dicomreg.core.deformable_registration import right_handed_grid
-from dicomreg.core.reader import RegReadError, read_deformable_registration
-from dicomreg.core.vector_grid import VectorGridBuffer, vector_grid_value
+from dicomreg.core.reg import (
+    RegReadError,
+    VectorGridBuffer,
+    read_deformable_registration,
+    right_handed_grid,
+    vector_grid_value,
+)
 
 
 def module_for(image: Image, path, **fields) -> DicomREGSave:

@@ -23,7 +23,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from dicomreg.core.deformation_metrics import Folding, jacobian_determinant, magnitude
+from dicomreg.core.deformation import Folding, jacobian_determinant, magnitude
 from dicomreg.core.image import Image
 
 from .tasks import BackgroundTask

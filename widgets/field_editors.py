@@ -20,8 +20,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from dicomreg.core.fields import Field, FieldType
-from dicomreg.core.values import format_value, parse
+from dicomreg.core.fields import Field, FieldType, format_value, parse
 
 __all__ = ["FieldEditor", "editor_for"]
 

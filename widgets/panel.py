@@ -28,11 +28,18 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from dicomreg.core.dicomregsave import DicomREGSave
+from dicomreg.core.dicom import DumpOptions
 from dicomreg.core.errors import DicomRegError
-from dicomreg.core.fields import FIELDS, GROUPS, USER_DEFINED, FieldType, field_by_name
-from dicomreg.core.tag_dump import DumpOptions
-from dicomreg.core.values import FieldValueError, parse
+from dicomreg.core.fields import (
+    FIELDS,
+    GROUPS,
+    USER_DEFINED,
+    FieldType,
+    FieldValueError,
+    field_by_name,
+    parse,
+)
+from dicomreg.core.regsave import DicomREGSave
 
 from .field_editors import FieldEditor, editor_for
 from .tag_dump_view import TagDumpView

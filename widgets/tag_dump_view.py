@@ -25,8 +25,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from dicomreg.core.line_filter import LineFilter, LineFilterError
-from dicomreg.core.tag_dump import DumpOptions
+from dicomreg.core.dicom import DumpOptions
+from dicomreg.core.fields import LineFilter, LineFilterError
 
 __all__ = ["TagDumpView"]
 

@@ -14,7 +14,7 @@ from typing import Any
 from qtpy.QtCore import QObject, Signal
 
 from dicomreg.core.errors import DicomRegError
-from dicomreg.core.writer import SaveCancelledError
+from dicomreg.core.reg import SaveCancelledError
 
 __all__ = ["BackgroundTask"]
 

@@ -21,10 +21,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .base import ModifierConfigError, ModifierError, ModifierPlugin
-from .image_tags import DicomModifyImageTagsPlugin
-from .modify_tags import DicomModifyTagsPlugin
-from .subtree_selector import DicomModifySubTreeSelectorPlugin
+from dicomreg.core.modifiers.base import ModifierConfigError, ModifierError, ModifierPlugin
+from dicomreg.core.modifiers.image_tags import DicomModifyImageTagsPlugin
+from dicomreg.core.modifiers.modify_tags import DicomModifyTagsPlugin
+from dicomreg.core.modifiers.subtree_selector import DicomModifySubTreeSelectorPlugin
 
 __all__ = [
     "PLUGINS",

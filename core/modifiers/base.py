@@ -16,7 +16,7 @@ from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 
-from ..errors import DicomRegError
+from dicomreg.core.errors import DicomRegError
 
 __all__ = ["ModifierConfigError", "ModifierError", "ModifierPlugin", "parse_tag"]
 

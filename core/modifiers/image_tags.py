@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 
-from .base import ModifierError, ModifierPlugin, parse_tag
-from .subtree_selector import select_items
+from dicomreg.core.modifiers.base import ModifierError, ModifierPlugin, parse_tag
+from dicomreg.core.modifiers.subtree_selector import select_items
 
 __all__ = ["DicomModifyImageTagsPlugin"]
 

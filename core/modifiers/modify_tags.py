@@ -35,8 +35,8 @@ import numpy as np
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 
-from ..standard import iod_requirements
-from .base import ModifierError, ModifierPlugin, parse_tag, tag_text
+from dicomreg.core.dicom import iod_requirements
+from dicomreg.core.modifiers.base import ModifierError, ModifierPlugin, parse_tag, tag_text
 
 __all__ = ["DicomModifyTagsPlugin"]
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydicom.dataset import Dataset
 
-from .base import ModifierError, ModifierPlugin, parse_tag, tag_text
+from dicomreg.core.modifiers.base import ModifierError, ModifierPlugin, parse_tag, tag_text
 
 __all__ = ["DicomModifySubTreeSelectorPlugin", "select_items"]
 
@@ -64,7 +64,7 @@ class DicomModifySubTreeSelectorPlugin(ModifierPlugin):
     def __init__(self, path: str = "", plugins: list[Any] | None = None,
                  pre: list[Any] | None = None, required: bool = True,
                  name: str | None = None) -> None:
-        from . import plugin_from_data, plugin_to_data
+        from dicomreg.core.modifiers import plugin_from_data, plugin_to_data
 
         # Plugins may be given as objects or as plain data; the configuration keeps data.
         self._plugins = [p if isinstance(p, ModifierPlugin) else plugin_from_data(p)

@@ -178,7 +178,7 @@ def main() -> None:
 
 def write_sample_reg() -> None:
     """The sample REG, with dicomreg itself."""
-    from dicomreg.core.save_command import SaveRequest, save_registration
+    from dicomreg.core.regsave import SaveRequest, save_registration
 
     save_registration(SaveRequest(
         field=str(HERE / "field.mha"), output=str(HERE / "sample_reg.dcm"),

@@ -1,0 +1,202 @@
+"""NIfTI-1 fields read without SimpleITK's copies: memory-mapped (.nii) or inflated once
+(.nii.gz).
+
+NIfTI stores a vector field component by component (x fastest, then y, z, time, and the
+vector index last), so ITK's reader reorders it into interleaved vectors and holds the field
+about three times while it does. Here the voxels stay in the stored order, (3, Z, Y, X), and
+the field is a (Z, Y, X, 3) view of them: the writer gathers each chunk it streams. The
+geometry is ITK's own (SimpleITK reads the header only), so that both readers agree on
+qform, sform and the turn into LPS.
+
+Two things ITK does to the values are done here too, on one float copy: the components of a
+displacement-vector field (intent 1006) are RAS by NIfTI's rule and are turned into LPS, as
+ITK 5.4 does; and intensity scaling (scl_slope, scl_inter) is applied, to every component:
+ITK 5.4 applies it to only the first third of a vector image's values (measured), so for
+scaled vector files this reader is the correct one.
+
+Only the two layouts of a field are read here: a 3-component vector field (x, y, z, 1, 3), or
+three volumes (x, y, z, 3) (not with intent 1006, which ITK misreads), of a plain numeric
+type. Anything else returns None, and SimpleITK reads the file as before.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dicomreg.core.deformation.inflate import inflate
+from dicomreg.core.formats import file_suffix
+from dicomreg.core.image import Geometry, Image
+
+__all__ = ["DISPLACEMENT_VECTOR_NOTE", "NiftiHeader", "parse_nifti_header", "read_nifti"]
+
+_TYPES = {2: "u1", 4: "i2", 8: "i4", 16: "f4", 64: "f8", 256: "i1", 512: "u2", 768: "u4",
+          1024: "i8", 1280: "u8"}
+_DISPLACEMENT_VECTOR = 1006
+DISPLACEMENT_VECTOR_NOTE = ("NIfTI displacement-vector field (intent 1006): its RAS "
+                            "components were turned into LPS on reading")
+
+
+def read_nifti(path: str | Path, volumes_note: str) -> Image | None:
+    """The field in a NIfTI-1 file as a (Z, Y, X, 3) view of its stored voxels; None when not
+    handled here (see the module documentation).
+
+    ``volumes_note`` is the note to give the image when its components are three volumes.
+
+    Raises
+    ------
+    ValueError
+        If the file holds fewer voxels than its header promises, or its compressed stream
+        is damaged.
+    """
+    path = Path(path)
+    suffix = file_suffix(path)
+    if suffix not in (".nii", ".nii.gz"):
+        return None
+    opener = gzip.open if suffix == ".nii.gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(348)
+    except (OSError, EOFError):
+        return None
+    header = _header(head)
+    if header is None:
+        return None
+    dims, dtype, offset, intent, scaling = header
+    if dims[0] == 5 and dims[4] == 1 and dims[5] == 3:
+        volumes = False
+    elif dims[0] == 4 and dims[4] == 3 and intent != _DISPLACEMENT_VECTOR:
+        volumes = True
+    else:
+        return None
+    x, y, z = dims[1:4]
+    stored_shape = (3, z, y, x)
+    count = 3 * x * y * z * dtype.itemsize
+    # The voxels first: a damaged file is named as such before ITK is asked about it.
+    if suffix == ".nii":
+        available = path.stat().st_size
+        if offset + count > available:
+            raise ValueError(f"its header promises {offset + count} bytes but the file holds "
+                             f"{available} (a truncated file)")
+        stored = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=stored_shape)
+        owner = stored
+    else:
+        with open(path, "rb") as handle:
+            stored = inflate(handle, count, gzip=True, skip=offset, exact=False
+                             ).view(dtype).reshape(stored_shape)
+        owner = None
+    geometry = _itk_geometry(path, volumes)
+    if geometry is None:
+        return None
+    voxels = np.moveaxis(stored, 0, -1)  # (Z, Y, X, 3), no copy
+    conversion = ""
+    if scaling is not None or intent == _DISPLACEMENT_VECTOR:
+        voxels = np.array(voxels, dtype=np.float64 if dtype.itemsize == 8 else np.float32)
+        owner = None
+        if scaling is not None:
+            voxels *= scaling[0]
+            voxels += scaling[1]
+        if intent == _DISPLACEMENT_VECTOR:
+            voxels[..., :2] *= -1
+            conversion = DISPLACEMENT_VECTOR_NOTE
+    return Image(voxels=voxels, geometry=geometry, source=str(path), owner=owner,
+                 lps_conversion=conversion, reading_note=volumes_note if volumes else "")
+
+
+@dataclass(frozen=True)
+class NiftiHeader:
+    """The fields of a NIfTI-1, NIfTI-2 or Analyze 7.5 header that locate and type the voxels.
+
+    ``dims`` is NIfTI's dim[8]: the number of dimensions, then the sizes. ``single_file`` is
+    true for a .nii header (magic "n+1" or "n+2"); false for Analyze and .hdr/.img pairs.
+    """
+
+    version: int
+    byte_order: str
+    single_file: bool
+    dims: tuple[int, ...]
+    datatype: int
+    bitpix: int
+    vox_offset: float
+    intent: int
+    slope: float
+    intercept: float
+
+    @property
+    def voxel_bytes(self) -> int | None:
+        """How many bytes the voxels take; None when the header cannot say."""
+        if not 1 <= self.dims[0] <= 7 or self.bitpix <= 0 or self.bitpix % 8:
+            return None
+        count = 1
+        for n in self.dims[1 : self.dims[0] + 1]:
+            count *= max(int(n), 1)
+        return count * self.bitpix // 8
+
+
+def parse_nifti_header(head: bytes) -> NiftiHeader | None:
+    """The header at the start of ``head`` (its first 540 bytes suffice), in either byte
+    order; None when it is neither NIfTI-1 (or Analyze) nor NIfTI-2."""
+    for order in "<>":
+        if len(head) >= 348 and struct.unpack(order + "i", head[:4])[0] == 348:
+            slope, intercept = struct.unpack(order + "2f", head[112:120])
+            return NiftiHeader(
+                version=1, byte_order=order, single_file=head[344:348] == b"n+1\x00",
+                dims=struct.unpack(order + "8h", head[40:56]),
+                intent=struct.unpack(order + "h", head[68:70])[0],
+                datatype=struct.unpack(order + "h", head[70:72])[0],
+                bitpix=struct.unpack(order + "h", head[72:74])[0],
+                vox_offset=struct.unpack(order + "f", head[108:112])[0],
+                slope=slope, intercept=intercept)
+        if len(head) >= 540 and struct.unpack(order + "i", head[:4])[0] == 540:
+            slope, intercept = struct.unpack(order + "2d", head[176:192])
+            return NiftiHeader(
+                version=2, byte_order=order, single_file=head[4:8] == b"n+2\x00",
+                datatype=struct.unpack(order + "h", head[12:14])[0],
+                bitpix=struct.unpack(order + "h", head[14:16])[0],
+                dims=struct.unpack(order + "8q", head[16:80]),
+                vox_offset=float(struct.unpack(order + "q", head[168:176])[0]),
+                intent=struct.unpack(order + "i", head[504:508])[0],
+                slope=slope, intercept=intercept)
+    return None
+
+
+def _header(head: bytes
+            ) -> tuple[tuple[int, ...], np.dtype, int, int, tuple[float, float] | None] | None:
+    """Dimensions, voxel type, data offset, intent and scaling (None: none) of a single-file
+    NIfTI-1 header this reader handles; None for any other."""
+    header = parse_nifti_header(head)
+    if header is None or header.version != 1 or not header.single_file:
+        return None
+    dims, offset = header.dims, header.vox_offset
+    if header.datatype not in _TYPES or header.voxel_bytes is None:
+        return None
+    if offset < 348 or offset != int(offset) or any(n < 1 for n in dims[1:dims[0] + 1]):
+        return None
+    # NIfTI's rule, as ITK reads it: a slope of 0 means no scaling.
+    slope, intercept = header.slope, header.intercept
+    scaling = (slope, intercept) if slope != 0 and (slope != 1 or intercept != 0) else None
+    if scaling is not None and not all(np.isfinite(scaling)):
+        return None
+    return (dims, np.dtype(header.byte_order + _TYPES[header.datatype]), int(offset),
+            header.intent, scaling)
+
+
+def _itk_geometry(path: Path, volumes: bool) -> Geometry | None:
+    """The grid as ITK reads it from the header (no voxels read)."""
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        return None
+    if reader.GetDimension() != (4 if volumes else 3) or (
+            reader.GetNumberOfComponents() != (1 if volumes else 3)):
+        return None
+    return Geometry.from_itk(reader.GetSize(), reader.GetSpacing(), reader.GetOrigin(),
+                             reader.GetDirection())

@@ -1,0 +1,271 @@
+"""Volume lists: what the original's DirectDicomImport gives, scanned from a directory.
+
+:func:`scan_volumes` walks a directory (recursively) in one pass, reading of each file only
+the attributes that group, sort and describe it (:mod:`.header_scan`: no pixel data, no
+pydicom for ordinary files). Instances are grouped into volumes by study, series, frame of
+reference, image orientation, pixel spacing, matrix size, echo and temporal position; a
+multi-frame file is a volume of its own; instances that are not images (a REG, a structure
+set, a report) are passed over. Slices are sorted along the slice normal. This is
+what the ``inputBase`` connector takes, what ``numVolumes`` counts and ``inputVolumeIndex``
+selects, and what ``dicomreg scan`` lists. A volume's full headers are read only when its
+image is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dicomreg.core.dicom.header_scan import SliceHeader, read_slice_header
+from dicomreg.core.errors import DicomRegError
+
+if TYPE_CHECKING:  # imported where used: a scan alone needs neither numpy nor pydicom
+    from pydicom.dataset import Dataset
+
+    from dicomreg.core.image import Geometry, Image
+
+__all__ = ["Volume", "VolumeList", "VolumeError", "read_volume", "scan_volumes",
+           "series_slices_beside"]
+
+
+class VolumeError(DicomRegError):
+    """A directory or volume that cannot be used; the message says why and what is accepted."""
+
+
+class Volume:
+    """One volume: a series' slices of one geometry, or one multi-frame instance."""
+
+    def __init__(self, headers: list[SliceHeader], geometry: Geometry | None = None) -> None:
+        self.headers = headers
+        self._geometry = geometry
+
+    @property
+    def files(self) -> list[Path]:
+        """The files, in slice order."""
+        return [h.path for h in self.headers]
+
+    @property
+    def number_of_frames(self) -> int:
+        """Slices of a series, or frames of a multi-frame instance."""
+        if len(self.headers) == 1:
+            return self.headers[0].number_of_frames
+        return len(self.headers)
+
+    @cached_property
+    def datasets(self) -> list[Dataset]:
+        """Every file's full header (no pixel data), in slice order; read on first use."""
+        from dicomreg.core.dicom.series import read_dicom_headers
+
+        datasets = [read_dicom_headers(path) for path in self.files]
+        if any(ds is None for ds in datasets):
+            raise VolumeError(f"a file of the volume in '{self.files[0].parent}' is no longer "
+                              "readable DICOM")
+        return datasets  # type: ignore[return-value]
+
+    @property
+    def first(self) -> Dataset:
+        """The first slice's (or the multi-frame instance's) full header."""
+        return self.datasets[0]
+
+    @cached_property
+    def geometry(self) -> Geometry | None:
+        """The volume's voxel grid, None when its headers do not describe one."""
+        import numpy as np
+
+        from dicomreg.core.image import Geometry
+
+        if self._geometry is not None:
+            return self._geometry
+        if len(self.headers) == 1 and self.headers[0].number_of_frames > 1:
+            from dicomreg.core.dicom.series import multiframe_geometry
+
+            return multiframe_geometry(self.first)
+        first = self.headers[0]
+        if any(h.image_position is None for h in self.headers) or not first.rows:
+            return None
+        positions = np.array([h.image_position for h in self.headers], float)
+        return Geometry.from_slices(first.image_orientation, first.pixel_spacing, positions,
+                                    first.rows, first.columns,
+                                    first.spacing_between_slices or first.slice_thickness
+                                    or 1.0)
+
+    def image(self) -> Image:
+        """The volume as an image without voxels: its full headers and its geometry."""
+        from dicomreg.core.image import Image
+
+        files = self.files
+        return Image(voxels=None, geometry=self.geometry, datasets=list(self.datasets),
+                     source=str(files[0].parent if len(files) > 1 else files[0]))
+
+    def describe(self) -> str:
+        """modality, 'description', N slices/frames, and the echo or temporal position that
+        tells apart the volumes of one series."""
+        first = self.headers[0]
+        multi = len(self.headers) == 1 and first.number_of_frames > 1
+        text = first.modality or "?"
+        if first.series_description:
+            text += f" '{first.series_description}'"
+        text += f", {self.number_of_frames} {'frame(s)' if multi else 'slice(s)'}"
+        if first.echo_numbers:
+            text += f", echo {first.echo_numbers}"
+        if first.temporal_position:
+            text += f", temporal position {first.temporal_position}"
+        return text
+
+
+class VolumeList(list[Volume]):
+    """The volumes found under one directory, in a stable order (study, series, position)."""
+
+    def __init__(self, volumes: Iterable[Volume] = (), source: str = "") -> None:
+        super().__init__(volumes)
+        self.source = source
+
+    def select(self, index: int, what: str = "inputVolumeIndex") -> Volume:
+        """The volume at ``index``; a clear error naming the valid range otherwise."""
+        if not self:
+            raise VolumeError(f"{what}: '{self.source}' holds no DICOM volume")
+        if not 0 <= index < len(self):
+            raise VolumeError(f"{what}: volume {index} does not exist; '{self.source}' "
+                              f"holds volumes 0 to {len(self) - 1}")
+        return self[index]
+
+    def table(self) -> str:
+        """One entry per volume: index, modality, description, slices, series, frame, study."""
+        lines = []
+        for index, volume in enumerate(self):
+            first = volume.headers[0]
+            study = f"     study {first.study_instance_uid or '?'}"
+            if first.study_description:
+                study += f" '{first.study_description}'"
+            lines.append(f"{index:3d}  {volume.describe()}\n"
+                         f"     series {first.series_instance_uid or '?'}\n"
+                         f"     frame of reference {first.frame_of_reference_uid or '(none)'}"
+                         f"\n{study}")
+        return "\n".join(lines)
+
+
+def _rounded(values: tuple[float, ...] | None) -> tuple[float, ...]:
+    return () if values is None else tuple(round(v, 4) for v in values)
+
+
+def _volume_key(header: SliceHeader) -> tuple:
+    return (header.study_instance_uid, header.series_instance_uid,
+            header.frame_of_reference_uid, _rounded(header.image_orientation),
+            _rounded(header.pixel_spacing), header.rows, header.columns, header.echo_numbers,
+            header.temporal_position)
+
+
+def _sorted(headers: list[SliceHeader]) -> list[SliceHeader]:
+    """Along the slice normal (then by Instance Number); by Instance Number without one."""
+    orientation = headers[0].image_orientation
+    if orientation is None or len(orientation) != 6:
+        return sorted(headers, key=lambda h: h.instance_number)
+    (a, b, c), (d, e, f) = orientation[:3], orientation[3:]
+    normal = (b * f - c * e, c * d - a * f, a * e - b * d)  # row x column
+
+    def along(header: SliceHeader) -> tuple[float, int]:
+        position = header.image_position
+        if not position or len(position) != 3:
+            return 0.0, header.instance_number
+        return sum(p * n for p, n in zip(position, normal, strict=True)), header.instance_number
+
+    return sorted(headers, key=along)
+
+
+def _files(path: Path) -> Iterable[Path]:
+    if path.is_file():
+        yield path
+        return
+    for root, directories, names in os.walk(path):
+        directories.sort()
+        for name in sorted(names):
+            yield Path(root) / name
+
+
+def scan_volumes(path: str | os.PathLike[str],
+                 progress: Callable[[float], bool] | None = None) -> VolumeList:
+    """Scan a DICOM file or a directory (recursively) into volumes, headers only.
+
+    ``progress`` sees the fraction of files read and may cancel by returning False.
+
+    Raises
+    ------
+    VolumeError
+        If the path does not exist, a single file given is not DICOM, or the scan was
+        cancelled.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise VolumeError(f"DICOM source '{path}' does not exist; expected a DICOM file or a "
+                          "directory")
+    groups: dict[tuple, dict[str, SliceHeader]] = defaultdict(dict)
+    volumes = []
+    files = list(_files(path))
+    for number, file in enumerate(files, 1):
+        if progress is not None and number % 64 == 0 and not progress(number / len(files)):
+            raise VolumeError(f"the scan of '{path}' was cancelled")
+        header = read_slice_header(file)
+        if header is None or header.sop_class_uid == "1.2.840.10008.1.3.10":  # DICOMDIR
+            if path.is_file():
+                raise VolumeError(f"'{path}' is not a DICOM instance; expected a DICOM file "
+                                  "or a directory")
+            continue
+        if not header.rows:  # not an image (a REG, a structure set, a report): no volume
+            if path.is_file():
+                raise VolumeError(f"'{path}' is a {header.modality or 'non-image'} instance, "
+                                  "not an image; expected a DICOM image or a directory")
+            continue
+        if header.number_of_frames > 1:
+            volumes.append(Volume([header]))
+        else:
+            # The same instance stored twice counts once.
+            groups[_volume_key(header)][header.sop_instance_uid] = header
+    volumes += [Volume(_sorted(list(members.values()))) for members in groups.values()]
+    volumes.sort(key=lambda v: (v.headers[0].study_date, v.headers[0].study_instance_uid,
+                                v.headers[0].series_number, v.headers[0].series_instance_uid,
+                                _rounded(v.headers[0].image_position)))
+    return VolumeList(volumes, source=str(path))
+
+
+def read_volume(path: str | os.PathLike[str], index: int | None = None,
+                what: str = "volume") -> Image:
+    """The image (full headers and geometry) of one volume under ``path``.
+
+    Without ``index`` the path must hold exactly one volume; otherwise the error lists them
+    with their indexes.
+    """
+    volumes = scan_volumes(path)
+    if not volumes:
+        raise VolumeError(f"'{path}' holds no DICOM instance; expected a DICOM file or a "
+                          "directory holding one series")
+    if index is None:
+        if len(volumes) > 1:
+            listed = "; ".join(f"{i}: {v.describe()} {v.headers[0].series_instance_uid}"
+                               for i, v in enumerate(volumes))
+            raise VolumeError(f"'{path}' holds {len(volumes)} volumes ({listed}); choose one "
+                              f"with its {what} index")
+        index = 0
+    return volumes.select(index, what).image()
+
+
+def series_slices_beside(path: str | os.PathLike[str]) -> int:
+    """How many slices of the series of the single-frame file ``path`` lie in its folder.
+
+    A user who names one file of a series usually means the series; this count lets the
+    caller say so. Only the file's own folder is read (headers only), not below it.
+    """
+    path = Path(path)
+    header = read_slice_header(path) if path.is_file() else None
+    if header is None or header.number_of_frames > 1 or not header.series_instance_uid:
+        return 0
+    uids = set()
+    for sibling in path.parent.iterdir():
+        if sibling.is_file():
+            other = read_slice_header(sibling)
+            if other is not None and other.series_instance_uid == header.series_instance_uid:
+                uids.add(other.sop_instance_uid)
+    return len(uids)

@@ -1,0 +1,261 @@
+"""``dicomreg batch``: one save per row of a manifest, in parallel, on a Dask cluster.
+
+The manifest is a CSV file with a header row. Columns:
+
+- ``field`` and ``output`` (required): the displacement field and the REG to write;
+- ``fixed``, ``moving`` (optional): DICOM files or directories, as ``--fixed``/``--moving``;
+- ``modifiers`` (optional): a modifier chain, as ``--modifiers``;
+- ``fixed_volume``, ``moving_volume`` (optional): which volume of a directory holding
+  several, as ``--fixed-volume``/``--moving-volume``;
+- ``components``, ``units``, ``kind``, ``direction`` (optional): the field's convention, as
+  the options of the same names (an empty cell is ITK's: lps, mm, displacement, pull);
+- ``set:NAME`` (optional, any number): a field value, as ``--set NAME=VALUE``; an empty cell
+  sets nothing.
+
+Relative paths are relative to the manifest's directory. Cases run in parallel worker
+processes: on a Dask ``LocalCluster`` of this machine by default, or on an existing cluster
+given by its scheduler address (its workers must have ryven-dicomreg installed and see the
+same paths). A failing case never stops the others. The results, one row per case with its
+status (done, skipped, failed), output, error, time and notes, are written to a CSV file (by default
+beside the manifest). A rerun skips the cases already done (their output exists and the last
+results say done) unless ``force`` is given.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from dicomreg.core.atomic import atomic_output
+from dicomreg.core.errors import DicomRegError
+from dicomreg.core.fields import field_by_name
+
+__all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
+
+_OPTION_COLUMNS = ("fixed_volume", "moving_volume", "components", "units", "kind", "direction")
+_COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
+RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
+
+
+class BatchError(DicomRegError):
+    """A manifest that cannot be run; the message says why."""
+
+
+@dataclass
+class Case:
+    """One row of the manifest."""
+
+    number: int  # the row's number in the manifest, the header being row 1
+    field: str
+    output: str
+    fixed: str = ""
+    moving: str = ""
+    modifiers: str = ""
+    assignments: dict[str, str] | None = None
+    options: dict[str, str] | None = None  # the non-empty option columns, as written
+
+
+@dataclass
+class CaseResult:
+    """What became of one case."""
+
+    case: int
+    status: str  # done, skipped or failed
+    output: str
+    error: str = ""
+    seconds: float = 0.0
+    dciodvfy: str = ""
+    notes: str = ""  # what dicomreg save would print as notes (warnings among them), joined
+
+
+def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
+    """The cases of a manifest; a clear error for a malformed one."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            rows = list(reader)
+    except FileNotFoundError:
+        raise BatchError(f"manifest '{path}' does not exist") from None
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise BatchError(f"manifest '{path}' is not a CSV file ({error})") from None
+    unknown = [c for c in columns if c not in _COLUMNS and not c.startswith("set:")]
+    if unknown or not {"field", "output"} <= set(columns):
+        raise BatchError(f"manifest '{path}': columns {', '.join(columns) or '(none)'}; "
+                         "expected field, output, and optionally fixed, moving, modifiers, "
+                         f"{', '.join(_OPTION_COLUMNS)} and set:FIELDNAME columns"
+                         + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+    for column in columns:
+        if column.startswith("set:"):
+            field_by_name(column[4:])  # an unknown field name is refused, with suggestions
+    cases = []
+    for number, row in enumerate(rows, 2):
+        if not any((value or "").strip() for value in row.values()):
+            continue  # an empty line
+        assignments = {c[4:]: row[c] for c in columns if c.startswith("set:") and row[c]}
+        cases.append(Case(number=number, field=(row.get("field") or "").strip(),
+                          output=(row.get("output") or "").strip(),
+                          fixed=(row.get("fixed") or "").strip(),
+                          moving=(row.get("moving") or "").strip(),
+                          modifiers=(row.get("modifiers") or "").strip(),
+                          assignments=assignments,
+                          options={c: row[c].strip() for c in _OPTION_COLUMNS
+                                   if (row.get(c) or "").strip()}))
+    outputs = [c.output for c in cases if c.output]
+    duplicates = sorted({o for o in outputs if outputs.count(o) > 1})
+    if duplicates:
+        raise BatchError(f"manifest '{path}': several cases write {duplicates[0]}")
+    return cases
+
+
+def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
+    """Save one case; every failure becomes a result, never an exception."""
+    from dicomreg.core.regsave.save_request import SaveRequest, save_registration
+
+    started = time.perf_counter()
+    try:
+        if not case.field or not case.output:
+            raise BatchError("the row needs both a field and an output")
+        result = save_registration(SaveRequest(
+            field=case.field, output=case.output, fixed=case.fixed or None,
+            moving=case.moving or None, modifiers=case.modifiers or None,
+            assignments=dict(case.assignments or {}), dciodvfy=dciodvfy, base_dir=base_dir,
+            **_case_options(case.options or {})))
+        verdict = str(result.dciodvfy) if result.dciodvfy else ""
+        return CaseResult(case.number, "done", str(result.path), seconds=_since(started),
+                          dciodvfy=verdict, notes="; ".join(result.notes))
+    except DicomRegError as error:
+        return CaseResult(case.number, "failed", case.output, str(error), _since(started))
+    except Exception as error:  # a bug in dicomreg: reported, the other cases go on
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        return CaseResult(case.number, "failed", case.output,
+                          f"internal error {type(error).__name__}: {error} "
+                          f"({Path(where.filename).name}:{where.lineno})", _since(started))
+
+
+def _case_options(options: dict[str, str]) -> dict[str, object]:
+    """The option columns as SaveRequest arguments; a bad cell fails its case only."""
+    arguments: dict[str, object] = {}
+    for column, value in options.items():
+        if column.endswith("_volume"):
+            if not value.isdigit():
+                raise BatchError(f"{column}: '{value}' is not a volume index; "
+                                 "expected 0, 1, 2... (see 'dicomreg scan')")
+            arguments[column] = int(value)
+        else:  # checked by save_registration, like the command line's values
+            arguments[column] = value.lower()
+    return arguments
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def _previous(results_path: Path) -> dict[str, str]:
+    """output -> status of the last run, when its results exist."""
+    try:
+        with open(results_path, newline="", encoding="utf-8") as handle:
+            return {row["output"]: row["status"] for row in csv.DictReader(handle)}
+    except (OSError, KeyError, csv.Error):
+        return {}
+
+
+def _client(scheduler: str | None, workers: int | None, cases: int):  # noqa: ANN202
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise BatchError("dicomreg batch needs dask.distributed: pip install "
+                         "'ryven-dicomreg[batch]'") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, TimeoutError) as error:
+            raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({error})") \
+                from None
+    count = max(1, min(workers or os.cpu_count() or 1, cases))
+    # On this machine's loopback only; the dashboard on any free port (it cannot be switched
+    # off in every dask version, and a fixed port collides with another cluster's).
+    cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=":0", silence_logs=40)
+    return Client(cluster), cluster
+
+
+def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[str] | None = None,
+              scheduler: str | None = None, workers: int | None = None, force: bool = False,
+              dciodvfy: bool = True, progress: bool = True,
+              on_result: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+    """Run every case of a manifest; write and return the results, in manifest order.
+
+    Parameters
+    ----------
+    manifest
+        The CSV manifest (see the module documentation).
+    results
+        Where to write the results CSV; ``MANIFEST.results.csv`` beside it by default.
+    scheduler
+        The address of an existing Dask scheduler (``tcp://host:8786``); a local cluster of
+        worker processes when not given.
+    workers
+        Worker processes of the local cluster; the number of cores by default.
+    force
+        Run the cases already done too.
+    dciodvfy
+        Let dciodvfy gate each file, where it is installed.
+    progress
+        Show a progress bar (tqdm) on stderr.
+    on_result
+        Called with each result as it arrives.
+    """
+    manifest = Path(manifest).absolute()
+    cases = read_manifest(manifest)
+    results_path = Path(results) if results else manifest.with_suffix(".results.csv")
+    previous = {} if force else _previous(results_path)
+    base_dir = str(manifest.parent)
+    out: dict[int, CaseResult] = {}
+    todo = []
+    for case in cases:
+        target = manifest.parent / case.output if case.output else None
+        if previous.get(str(target)) == "done" and target is not None and target.is_file():
+            out[case.number] = CaseResult(case.number, "skipped", str(target),
+                                          "done by an earlier run")
+        else:
+            todo.append(case)
+    if todo:
+        client, cluster = _client(scheduler, workers, len(todo))
+        try:
+            from dask.distributed import as_completed
+            from tqdm import tqdm
+
+            futures = {client.submit(run_case, case, base_dir, dciodvfy, pure=False): case
+                       for case in todo}
+            bar = tqdm(total=len(futures), unit="case", disable=not progress)
+            for future in as_completed(futures):
+                case = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # a worker died: the case failed, the rest go on
+                    result = CaseResult(case.number, "failed", case.output,
+                                        f"worker failed: {type(error).__name__}: {error}")
+                out[case.number] = result
+                bar.update()
+                if on_result:
+                    on_result(result)
+            bar.close()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    ordered = [out[case.number] for case in cases]
+    with atomic_output(results_path) as temporary, open(temporary, "w", newline="",
+                                                        encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
+        writer.writeheader()
+        for result in ordered:
+            writer.writerow(asdict(result))
+    return ordered

@@ -1,0 +1,246 @@
+"""Inherit DICOM information: (source headers, options) -> new field values and a report.
+
+A pure step: it never writes a file and never changes the module by itself. The module
+applies the returned values and keeps the ones they replaced, so one step undoes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from dicomreg.core.dicom import body_part_is_paired
+from dicomreg.core.fields import FIELDS, USER_DEFINED, field_by_name, format_value
+from dicomreg.core.image import Geometry, Image
+from dicomreg.core.reg import InstanceReference, right_handed_grid
+
+__all__ = ["InheritanceReport", "inherited_values", "instance_references", "other_input_tags",
+           "other_patient_warning"]
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+_SEX = {"M": "Male", "F": "Female", "O": "Other"}
+# Text fields copied as they are: field name -> source keyword.
+_COPIED = {
+    "patientsName": "PatientName",
+    "patientID": "PatientID",
+    "studyDate": "StudyDate",
+    "studyTime": "StudyTime",
+    "referringPhysicianName": "ReferringPhysicianName",
+    "studyUID": "StudyID",
+    "accessionNumber": "AccessionNumber",
+    "studyDescription": "StudyDescription",
+    "seriesDescription": "SeriesDescription",
+    "frameOfReferenceUID": "FrameOfReferenceUID",
+    "positionReferenceIndicator": "PositionReferenceIndicator",
+    "bodyPartExamined": "BodyPartExamined",
+}
+_EQUIPMENT = {
+    "manufacturer": "Manufacturer",
+    "manufacturerModelName": "ManufacturerModelName",
+    "deviceSerialNumber": "DeviceSerialNumber",
+    "softwareVersions": "SoftwareVersions",
+}
+# Attributes of a source image that would misdescribe a REG, never copied by
+# copyOtherInputTags: its identity and class, its pixels and their description, its plane
+# geometry, multi-frame and overlay structures, and references that are the image's own.
+_NEVER_COPIED_KEYWORDS = {
+    "SOPClassUID", "SOPInstanceUID", "Modality", "ImageType", "InstanceNumber",
+    "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime",
+    "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation", "SliceThickness",
+    "SpacingBetweenSlices", "NumberOfFrames", "FrameIncrementPointer",
+    "PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence",
+    "DimensionIndexSequence", "DimensionOrganizationSequence", "ReferencedImageSequence",
+    "SourceImageSequence", "DerivationCodeSequence", "ReferencedSeriesSequence",
+    "StudiesContainingOtherReferencedInstancesSequence", "FrameOfReferenceUID",
+    "PositionReferenceIndicator", "SeriesInstanceUID", "StudyInstanceUID", "ContentLabel",
+    "ContentDescription", "ContentCreatorName", "Laterality", "ImageLaterality",
+    "SpecificCharacterSet", "LossyImageCompression", "LossyImageCompressionRatio",
+    "LossyImageCompressionMethod", "BurnedInAnnotation", "PresentationLUTShape",
+    "IrradiationEventUID", "AcquisitionNumber", "ImageComments",
+}  # fmt: skip
+# Whole groups: pixel description (0028), pixel data (7FE0), overlays (60xx) and curves (50xx).
+_NEVER_COPIED_GROUPS = (0x0028, 0x7FE0)
+
+
+@dataclass
+class InheritanceReport:
+    """What an inheritance changed (field -> (old, new)) and notes for the user."""
+
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = []
+        for name, (old, new) in self.changes.items():
+            f = field_by_name(name)
+            lines.append(f"{name}: {format_value(f, old)!r} -> {format_value(f, new)!r}")
+        return "\n".join(lines + self.notes)
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    return "" if value is None else str(value).strip()
+
+
+def _birth_date(date: str) -> dict[str, str]:
+    if len(date) == 8 and date.isdigit():
+        year, month, day = date[:4], int(date[4:6]), date[6:]
+        month_text = f"{month:02d}-{_MONTHS[month - 1]}" if 1 <= month <= 12 else date[4:6]
+        year_enum = year if 1900 <= int(year) <= 2100 else USER_DEFINED
+        return {
+            "patientBirthDateYearEnum": year_enum, "patientBirthDateYearString": year,
+            "patientBirthDateMonthEnum": month_text if 1 <= month <= 12 else USER_DEFINED,
+            "patientBirthDateMonthString": month_text,
+            "patientBirthDateDayEnum": day, "patientBirthDateDayString": day,
+        }
+    # Unknown (empty) birth date: 'User Defined' with empty strings writes an empty value.
+    return {
+        "patientBirthDateYearEnum": USER_DEFINED, "patientBirthDateYearString": "",
+        "patientBirthDateMonthEnum": USER_DEFINED, "patientBirthDateMonthString": "",
+        "patientBirthDateDayEnum": USER_DEFINED, "patientBirthDateDayString": "",
+    }
+
+
+def _laterality(values: Mapping[str, Any], ds: Dataset) -> str:
+    """The laterality enum for a source: its side if it states one, else what its body part
+    allows (absent for an unpaired part), else per useEmptyLaterality...OnInheritance."""
+    for keyword in ("Laterality", "ImageLaterality"):
+        side = _text(ds, keyword)
+        if side in ("L", "R"):
+            return side
+    body_part = _text(ds, "BodyPartExamined")
+    if body_part and body_part_is_paired(body_part) is False:
+        # Laterality is only for paired structures: with an unpaired body part it must be
+        # absent (dciodvfy reports an empty one as an error too).
+        return "DoNotWriteTagValue"
+    # No body part, a paired one without a side, or a term we do not know: the side is
+    # unknown, which an empty value says honestly; never invent one.
+    if values["useEmptyLateralityTagIfNotFoundOnInheritance"]:
+        return "WriteEmptyTagValue"
+    return "DoNotWriteTagValue"
+
+
+def _grid_fields(geometry: Geometry) -> dict[str, Any]:
+    grid, _ = right_handed_grid(geometry)
+    return {
+        "imagePositionPatient": tuple(float(v) for v in grid.origin),
+        "imageOrientationPatient": tuple(float(v) for v in grid.image_orientation_patient),
+    }
+
+
+def other_input_tags(source: Dataset) -> Dataset:
+    """The source's attributes that copyOtherInputTags may copy: all but those that would
+    misdescribe a REG (see ``_NEVER_COPIED_KEYWORDS`` and ``_NEVER_COPIED_GROUPS``)."""
+    # Attributes that fields manage are the fields' business (a field left empty stays so).
+    managed = {f.tag for f in FIELDS if f.tag}
+    out = Dataset()
+    for element in source:
+        group = element.tag.group
+        if (group in _NEVER_COPIED_GROUPS or group <= 0x0002 or 0x5000 <= group <= 0x60FF
+                or element.keyword in _NEVER_COPIED_KEYWORDS or element.keyword in managed):
+            continue
+        out.add(element)
+    return out
+
+
+def inherited_values(
+    values: Mapping[str, Any],
+    source: Dataset,
+    *,
+    source_geometry: Geometry | None = None,
+    image: Image | None = None,
+    reference_image: Image | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The field values that inheriting from ``source`` gives, and notes for the user.
+
+    Parameters
+    ----------
+    values
+        The current typed field values (for the options that steer inheritance).
+    source
+        The DICOM header to inherit from (the first slice of a series).
+    source_geometry
+        The voxel grid the source's headers describe, for DICOM_INPUT.
+    image
+        The image at ``input0``, for its world matrix (IMAGE_INPUT).
+    reference_image
+        The image selected by ``inputConnectorSelector``, whose frame of reference is the
+        source frame of the registration (IMAGE_INPUT of the source frame's enum).
+    """
+    new: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, keyword in _COPIED.items():
+        new[name] = _text(source, keyword)
+    if values["inheritEquipment"]:
+        for name, keyword in _EQUIPMENT.items():
+            if _text(source, keyword):  # Type 1 in the REG: an empty source value is not taken
+                new[name] = _text(source, keyword)
+    new.update(_birth_date(_text(source, "PatientBirthDate")))
+    sex = _text(source, "PatientSex").upper()
+    new["patientSexEnum"] = _SEX.get(sex, USER_DEFINED)
+    new["patientSexString"] = _SEX.get(sex, sex)
+    study_uid = _text(source, "StudyInstanceUID")
+    if study_uid:
+        new["studyInstanceUID"] = study_uid
+        # The REG joins the source's study; a new study per file would split them.
+        new["autoCreateStudyInstanceUID"] = False
+    if values["inheritSeriesNumber"]:
+        new["seriesNumber"] = _text(source, "SeriesNumber")
+    new["laterality"] = _laterality(values, source)
+
+    if values["worldMatrixInheritanceSource"] == "IMAGE_INPUT":
+        if image is None or image.geometry is None:
+            notes.append("imagePositionPatient/imageOrientationPatient not inherited: input0 "
+                         "has no world matrix")
+        else:
+            new.update(_grid_fields(image.geometry))
+    elif source_geometry is None:
+        notes.append("imagePositionPatient/imageOrientationPatient not inherited: the DICOM "
+                     "source describes no image geometry")
+    else:
+        new.update(_grid_fields(source_geometry))
+
+    if values["sourceFrameOfReferenceUIDInheritanceSource"] == "DICOM_INPUT":
+        new["sourceFrameOfReferenceUID"] = _text(source, "FrameOfReferenceUID")
+    elif reference_image is not None and reference_image.datasets:
+        new["sourceFrameOfReferenceUID"] = _text(reference_image.datasets[0],
+                                                 "FrameOfReferenceUID")
+    else:
+        notes.append(f"sourceFrameOfReferenceUID not inherited: "
+                     f"{values['inputConnectorSelector']} has no DICOM image")
+    return new, notes
+
+
+def instance_references(image: Image) -> list[InstanceReference]:
+    """Every instance of an image's DICOM source, in slice order."""
+    return [
+        InstanceReference(
+            sop_class_uid=str(ds.SOPClassUID),
+            sop_instance_uid=str(ds.SOPInstanceUID),
+            series_instance_uid=_text(ds, "SeriesInstanceUID"),
+            study_instance_uid=_text(ds, "StudyInstanceUID"),
+            number_of_frames=int(ds.get("NumberOfFrames") or 1),
+        )
+        for ds in image.datasets
+    ]
+
+
+def other_patient_warning(patient_id: str, image: Image) -> str | None:
+    """A warning when ``image`` is of another patient than the REG's ``patient_id``.
+
+    Registering one patient to another (an atlas, a template) is legitimate, so this is not
+    refused; but a wrong moving series looks exactly like it, and the REG would then
+    reference another patient's images. Nothing is said when either ID is empty.
+    """
+    if not image.datasets:
+        return None
+    theirs = str(image.datasets[0].get("PatientID", "")).strip()
+    ours = str(patient_id).strip()
+    if theirs and ours and theirs != ours:
+        return (f"warning: the referenced image is of patient '{theirs}', the REG of "
+                f"'{ours}' (an inter-patient registration?)")
+    return None
