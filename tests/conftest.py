@@ -174,3 +174,29 @@ def sample_module():
     module.input1 = read_volume(SAMPLE / "moving")
     module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
     return module
+
+
+# --- shared by the interoperability tests (conventions, transform files, applying, reading) ---
+
+ROTATED = np.array([[0.8, -0.6, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
+
+
+def save(case, field, out, *extra):
+    """``dicomreg save`` of FIELD with the case's fixed and moving series; the REG read back."""
+    from dicomreg.core.cli.main import main
+    from dicomreg.core.reg import read_deformable_registration
+
+    assert main(["save", str(field), "--fixed", str(case.fixed), "--moving", str(case.moving),
+                 "-o", str(out), "--no-dciodvfy", *extra]) == 0, extra
+    return read_deformable_registration(out)
+
+
+def grid(registration):
+    return np.asarray(registration.deformable_item.grid.voxels)
+
+
+@pytest.fixture
+def rotated_case(tmp_path):
+    orientation = tuple(ROTATED[:, 0]) + tuple(ROTATED[:, 1])
+    return make_case(tmp_path, size=(10, 8, 6), orientation=orientation,
+                     spacing=(1.5, 2.0, 2.5), origin=(12.0, -30.0, 7.5))

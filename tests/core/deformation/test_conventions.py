@@ -1,0 +1,248 @@
+"""Other tools' field conventions: components, units, kinds, directions, NIfTI intents,
+4-D fields and NRRD spaces, each giving the REG an ITK-convention field gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from conftest import dciodvfy_counts, grid, make_case, save, write_field
+
+from dicomreg.core.cli.main import main
+from dicomreg.core.reg import read_deformable_registration
+
+# --- import conventions -----------------------------------------------------------------------
+
+def test_each_convention_gives_the_same_reg(rotated_case, tmp_path):
+    case = rotated_case
+    reference = save(case, case.field, tmp_path / "itk.dcm")
+    field_image = sitk.ReadImage(str(case.field))
+    v = case.vectors.astype(np.float64)
+    direction = np.asarray(field_image.GetDirection()).reshape(3, 3)
+    spacing = np.asarray(field_image.GetSpacing())
+
+    def variant(name, vectors):
+        return write_field(tmp_path / f"{name}.mha", vectors.astype(np.float32),
+                           origin=field_image.GetOrigin(), spacing=spacing, direction=direction)
+
+    ras = v.copy()
+    ras[..., :2] *= -1
+    got = save(case, variant("ras", ras), tmp_path / "ras.dcm", "--components", "ras")
+    assert np.array_equal(grid(got), grid(reference))
+
+    voxel = v @ np.linalg.inv(direction * spacing).T
+    got = save(case, variant("voxel", voxel), tmp_path / "voxel.dcm", "--units", "voxel")
+    assert np.allclose(grid(got), grid(reference), atol=1e-5)
+
+    z, y, x = v.shape[:3]
+    k, j, i = np.meshgrid(np.arange(z), np.arange(y), np.arange(x), indexing="ij")
+    positions = np.stack([i, j, k], -1) @ (direction * spacing).T + field_image.GetOrigin()
+    got = save(case, variant("deformation", positions + v), tmp_path / "def.dcm", "--kind",
+               "deformation")
+    assert np.allclose(grid(got), grid(reference), atol=1e-4)
+
+
+def test_nifti_fields_by_their_intent(rotated_case, tmp_path, capsys):
+    """NIfTI vector intent (1007, as ITK and ANTs write): components as stored, ITK's LPS, or
+    RAS with --components ras (NiftyReg). Displacement-vector intent (1006): RAS by NIfTI's
+    rule, turned into LPS by ITK on reading, so --components ras would negate twice."""
+    import struct
+
+    case = rotated_case
+    reference = grid(save(case, case.field, tmp_path / "itk.dcm"))
+    field_image = sitk.ReadImage(str(case.field))
+
+    def nifti(name, vectors, intent):
+        image = sitk.GetImageFromArray(vectors.astype(np.float32), isVector=True)
+        image.CopyInformation(field_image)
+        path = tmp_path / f"{name}.nii"
+        sitk.WriteImage(image, str(path))
+        header = bytearray(path.read_bytes())
+        assert struct.unpack("<h", header[68:70])[0] == 1007  # what SimpleITK writes
+        header[68:70] = struct.pack("<h", intent)
+        path.write_bytes(bytes(header))
+        return path
+
+    lps = case.vectors.astype(np.float64)
+    ras = lps * np.array([-1.0, -1.0, 1.0])
+    assert np.array_equal(grid(save(case, nifti("vector", lps, 1007), tmp_path / "a.dcm")),
+                          reference)
+    assert np.array_equal(grid(save(case, nifti("niftyreg", ras, 1007), tmp_path / "b.dcm",
+                                    "--components", "ras")), reference)
+    capsys.readouterr()
+    dispvect = nifti("dispvect", ras, 1006)
+    assert np.array_equal(grid(save(case, dispvect, tmp_path / "c.dcm")), reference)
+    assert "intent 1006): its RAS components were turned into LPS" in capsys.readouterr().out
+    assert main(["save", str(dispvect), "--fixed", str(case.fixed), "-o",
+                 str(tmp_path / "d.dcm"), "--components", "ras", "--no-dciodvfy"]) == 1
+    assert "were turned into LPS on reading (NIfTI displacement-vector field" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "d.dcm").exists()
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".mha"])
+def test_a_4d_image_of_three_volumes_is_read_as_the_components(rotated_case, tmp_path, suffix,
+                                                                capsys):
+    """Numpy-based tools often save a field as a 4-D scalar image (x, y, z, 3)."""
+    case = rotated_case
+    reference = grid(save(case, case.field, tmp_path / "itk.dcm"))
+    field_image = sitk.ReadImage(str(case.field))
+    volumes = []
+    for c in range(3):
+        volume = sitk.VectorIndexSelectionCast(field_image, c)
+        volume.CopyInformation(field_image)
+        volumes.append(volume)
+    four_d = sitk.JoinSeries(volumes)
+    direction = np.eye(4)
+    direction[:3, :3] = np.asarray(field_image.GetDirection()).reshape(3, 3)
+    four_d.SetDirection(direction.ravel().tolist())
+    path = tmp_path / f"four_d{suffix}"
+    sitk.WriteImage(four_d, str(path))
+    capsys.readouterr()
+    got = save(case, path, tmp_path / "four_d.dcm")
+    assert np.array_equal(grid(got), reference)
+    expected = read_deformable_registration(tmp_path / "itk.dcm").deformable_item.grid.geometry
+    geometry = got.deformable_item.grid.geometry
+    assert geometry.size == expected.size
+    for name in ("spacing", "origin", "direction"):  # NIfTI keeps them in float32
+        assert np.allclose(getattr(geometry, name), getattr(expected, name), atol=1e-6), name
+    assert "4-D image of 3 volumes: they were read as the x, y and z components" in (
+        capsys.readouterr().out)
+    assert dciodvfy_counts(tmp_path / "four_d.dcm") == ([], [])
+
+    # Stated conventions apply as they do to a vector file.
+    ras = grid(save(case, path, tmp_path / "ras.dcm", "--components", "ras"))
+    assert np.array_equal(ras, reference * np.array([-1, -1, 1], dtype=np.float32))
+
+    if suffix != ".mha":
+        return  # NIfTI has no place for a 4th axis mixed with the others
+    # A 4th axis mixed with the others is no stack of components.
+    direction[0, 3] = direction[3, 0] = 0.5
+    four_d.SetDirection(direction.ravel().tolist())
+    sitk.WriteImage(four_d, str(path))
+    assert main(["save", str(path), "--fixed", str(case.fixed), "-o",
+                 str(tmp_path / "oblique.dcm"), "--no-dciodvfy"]) == 1
+    assert "4th axis is oblique" in capsys.readouterr().err
+    assert not (tmp_path / "oblique.dcm").exists()
+
+
+def test_a_4d_nifti_with_the_displacement_intent_is_refused(rotated_case, tmp_path, capsys):
+    """ITK reads such a file as neither the vectors nor the volumes stored in it."""
+    import struct
+
+    field_image = sitk.ReadImage(str(rotated_case.field))
+    four_d = sitk.JoinSeries([sitk.VectorIndexSelectionCast(field_image, c) for c in range(3)])
+    path = tmp_path / "four_d.nii"
+    sitk.WriteImage(four_d, str(path))
+    header = bytearray(path.read_bytes())
+    header[68:70] = struct.pack("<h", 1006)
+    path.write_bytes(bytes(header))
+    assert main(["save", str(path), "--fixed", str(rotated_case.fixed), "-o",
+                 str(tmp_path / "out.dcm"), "--no-dciodvfy"]) == 1
+    assert "displacement-vector intent (1006), which ITK does not read correctly" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "out.dcm").exists()
+
+
+@pytest.mark.parametrize(("space", "signs"), [("left-posterior-superior", (1, 1, 1)),
+                                             ("right-anterior-superior", (-1, -1, 1)),
+                                             ("left-anterior-superior", (1, -1, 1))])
+def test_nrrd_vectors_are_in_the_space_the_header_declares(rotated_case, tmp_path, capsys,
+                                                          space, signs):
+    """ITK turns a NRRD grid in RAS or LAS into LPS but leaves the vectors as stored: they are
+    in the declared space, and must be turned into LPS too."""
+    case = rotated_case
+    reference = grid(save(case, case.field, tmp_path / "itk.dcm"))
+    field_image = sitk.ReadImage(str(case.field))
+    # The same field written in the declared space: grid and vectors both.
+    to_space = np.diag(np.asarray(signs, dtype=float))
+    direction = to_space @ np.asarray(field_image.GetDirection()).reshape(3, 3)
+    origin = to_space @ np.asarray(field_image.GetOrigin())
+    vectors = (case.vectors.astype(np.float64) * np.asarray(signs)).astype(np.float32)
+    image = sitk.GetImageFromArray(vectors, isVector=True)
+    image.SetSpacing(field_image.GetSpacing())
+    path = tmp_path / "field.nrrd"
+    sitk.WriteImage(image, str(path), useCompression=False)
+    text = path.read_bytes()
+    head, _, data = text.partition(b"\n\n")
+    lines = [line for line in head.decode().splitlines()
+             if not line.startswith(("space:", "space directions:", "space origin:"))]
+    columns = " ".join("(" + ",".join(repr(float(v)) for v in direction[:, axis]) + ")"
+                       for axis in range(3))
+    lines += [f"space: {space}", f"space directions: none {columns}",
+              "space origin: (" + ",".join(repr(float(v)) for v in origin) + ")"]
+    path.write_bytes("\n".join(lines).encode() + b"\n\n" + data)
+    got = save(case, path, tmp_path / "nrrd.dcm")
+    assert np.array_equal(grid(got), reference)
+    assert np.allclose(got.deformable_item.grid.geometry.origin, field_image.GetOrigin())
+    if signs != (1, 1, 1):
+        assert f"NRRD space {space}: the vectors' components were turned into LPS" in (
+            capsys.readouterr().out)
+        assert main(["save", str(path), "--fixed", str(case.fixed), "-o",
+                     str(tmp_path / "x.dcm"), "--components", "ras", "--no-dciodvfy"]) == 1
+        assert "leave components at lps" in capsys.readouterr().err
+
+
+def test_nrrd_with_a_measurement_frame_is_refused(tmp_path, capsys):
+    image = sitk.GetImageFromArray(np.zeros((2, 3, 4, 3), np.float32), isVector=True)
+    path = tmp_path / "field.nrrd"
+    sitk.WriteImage(image, str(path), useCompression=False)
+    head, _, data = path.read_bytes().partition(b"\n\n")
+    path.write_bytes(head + b"\nmeasurement frame: (0,1,0) (1,0,0) (0,0,1)\n\n" + data)
+    assert main(["save", str(path), "-o", str(tmp_path / "reg.dcm"), "--no-dciodvfy"]) == 1
+    assert "has a measurement frame" in capsys.readouterr().err
+    assert not (tmp_path / "reg.dcm").exists()
+
+
+def test_a_push_field_is_inverted_with_its_residual_reported(tmp_path, capsys):
+    case = make_case(tmp_path, size=(24, 20, 12), spacing=(2.0, 2.0, 3.0))
+    origin = sitk.ReadImage(str(case.field)).GetOrigin()
+    z, y, x = 12, 20, 24
+    k, j, i = np.meshgrid(np.arange(z), np.arange(y), np.arange(x), indexing="ij")
+    points = np.stack([i * 2.0, j * 2.0, k * 3.0], -1) + origin
+    centre = points.reshape(-1, 3).mean(axis=0)
+
+    def push(at):
+        """An analytic push field u: a moving point at + u(at) is the fixed point."""
+        bump = np.exp(-np.sum(((at - centre) / 12.0) ** 2, -1))[..., None]
+        return -(np.array([3.0, -2.0, 1.0]) + 2.0 * bump * np.array([1.0, 0.5, 0.0]))
+
+    # The exact pull field: for each fixed point p, the moving point m with m + u(m) = p,
+    # by fixed-point iteration on the analytic u (a contraction: |grad u| < 1).
+    moving = points.copy()
+    for _ in range(200):
+        moving = points - push(moving)
+    exact = moving - points
+    push_file = write_field(tmp_path / "push.mha", push(points).astype(np.float32),
+                            origin=origin, spacing=(2, 2, 3), direction=np.eye(3))
+    got = save(case, push_file, tmp_path / "push.dcm", "--direction", "push")
+    note = next(line for line in capsys.readouterr().out.splitlines()
+                if "push field inverted" in line)
+    residual = float(note.split("residual max ")[1].split(" mm")[0])
+    assert residual < 0.05 and "map off the push field's grid" in note  # the borders do
+    # Inside the region where x + v(x) stays on the push field's grid (v is up to 5 mm). The
+    # inversion has converged there (more iterations change nothing); what remains is the
+    # linear interpolation of u sampled on 2 to 3 mm voxels, about 0.06 mm at the bump's
+    # centre for this field: the bound is 0.1 mm, some 3% of the smallest voxel.
+    inner = (slice(1, -1), slice(2, -2), slice(4, -4))
+    error = np.linalg.norm(grid(got) - exact, axis=-1)[inner]
+    assert error.max() < 0.1 and error.mean() < 0.01  # mm, for vectors of 3 to 5 mm
+
+
+def test_a_field_off_the_fixed_image_is_warned_about(tmp_path, capsys):
+    case = make_case(tmp_path)
+    far = write_field(tmp_path / "far.mha", case.vectors, origin=(900.0, 900.0, 900.0),
+                      spacing=(2, 2, 3), direction=np.eye(3))
+    save(case, far, tmp_path / "far.dcm")
+    assert "warning: the field's grid does not overlap the fixed image at all" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", [["--components", "upside-down"], ["--units", "inch"]])
+def test_unknown_conventions_are_refused(tmp_path, option):
+    case = make_case(tmp_path)
+    with pytest.raises(SystemExit):  # argparse: exit status 2 and the choices listed
+        main(["save", str(case.field), "-o", str(tmp_path / "x.dcm"), *option])
+
+
+# --- ITK transform files ----------------------------------------------------------------------
