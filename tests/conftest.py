@@ -25,6 +25,22 @@ from dicomreg.core.reg import run_dciodvfy  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "example_flows" / "data"
 
+
+def pytest_report_header(config):
+    """Say which dicomreg the suite tests: the checkout (editable) or an installed package.
+
+    CI sets DICOMREG_EXPECT_INSTALLED=1 when it runs the suite against a wheel; then a
+    ``dicomreg`` imported from this source tree would mean the wheel was never tested.
+    """
+    import dicomreg.core
+
+    where = Path(dicomreg.core.__file__).resolve().parent
+    installed = ROOT not in where.parents
+    if os.environ.get("DICOMREG_EXPECT_INSTALLED") == "1" and not installed:
+        raise pytest.UsageError(f"dicomreg is imported from the source tree ({where}), "
+                                "not from the installed package under test")
+    return f"dicomreg: {where} ({'installed' if installed else 'source tree'})"
+
 _spec = importlib.util.spec_from_file_location("make_sample_data",
                                                SAMPLE / "make_sample_data.py")
 sample_data = importlib.util.module_from_spec(_spec)

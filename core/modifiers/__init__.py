@@ -21,7 +21,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dicomreg.core.modifiers.base import ModifierConfigError, ModifierError, ModifierPlugin
+from dicomreg.core.modifiers.base import (
+    PLUGINS,
+    ModifierConfigError,
+    ModifierError,
+    ModifierPlugin,
+    plugin_from_data,
+)
 from dicomreg.core.modifiers.image_tags import DicomModifyImageTagsPlugin
 from dicomreg.core.modifiers.modify_tags import DicomModifyTagsPlugin
 from dicomreg.core.modifiers.subtree_selector import DicomModifySubTreeSelectorPlugin
@@ -40,25 +46,6 @@ __all__ = [
     "plugin_from_data",
     "plugin_to_data",
 ]
-
-PLUGINS: dict[str, type[ModifierPlugin]] = {
-    cls.kind: cls for cls in (DicomModifyTagsPlugin, DicomModifySubTreeSelectorPlugin,
-                              DicomModifyImageTagsPlugin)
-}
-
-
-def plugin_from_data(data: Any) -> ModifierPlugin:
-    """A plugin from its plain data; a clear error for anything else."""
-    if not isinstance(data, dict) or data.get("plugin") not in PLUGINS:
-        kind = data.get("plugin") if isinstance(data, dict) else type(data).__name__
-        raise ModifierConfigError(f"{kind!r} is not a modifier plugin; expected one of "
-                                  f"{', '.join(PLUGINS)}")
-    config = {k: v for k, v in data.items() if k != "plugin"}
-    try:
-        return PLUGINS[data["plugin"]](**config)
-    except TypeError as error:  # an unknown key
-        raise ModifierConfigError(f"{data['plugin']}: {error}") from None
-
 
 def plugin_to_data(plugin: ModifierPlugin) -> dict[str, Any]:
     """A plugin's plain data."""

@@ -18,7 +18,8 @@ from pydicom.tag import BaseTag, Tag
 
 from dicomreg.core.errors import DicomRegError
 
-__all__ = ["ModifierConfigError", "ModifierError", "ModifierPlugin", "parse_tag"]
+__all__ = ["PLUGINS", "ModifierConfigError", "ModifierError", "ModifierPlugin", "parse_tag",
+           "plugin_from_data"]
 
 
 class ModifierConfigError(DicomRegError):
@@ -67,6 +68,12 @@ class ModifierPlugin:
 
     kind: ClassVar[str] = "ModifierPlugin"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each plugin class registers itself by its kind, so that a plugin holding other
+        # plugins (the subtree selector) finds them without importing the package.
+        super().__init_subclass__(**kwargs)
+        PLUGINS[cls.kind] = cls
+
     def __init__(self, name: str | None = None, **config: Any) -> None:
         self.name = name or self.kind
         self.config = config
@@ -97,3 +104,20 @@ class ModifierPlugin:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.to_data()!r})"
+
+
+#: Every plugin class by its ``kind`` (filled as the plugin modules are imported).
+PLUGINS: dict[str, type[ModifierPlugin]] = {}
+
+
+def plugin_from_data(data: Any) -> ModifierPlugin:
+    """A plugin from its plain data; a clear error for anything else."""
+    if not isinstance(data, dict) or data.get("plugin") not in PLUGINS:
+        kind = data.get("plugin") if isinstance(data, dict) else type(data).__name__
+        raise ModifierConfigError(f"{kind!r} is not a modifier plugin; expected one of "
+                                  f"{', '.join(PLUGINS)}")
+    config = {k: v for k, v in data.items() if k != "plugin"}
+    try:
+        return PLUGINS[data["plugin"]](**config)
+    except TypeError as error:  # an unknown key
+        raise ModifierConfigError(f"{data['plugin']}: {error}") from None

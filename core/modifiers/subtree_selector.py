@@ -18,7 +18,13 @@ from typing import Any, ClassVar
 
 from pydicom.dataset import Dataset
 
-from dicomreg.core.modifiers.base import ModifierError, ModifierPlugin, parse_tag, tag_text
+from dicomreg.core.modifiers.base import (
+    ModifierError,
+    ModifierPlugin,
+    parse_tag,
+    plugin_from_data,
+    tag_text,
+)
 
 __all__ = ["DicomModifySubTreeSelectorPlugin", "select_items"]
 
@@ -64,16 +70,14 @@ class DicomModifySubTreeSelectorPlugin(ModifierPlugin):
     def __init__(self, path: str = "", plugins: list[Any] | None = None,
                  pre: list[Any] | None = None, required: bool = True,
                  name: str | None = None) -> None:
-        from dicomreg.core.modifiers import plugin_from_data, plugin_to_data
-
         # Plugins may be given as objects or as plain data; the configuration keeps data.
         self._plugins = [p if isinstance(p, ModifierPlugin) else plugin_from_data(p)
                          for p in plugins or []]
         self._pre = [p if isinstance(p, ModifierPlugin) else plugin_from_data(p)
                      for p in pre or []]
         super().__init__(name=name, path=path,
-                         plugins=[plugin_to_data(p) for p in self._plugins],
-                         pre=[plugin_to_data(p) for p in self._pre], required=required)
+                         plugins=[p.to_data() for p in self._plugins],
+                         pre=[p.to_data() for p in self._pre], required=required)
 
     def validate(self) -> None:
         try:

@@ -24,12 +24,24 @@ def test_highdicom_tables_give_the_types_we_rely_on():
     assert types[("RegistrationTypeCodeSequence", ("DeformableRegistrationSequence",))] == "2"
 
 
-def test_readme_names_the_test_command_that_ci_runs():
+def _readme_block(readme: str, marker: str) -> str:
+    """The ``sh`` block after the README's marker comment, as .ci/run reads it."""
+    after = readme[readme.index(marker):]
+    start = after.index("```sh\n") + len("```sh\n")
+    return after[start:after.index("```", start)].strip()
+
+
+def test_ci_runs_the_readmes_two_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    command = next(line.strip() for line in ci.splitlines()
-                   if "pytest" in line and not line.lstrip().startswith("#"))
-    assert command in readme
+    main_job = _readme_block(readme, "<!-- the main job:")
+    test_command = _readme_block(readme, "<!-- the test command:")
+    assert main_job.endswith("dicomreg run example_flows/reg_from_field.json")
+    assert "python3 -m venv .venv" in main_job and "python3 -m venv .venv" in test_command
+    assert test_command.endswith("pytest")
+    assert 'readme_block "the main job:"' in ci and 'readme_block "the test command:"' in ci
+    assert 'bash -euo pipefail -c "$main_job"' in ci
+    assert 'bash -euo pipefail -c "$test_command"' in ci
 
 
 def test_requirements_are_cached_between_processes(tmp_path, monkeypatch):

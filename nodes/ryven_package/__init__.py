@@ -1,0 +1,1 @@
+"""The folder whose child Ryven loads as the node package (see dicomreg.nodes.flows)."""
