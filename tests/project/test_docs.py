@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conftest import ROOT
 
 from dicomreg.core.dicom import iod_requirements
@@ -61,3 +63,15 @@ def test_requirements_are_cached_between_processes(tmp_path, monkeypatch):
         assert standard.iod_requirements() == derived  # a broken cache is recomputed
     finally:
         standard.iod_requirements.cache_clear()
+
+
+def test_every_path_the_architecture_page_names_exists():
+    """docs/architecture.md is a newcomer's map: a path it names must be there."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:core|nodes|widgets|tests|docs)/[\w/.]*)`", text))
+    # a file named in a folder's table row, e.g. `table.py` in the `core/fields/` row
+    for folder, row in re.findall(r"^\| `((?:core|nodes|widgets)/[\w/]*)` \| (.*) \|$", text,
+                                  re.M):
+        named |= {folder + name for name in re.findall(r"`([\w]+\.py)`", row)}
+    missing = sorted(p for p in named if not (ROOT / p.rstrip("/")).exists())
+    assert len(named) > 40 and missing == []
