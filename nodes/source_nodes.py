@@ -29,6 +29,7 @@ from dicomreg.core.deformation import (
 )
 from dicomreg.core.dicom import DumpOptions, read_dicom_headers, scan_volumes, tag_dump
 from dicomreg.core.errors import DicomRegError
+from dicomreg.core.fields import field_by_name, parse
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
 from dicomreg.core.image import Image
 from dicomreg.core.reg import read_deformable_registration
@@ -184,13 +185,12 @@ class TagDumpNode(DicomNode):
     init_inputs = [NodeInputType("inputBase")]
     init_outputs = [NodeOutputType("tagDump"), NodeOutputType("status")]
     status_output = 1
-    defaults = {"annotate": False, "dumpPrivateTagValues": False, "numShownBinaryEntries": 8,
-                "tagDumpSize": 1_000_000, "regExLineFilter": ""}
+    defaults = DumpOptions().to_values()
     dump = ""
 
     def set_setting(self, name: str, value: Any) -> None:
-        if isinstance(self.defaults.get(name), bool) and isinstance(value, str):
-            value = value.strip().upper() in ("TRUE", "1", "YES", "ON")
+        if name in self.defaults:  # each setting is the module's field of that name
+            value = parse(field_by_name(name), value)
         super().set_setting(name, value)
 
     def update_event(self, inp: int = -1) -> None:
@@ -198,12 +198,7 @@ class TagDumpNode(DicomNode):
             ds = self.payload(0)
             if ds is None:
                 raise DicomRegError("inputBase: no DICOM tree is connected")
-            options = DumpOptions(annotate=bool(self.settings["annotate"]),
-                                  private_values=bool(self.settings["dumpPrivateTagValues"]),
-                                  binary_bytes=int(self.settings["numShownBinaryEntries"]),
-                                  max_size=int(self.settings["tagDumpSize"]),
-                                  line_filter=self.settings["regExLineFilter"])
-            text = tag_dump(ds, options)
+            text = tag_dump(ds, DumpOptions.from_values(self.settings))
             self.dump = text
             self.set_output_val(0, Data(text))
             self.report(f"{text.count(chr(10)) + 1} line(s)")
