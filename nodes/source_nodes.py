@@ -16,6 +16,7 @@ Paths are relative to the flow file's directory.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ import numpy as np
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
 from dicomreg.core.deformation import (
+    CONVENTION_OPTIONS,
+    FieldConvention,
     read_displacement_field,
     read_transform_file,
     to_reg_convention,
@@ -109,8 +112,7 @@ class DisplacementFieldNode(DicomNode):
     init_inputs = [NodeInputType("fixed")]
     init_outputs = [NodeOutputType("image"), NodeOutputType("status")]
     status_output = 1
-    defaults = {"fileName": "", "components": "lps", "units": "mm", "kind": "displacement",
-                "direction": "pull"}
+    defaults = {"fileName": "", **asdict(FieldConvention())}
     image = None  # the field last read, for the editor's preview
     _read: tuple[tuple[str, float], Any] | None = None
 
@@ -138,14 +140,13 @@ class DisplacementFieldNode(DicomNode):
                         notes.append(f"set DicomREGSave's {which}DeformationMatrix to {rows} "
                                      f"({getattr(transform, f'{which}_matrix_type')})")
             else:
-                convention = {k: self.settings[k] for k in ("components", "units", "kind",
-                                                            "direction")}
+                convention = FieldConvention(**{k: self.settings[k] for k in CONVENTION_OPTIONS})
                 self.prepare()
                 assert self._read is not None
                 source = self._read[1]
                 image, notes = to_reg_convention(
                     Image(source.voxels, source.geometry, source=source.source,
-                          owner=source.owner), target=grid, **convention)
+                          owner=source.owner), convention, target=grid)
             if fixed is not None:
                 # The field lives on the fixed image: it carries the fixed image's DICOM.
                 image.datasets = fixed.datasets

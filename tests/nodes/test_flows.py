@@ -183,3 +183,16 @@ def test_tag_dump_settings_are_parsed_as_the_fields(examples, capsys):
                              ("TagDump.numShownBinaryEntries=-1", "below the minimum 0")]:
         assert main(["run", str(examples / "load_and_dump.json"), "--set", setting]) == 1
         assert message in capsys.readouterr().err
+
+
+def test_displacement_field_settings_are_a_field_convention(examples, capsys):
+    from dataclasses import asdict
+
+    from dicomreg.core.deformation import FieldConvention
+    from dicomreg.nodes.source_nodes import DisplacementFieldNode
+
+    assert DisplacementFieldNode.defaults == {"fileName": "", **asdict(FieldConvention())}
+    assert main(["run", str(examples / "reg_from_field.json"), "--set",
+                 "DisplacementField.components=nas"]) == 1
+    assert "components: 'nas' is not one of lps, ras" in capsys.readouterr().err
+    assert not (examples / "out" / "reg_from_field.dcm").exists()
