@@ -35,6 +35,7 @@ from dicomreg.core.atomic import atomic_output
 from dicomreg.core.deformation import CONVENTION_OPTIONS
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
+from dicomreg.core.paths import resolve_path
 
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
@@ -221,7 +222,7 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
     out: dict[int, CaseResult] = {}
     todo = []
     for case in cases:
-        target = manifest.parent / case.output if case.output else None
+        target = resolve_path(case.output, manifest.parent) if case.output else None
         if previous.get(str(target)) == "done" and target is not None and target.is_file():
             out[case.number] = CaseResult(case.number, "skipped", str(target),
                                           "done by an earlier run")

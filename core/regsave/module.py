@@ -36,6 +36,7 @@ from dicomreg.core.fields import (
 )
 from dicomreg.core.formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES, file_suffix
 from dicomreg.core.image import Geometry, Image
+from dicomreg.core.paths import resolve_path
 from dicomreg.core.reg import (
     InstanceReference,
     Problem,
@@ -173,7 +174,8 @@ class DicomREGSave:
         if f.name == "studyInstanceUID" and new != old:
             self._study_changed()
         elif f.name == "unresolvedFileName":
-            self._values["absoluteFileName"] = str(self._resolve(new)) if new.strip() else ""
+            resolved = resolve_path(new, self.base_dir) if new.strip() else ""
+            self._values["absoluteFileName"] = str(resolved)
 
     def set_many(self, values: Mapping[str, Any]) -> None:
         """Set several fields at once: all are validated first, then all are set."""
@@ -264,7 +266,7 @@ class DicomREGSave:
             text = self._values["unresolvedFileName"]
             if not text.strip():
                 raise BadParameterError(["unresolvedFileName: no file to inherit from is set"])
-            path = self._resolve(text)
+            path = resolve_path(text, self.base_dir)
             self._values["absoluteFileName"] = str(path)
             if not path.is_file():
                 raise BadParameterError([f"absoluteFileName: '{path}' does not exist or is not "
@@ -446,17 +448,9 @@ class DicomREGSave:
                         for p in check_dataset(ds)]
         return ds, problems, values
 
-    def _resolve(self, text: str) -> Path:
-        """A path with user home and variables expanded, relative to ``base_dir`` (a flow's
-        directory) or else the working directory."""
-        path = Path(os.path.expandvars(os.path.expanduser(text.strip())))
-        if not path.is_absolute():
-            path = (self.base_dir or Path.cwd()) / path
-        return path
-
     def resolved_file_name(self) -> Path:
         """``fileName`` resolved like every path of the module."""
-        return self._resolve(self._values["fileName"])
+        return resolve_path(self._values["fileName"], self.base_dir)
 
     def _input_files(self) -> dict[str, str | None]:
         """The files this module reads, by what they are (for the overwrite guard)."""
@@ -472,7 +466,7 @@ class DicomREGSave:
                     inputs[f"a DICOM file of {name} (instance {number})"] = filename
         if self._values["unresolvedFileName"].strip():
             inputs["the inherited file (unresolvedFileName)"] = str(
-                self._resolve(self._values["unresolvedFileName"]))
+                resolve_path(self._values["unresolvedFileName"], self.base_dir))
         return inputs
 
     def save(self, verify: Callable[[Path], None] | None = None,

@@ -19,6 +19,7 @@ from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, s
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
 from dicomreg.core.modifiers import load_chain
+from dicomreg.core.paths import resolve_path
 from dicomreg.core.reg import (
     DciodvfyResult,
     dciodvfy_available,
@@ -129,7 +130,7 @@ def save_registration(request: SaveRequest) -> SaveResult:
     base = Path(request.base_dir) if request.base_dir else Path.cwd()
 
     def resolve(path: str) -> Path:
-        return base / Path(path).expanduser()
+        return resolve_path(path, base)
 
     # A bad convention is refused before any file is read (here for every caller: the batch
     # manifest has no argparse choices in front of it).

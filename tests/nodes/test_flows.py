@@ -196,3 +196,19 @@ def test_displacement_field_settings_are_a_field_convention(examples, capsys):
                  "DisplacementField.components=nas"]) == 1
     assert "components: 'nas' is not one of lps, ras" in capsys.readouterr().err
     assert not (examples / "out" / "reg_from_field.dcm").exists()
+
+
+def test_node_paths_follow_the_one_rule(tmp_path, monkeypatch):
+    from dicomreg.nodes.base import set_flow_directory
+    from dicomreg.nodes.flows import new_session
+
+    monkeypatch.setenv("REGDIR", str(tmp_path / "data"))
+    session = new_session()
+    node = session.create_flow("paths").create_node(
+        {t.title: t for t in session.nodes}["DisplacementField"])
+    set_flow_directory(tmp_path / "flow")
+    try:
+        assert node.resolve("${REGDIR}/f.mha") == tmp_path / "data" / "f.mha"
+        assert node.resolve(" f.mha ") == tmp_path / "flow" / "f.mha"
+    finally:
+        set_flow_directory(None)
