@@ -26,7 +26,6 @@ from dicomreg.core.dicom import (
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import (
     FIELDS,
-    Field,
     FieldType,
     FieldValueError,
     UnknownFieldError,
@@ -165,26 +164,25 @@ class DicomREGSave:
         UnknownFieldError
             If no field has that name.
         """
-        f = field_by_name(name)
-        if f.type is FieldType.TRIGGER:
-            raise FieldValueError(f.name, "is a trigger; call it instead of setting it")
-        new = parse(f, value)
-        old = self._values[f.name]
-        self._values[f.name] = new
-        if f.name == "studyInstanceUID" and new != old:
-            self._study_changed()
-        elif f.name == "unresolvedFileName":
-            resolved = resolve_path(new, self.base_dir) if new.strip() else ""
-            self._values["absoluteFileName"] = str(resolved)
+        self.set_many({name: value})
 
     def set_many(self, values: Mapping[str, Any]) -> None:
-        """Set several fields at once: all are validated first, then all are set."""
+        """Set several fields at once, as :meth:`set` does one: every value is parsed (once)
+        and checked first, then all are set, so that a refused value changes nothing."""
         parsed = {}
         for name, value in values.items():
             f = field_by_name(name)
+            if f.type is FieldType.TRIGGER:
+                raise FieldValueError(f.name, "is a trigger; call it instead of setting it")
             parsed[f.name] = parse(f, value)
-        for name, value in parsed.items():
-            self.set(name, value)
+        for name, new in parsed.items():
+            old = self._values[name]
+            self._values[name] = new
+            if name == "studyInstanceUID" and new != old:
+                self._study_changed()
+            elif name == "unresolvedFileName":
+                resolved = resolve_path(new, self.base_dir) if new.strip() else ""
+                self._values["absoluteFileName"] = str(resolved)
 
     def get_state(self) -> dict[str, str]:
         """The persistent fields as text: what a flow saves."""
@@ -217,11 +215,6 @@ class DicomREGSave:
 
     def _set_status(self, text: str) -> None:
         self._values["status"] = text
-
-    @staticmethod
-    def fields() -> tuple[Field, ...]:
-        """The field table."""
-        return FIELDS
 
     # --- triggers --------------------------------------------------------------------------
 
