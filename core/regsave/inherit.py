@@ -26,9 +26,10 @@ from dicomreg.core.reg import InstanceReference, right_handed_grid
 __all__ = ["InheritanceReport", "inherited_values", "instance_references", "other_input_tags",
            "other_patient_warning"]
 
-# Fields copied as they are from the source attribute their table tag names. Not inherited:
-# the REG's own identity and content (series UID, content, instance number); by option:
-# Series Number and equipment; converted: birth date, sex (FROM_ATTRIBUTE) and laterality.
+# Fields copied as they are from the source attribute their table tag names. Handled apart:
+# Study Instance UID (when the source has one), Series Number and equipment (by option),
+# birth date and sex (FROM_ATTRIBUTE) and laterality; never inherited: the REG's own Series
+# Instance UID, content and Instance Number.
 _COPIED = (
     "patientsName", "patientID", "studyDate", "studyTime", "referringPhysicianName",
     "studyUID", "accessionNumber", "studyDescription", "seriesDescription",
