@@ -16,6 +16,7 @@ from typing import Any
 from ryven.node_env import Data, Node
 
 from dicomreg.core.errors import DicomRegError
+from dicomreg.core.paths import resolve_path
 
 __all__ = ["DicomNode", "flow_directory", "set_flow_directory"]
 
@@ -71,9 +72,8 @@ class DicomNode(Node):
         self.settings[name] = kind(value) if kind in (int, float) else value
 
     def resolve(self, text: str) -> Path:
-        """A path setting: user home and variables expanded, relative to the flow."""
-        path = Path(os.path.expandvars(os.path.expanduser(text.strip())))
-        return path if path.is_absolute() else flow_directory() / path
+        """A path setting, relative to the flow (see :func:`~dicomreg.core.paths.resolve_path`)."""
+        return resolve_path(text, flow_directory())
 
     # --- errors -----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ Paths are relative to the flow file's directory.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,15 @@ import numpy as np
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
 from dicomreg.core.deformation import (
+    CONVENTION_OPTIONS,
+    FieldConvention,
     read_displacement_field,
     read_transform_file,
     to_reg_convention,
 )
 from dicomreg.core.dicom import DumpOptions, read_dicom_headers, scan_volumes, tag_dump
 from dicomreg.core.errors import DicomRegError
+from dicomreg.core.fields import field_by_name, parse
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
 from dicomreg.core.image import Image
 from dicomreg.core.reg import read_deformable_registration
@@ -108,8 +112,7 @@ class DisplacementFieldNode(DicomNode):
     init_inputs = [NodeInputType("fixed")]
     init_outputs = [NodeOutputType("image"), NodeOutputType("status")]
     status_output = 1
-    defaults = {"fileName": "", "components": "lps", "units": "mm", "kind": "displacement",
-                "direction": "pull"}
+    defaults = {"fileName": "", **asdict(FieldConvention())}
     image = None  # the field last read, for the editor's preview
     _read: tuple[tuple[str, float], Any] | None = None
 
@@ -137,14 +140,13 @@ class DisplacementFieldNode(DicomNode):
                         notes.append(f"set DicomREGSave's {which}DeformationMatrix to {rows} "
                                      f"({getattr(transform, f'{which}_matrix_type')})")
             else:
-                convention = {k: self.settings[k] for k in ("components", "units", "kind",
-                                                            "direction")}
+                convention = FieldConvention(**{k: self.settings[k] for k in CONVENTION_OPTIONS})
                 self.prepare()
                 assert self._read is not None
                 source = self._read[1]
                 image, notes = to_reg_convention(
                     Image(source.voxels, source.geometry, source=source.source,
-                          owner=source.owner), target=grid, **convention)
+                          owner=source.owner), convention, target=grid)
             if fixed is not None:
                 # The field lives on the fixed image: it carries the fixed image's DICOM.
                 image.datasets = fixed.datasets
@@ -184,13 +186,12 @@ class TagDumpNode(DicomNode):
     init_inputs = [NodeInputType("inputBase")]
     init_outputs = [NodeOutputType("tagDump"), NodeOutputType("status")]
     status_output = 1
-    defaults = {"annotate": False, "dumpPrivateTagValues": False, "numShownBinaryEntries": 8,
-                "tagDumpSize": 1_000_000, "regExLineFilter": ""}
+    defaults = DumpOptions().to_values()
     dump = ""
 
     def set_setting(self, name: str, value: Any) -> None:
-        if isinstance(self.defaults.get(name), bool) and isinstance(value, str):
-            value = value.strip().upper() in ("TRUE", "1", "YES", "ON")
+        if name in self.defaults:  # each setting is the module's field of that name
+            value = parse(field_by_name(name), value)
         super().set_setting(name, value)
 
     def update_event(self, inp: int = -1) -> None:
@@ -198,12 +199,7 @@ class TagDumpNode(DicomNode):
             ds = self.payload(0)
             if ds is None:
                 raise DicomRegError("inputBase: no DICOM tree is connected")
-            options = DumpOptions(annotate=bool(self.settings["annotate"]),
-                                  private_values=bool(self.settings["dumpPrivateTagValues"]),
-                                  binary_bytes=int(self.settings["numShownBinaryEntries"]),
-                                  max_size=int(self.settings["tagDumpSize"]),
-                                  line_filter=self.settings["regExLineFilter"])
-            text = tag_dump(ds, options)
+            text = tag_dump(ds, DumpOptions.from_values(self.settings))
             self.dump = text
             self.set_output_val(0, Data(text))
             self.report(f"{text.count(chr(10)) + 1} line(s)")

@@ -266,8 +266,5 @@ class DicomREGSavePanel(QWidget):
         return self.module.get("tagDump")
 
     def _dump_options_changed(self, options: DumpOptions) -> None:
-        values = {"annotate": options.annotate, "dumpPrivateTagValues": options.private_values,
-                  "numShownBinaryEntries": options.binary_bytes,
-                  "tagDumpSize": options.max_size, "regExLineFilter": options.line_filter}
-        for name, value in values.items():
+        for name, value in options.to_values().items():
             self._set(name, value)

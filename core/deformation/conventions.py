@@ -19,26 +19,54 @@ in practice, each an explicit option:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from dataclasses import field as dataclass_field
+from typing import Any
 
 import numpy as np
 
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
 
-__all__ = ["CONVENTION_OPTIONS", "ConventionError", "Inversion", "check_convention",
+__all__ = ["CONVENTION_OPTIONS", "ConventionError", "FieldConvention", "Inversion",
            "to_reg_convention"]
-
-CONVENTION_OPTIONS = {
-    "components": ("lps", "ras"),
-    "units": ("mm", "voxel"),
-    "kind": ("displacement", "deformation"),
-    "direction": ("pull", "push"),
-}
 
 
 class ConventionError(DicomRegError):
     """A convention option that is unknown or cannot be applied; the message says why."""
+
+
+def _option(*choices: str) -> Any:
+    """A convention option: its choices, the first (ITK's, the REG's own) the default."""
+    return dataclass_field(default=choices[0], metadata={"choices": choices})
+
+
+@dataclass(frozen=True)
+class FieldConvention:
+    """How a displacement field file was written; every default is the REG's own convention.
+
+    Raises
+    ------
+    ConventionError
+        On construction, for a value that is not one of its option's choices, naming the
+        option, the value and the choices.
+    """
+
+    components: str = _option("lps", "ras")
+    units: str = _option("mm", "voxel")
+    kind: str = _option("displacement", "deformation")
+    direction: str = _option("pull", "push")
+
+    def __post_init__(self) -> None:
+        for option, value in asdict(self).items():
+            if value not in CONVENTION_OPTIONS[option]:
+                raise ConventionError(f"{option}: {value!r} is not one of "
+                                      f"{', '.join(CONVENTION_OPTIONS[option])}")
+
+
+#: option -> its choices, the first the default (the command line's choices come from here)
+CONVENTION_OPTIONS: dict[str, tuple[str, ...]] = {
+    option.name: option.metadata["choices"] for option in fields(FieldConvention)}
 
 
 @dataclass
@@ -61,7 +89,7 @@ class Inversion:
         return text
 
 
-def _sitk_field(voxels: np.ndarray, geometry: Geometry):  # noqa: ANN202
+def _sitk_field(voxels: np.ndarray, geometry: Geometry):
     import SimpleITK as sitk
 
     image = sitk.GetImageFromArray(np.asarray(voxels, dtype=np.float64), isVector=True)
@@ -109,32 +137,18 @@ def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
                                            int((~inside).sum()), int(inside.size))
 
 
-def check_convention(**options: str) -> None:
-    """Refuse a convention option or value that is not known (see ``CONVENTION_OPTIONS``).
-
-    Raises
-    ------
-    ConventionError
-        Naming the option, the value and the accepted values.
-    """
-    for option, value in options.items():
-        if value not in CONVENTION_OPTIONS[option]:
-            raise ConventionError(f"{option}: {value!r} is not one of "
-                                  f"{', '.join(CONVENTION_OPTIONS[option])}")
-
-
-def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm",
-                      kind: str = "displacement", direction: str = "pull",
+def to_reg_convention(image: Image, convention: FieldConvention | None = None, *,
                       target: Geometry | None = None) -> tuple[Image, list[str]]:
     """The field in the REG's convention (pull, LPS, millimetres), and notes for the user.
 
-    With every option at its default the image is returned as it is (no copy). ``target`` is
-    the grid a push field is inverted onto (the fixed image's); its own grid otherwise.
+    ``convention`` is how the field was written (the REG's own when not given); with every
+    option at its default the image is returned as it is (no copy). ``target`` is the grid a
+    push field is inverted onto (the fixed image's); its own grid otherwise.
     """
-    check_convention(components=components, units=units, kind=kind, direction=direction)
+    convention = convention or FieldConvention()
     notes = []
     if image.lps_conversion:
-        if components == "ras":
+        if convention.components == "ras":
             raise ConventionError(
                 f"components ras: '{image.source}' declares the space of its vectors and they "
                 f"were turned into LPS on reading ({image.lps_conversion}); leave components "
@@ -142,21 +156,21 @@ def to_reg_convention(image: Image, *, components: str = "lps", units: str = "mm
         notes.append(image.lps_conversion)
     if image.reading_note:
         notes.append(image.reading_note)
-    if (components, units, kind, direction) == ("lps", "mm", "displacement", "pull"):
+    if convention == FieldConvention():
         return image, notes
     geometry = image.geometry
     assert image.voxels is not None and geometry is not None
     vectors = np.array(image.voxels, dtype=np.float64)  # converted: one copy, on purpose
-    if units == "voxel":
+    if convention.units == "voxel":
         vectors = vectors @ (geometry.direction_matrix * np.asarray(geometry.spacing)).T
         notes.append("vectors converted from voxel steps to millimetres")
-    if components == "ras":
+    if convention.components == "ras":
         vectors[..., :2] *= -1
         notes.append("x and y components negated (RAS to LPS)")
-    if kind == "deformation":
+    if convention.kind == "deformation":
         vectors = vectors - _positions(geometry)
         notes.append("absolute positions turned into displacements")
-    if direction == "push":
+    if convention.direction == "push":
         target = target or geometry
         pull, inversion = invert_push_field(vectors, geometry, target)
         notes.append(str(inversion))

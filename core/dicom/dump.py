@@ -13,9 +13,11 @@ The dump may be filtered (:mod:`.line_filter`) and is clamped to ``tagDumpSize``
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from functools import cache
+from typing import Any
 
 from pydicom.datadict import get_private_entry
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
@@ -24,7 +26,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
 from dicomreg.core.dicom.standard import iod_requirements
-from dicomreg.core.fields import LineFilter
+from dicomreg.core.fields import LineFilter, field_by_name, parse
 
 __all__ = ["SHORTENED", "TYPE_MEANINGS", "DumpOptions", "tag_dump"]
 
@@ -41,23 +43,36 @@ _BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 _TYPE_ORDER = ("1", "1C", "2", "2C", "3")
 
 
+def _option(name: str) -> Any:
+    """A dump option declared by the field ``name``: the field's default is its default."""
+    declared = field_by_name(name)
+    return dataclass_field(default=parse(declared, declared.default), metadata={"field": name})
+
+
 @dataclass(frozen=True)
 class DumpOptions:
-    """The dump fields of the module: annotate, dumpPrivateTagValues, numShownBinaryEntries,
-    tagDumpSize, regExLineFilter."""
+    """The tag dump fields of the module, under shorter names; each attribute names its field
+    (:meth:`field_names`) and takes the field's default."""
 
-    annotate: bool = False
-    private_values: bool = False
-    binary_bytes: int = 8
-    max_size: int = 1_000_000
-    line_filter: str = ""
+    annotate: bool = _option("annotate")
+    private_values: bool = _option("dumpPrivateTagValues")
+    binary_bytes: int = _option("numShownBinaryEntries")
+    max_size: int = _option("tagDumpSize")
+    line_filter: str = _option("regExLineFilter")
 
     @classmethod
-    def from_values(cls, values: dict) -> DumpOptions:
-        """The options from a module's field values."""
-        return cls(annotate=values["annotate"], private_values=values["dumpPrivateTagValues"],
-                   binary_bytes=values["numShownBinaryEntries"], max_size=values["tagDumpSize"],
-                   line_filter=values["regExLineFilter"])
+    def field_names(cls) -> dict[str, str]:
+        """Each option's attribute name -> the name of the field it stands for."""
+        return {option.name: option.metadata["field"] for option in fields(cls)}
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> DumpOptions:
+        """The options from typed field values (a module's, or a node's settings)."""
+        return cls(**{option: values[name] for option, name in cls.field_names().items()})
+
+    def to_values(self) -> dict[str, Any]:
+        """The options as typed field values, by field name."""
+        return {name: getattr(self, option) for option, name in self.field_names().items()}
 
 
 @cache

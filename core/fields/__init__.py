@@ -1,5 +1,6 @@
 """The field table of DicomREGSave and everything derived from it: value syntaxes, print-lists,
-the tag dump's line filter and the generated field reference.
+the tag dump's line filter, the generated field reference, and the conversions of the fields
+that are not written as they are (birth date, sex, laterality).
 
 Names are imported from their modules on first use (see :mod:`dicomreg.core.lazy_exports`).
 """
@@ -12,6 +13,8 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "Field": "table",
     "FieldType": "table",
     "GROUPS": "table",
+    "MONTHS": "table",
+    "SEX_CODES": "table",
     "USER_DEFINED": "table",
     "UnknownFieldError": "table",
     "field_by_name": "table",
@@ -27,4 +30,12 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "LineFilter": "line_filter",
     "LineFilterError": "line_filter",
     "field_reference": "reference",
+    "FROM_ATTRIBUTE": "conversions",
+    "TO_ATTRIBUTE": "conversions",
+    "birth_date_fields": "conversions",
+    "inherited_laterality": "conversions",
+    "laterality_attribute": "conversions",
+    "patient_birth_date": "conversions",
+    "patient_sex": "conversions",
+    "sex_fields": "conversions",
 })

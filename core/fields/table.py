@@ -23,6 +23,8 @@ __all__ = [
     "Field",
     "FieldType",
     "GROUPS",
+    "MONTHS",
+    "SEX_CODES",
     "USER_DEFINED",
     "UnknownFieldError",
     "field_by_name",
@@ -151,12 +153,15 @@ def _enum(*names: str | tuple[str, str] | EnumValue) -> tuple[EnumValue, ...]:
     return tuple(out)
 
 
-_MONTHS = (
+# English, as the documentation writes them (not calendar.month_name: it follows the locale).
+MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+# The Patient Sex enum's values and the codes they write (PS3.3 C.7.1.1).
+SEX_CODES = {"Other": "O", "Female": "F", "Male": "M"}
 _YEARS = _enum(*(str(year) for year in range(1900, 2101)), USER_DEFINED)
-_MONTH_VALUES = _enum(*(f"{i:02d}-{m}" for i, m in enumerate(_MONTHS, 1)), USER_DEFINED)
+_MONTH_VALUES = _enum(*(f"{i:02d}-{m}" for i, m in enumerate(MONTHS, 1)), USER_DEFINED)
 _DAYS = _enum(*(f"{day:02d}" for day in range(1, 32)), USER_DEFINED)
 _MATRIX_TYPES = _enum(("Rigid", "RIGID"), ("Rigid Scale", "RIGID_SCALE"), ("Affine", "AFFINE"))
 _INHERITANCE_SOURCES = _enum(("Dicom Input", "DICOM_INPUT"), ("Image Input", "IMAGE_INPUT"))
@@ -259,7 +264,7 @@ FIELDS: tuple[Field, ...] = (
     Field("patientBirthDateDayString", "Patient Birth Date Day String", S, "patient",
           default="01", description="The day of birth as text."),
     Field("patientSexEnum", "Patient Sex", E, "patient", default="Other",
-          enum_values=_enum("Other", "Female", "Male", USER_DEFINED), tag="PatientSex",
+          enum_values=_enum(*SEX_CODES, USER_DEFINED), tag="PatientSex",
           description="The sex of the patient (O, F, M); 'User Defined' takes the string."),
     Field("patientSexString", "Patient Sex String", S, "patient", default="Other",
           description="The sex as text, used when Patient Sex is 'User Defined': M, F, O, "

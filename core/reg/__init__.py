@@ -8,8 +8,6 @@ from dicomreg.core.lazy_exports import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "compose": "composition",
-    "patient_birth_date": "composition",
-    "patient_sex": "composition",
     "deformable_registration_sequence": "deformable_registration",
     "right_handed_grid": "deformable_registration",
     "InstanceReference": "common_instance_reference",

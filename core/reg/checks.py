@@ -21,22 +21,20 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
+from pydicom.uid import DeformableSpatialRegistrationStorage, SegmentationStorage
 
 from dicomreg.core.dicom import body_part_is_paired, iod_requirements
 from dicomreg.core.fields import (
     FieldValueError,
     PrintListError,
     parse_print_lists,
+    patient_birth_date,
+    patient_sex,
     uid_lines,
     validate_dicom_text,
 )
 from dicomreg.core.matrices import MATRIX_TYPES, matrix_problem
 from dicomreg.core.reg.common_instance_reference import ReferenceFieldsError, series_groups
-from dicomreg.core.reg.composition import (
-    DEFORMABLE_SPATIAL_REGISTRATION_STORAGE,
-    patient_birth_date,
-    patient_sex,
-)
 from dicomreg.core.reg.deformable_registration import right_handed_grid
 from dicomreg.core.reg.vector_grid import release_pages
 
@@ -151,7 +149,8 @@ def _check_image(values: Mapping[str, Any], image: Any) -> list[Problem]:
     return problems
 
 
-_SEGMENTATION_STORAGE = {"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"}
+# With Label Map Segmentation Storage (PS3.4, 2024), which pydicom 3.0's UID list lacks.
+_SEGMENTATION_STORAGE = {SegmentationStorage, "1.2.840.10008.5.1.4.1.1.66.7"}
 
 
 def _check_numbers(name: str, lists: list[list[int]], instances: list[str],
@@ -476,10 +475,10 @@ def _check_deidentification(ds: Dataset) -> list[Problem]:
 def check_dataset(ds: Dataset) -> list[Problem]:
     """Problems of a composed (and possibly modified) REG Dataset."""
     problems = []
-    if ds.get("SOPClassUID") != DEFORMABLE_SPATIAL_REGISTRATION_STORAGE:
+    if ds.get("SOPClassUID") != DeformableSpatialRegistrationStorage:
         problems.append(Problem(_name("SOPClassUID"),
                                 f"{ds.get('SOPClassUID')!r} is not Deformable Spatial Registration "
-                                f"Storage ({DEFORMABLE_SPATIAL_REGISTRATION_STORAGE})"))
+                                f"Storage ({DeformableSpatialRegistrationStorage})"))
     if ds.get("Modality") != "REG":
         problems.append(Problem(_name("Modality"), f"{ds.get('Modality')!r} must be REG"))
     problems += _check_types(ds)

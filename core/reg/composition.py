@@ -4,40 +4,43 @@ A pure step: it reads the field values (typed, as the module holds them) and the
 returns a pydicom Dataset with every mandatory module of the IOD (PS3.3 A.39). It writes
 nothing and decides nothing that the checks have not already accepted; the Vector Grid Data
 value is a view of the field's array (see :mod:`.vector_grid`), not a copy.
+
+Each top-level attribute is the field whose ``tag`` names it in the field table, converted
+where :data:`~dicomreg.core.fields.TO_ATTRIBUTE` says (birth date, sex, laterality); an empty
+value of an optional (Type 3) attribute is left out, as the standard's tables say.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
+from collections import defaultdict
 from collections.abc import Mapping
+from functools import cache
 from importlib import metadata
 from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import DeformableSpatialRegistrationStorage, ExplicitVRLittleEndian, generate_uid
 
-from dicomreg.core.fields import USER_DEFINED, FieldValueError, validate_dicom_text
+from dicomreg.core.dicom import iod_requirements
+from dicomreg.core.fields import FIELDS, TO_ATTRIBUTE
 from dicomreg.core.image import Image
 from dicomreg.core.reg.common_instance_reference import common_instance_reference
 from dicomreg.core.reg.deformable_registration import deformable_registration_sequence
 
-__all__ = [
-    "DEFORMABLE_SPATIAL_REGISTRATION_STORAGE",
-    "IMPLEMENTATION_CLASS_UID",
-    "compose",
-    "patient_birth_date",
-    "patient_sex",
-]
+__all__ = ["IMPLEMENTATION_CLASS_UID", "compose"]
 
-DEFORMABLE_SPATIAL_REGISTRATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.3"
 # A fixed UID naming this implementation, derived under pydicom's root from our name.
 IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=["ryven-dicomreg implementation"])
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")  # fmt: skip
-_SEX_CODES = {"other": "O", "o": "O", "female": "F", "f": "F", "male": "M", "m": "M", "": ""}
+# The fields of these groups are written inside their sequences, by .deformable_registration
+# and .common_instance_reference; every other field with a tag is a top-level attribute.
+_NESTED_GROUPS = ("registration", "referenced images", "common instance reference")
+_TOP_LEVEL_FIELDS = tuple(f for f in FIELDS if f.tag and f.group not in _NESTED_GROUPS)
+# Number strings: pydicom reads an empty one as None, so an empty one is written as None.
+_NUMBER_VRS = ("IS", "DS")
 
 
 def package_version() -> str:
@@ -48,59 +51,26 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def _month_number(text: str) -> str:
-    """'03-March', 'March', 'mar', '3' and '03' all give '03'."""
-    text = text.strip()
-    if not text:
-        return ""
-    head = text.split("-", 1)[0].strip()
-    if head.isdigit() and 1 <= int(head) <= 12:
-        return f"{int(head):02d}"
-    name = text.split("-", 1)[-1].strip().lower()
-    for number, month in enumerate(_MONTHS, 1):
-        if len(name) >= 3 and month.startswith(name):
-            return f"{number:02d}"
-    raise FieldValueError("patientBirthDateMonthString",
-                          f"{text!r} is not a month; expected 01-12, 'March' or '03-March'")
+@cache
+def _optional_keywords() -> frozenset[str]:
+    """Top-level attributes that are Type 3 in every module of the IOD that has them."""
+    types: dict[str, set[str]] = defaultdict(set)
+    for requirement in iod_requirements():
+        if not requirement.path:
+            types[requirement.keyword].add(requirement.type)
+    return frozenset(keyword for keyword, kinds in types.items() if kinds == {"3"})
 
 
-def patient_birth_date(values: Mapping[str, Any]) -> str:
-    """Patient's Birth Date (DA) from the year/month/day enums and strings ('' = unknown)."""
-
-    def part(enum: str, string: str) -> str:
-        chosen = values[string] if values[enum] == USER_DEFINED else values[enum]
-        return str(chosen).strip()
-
-    year = part("patientBirthDateYearEnum", "patientBirthDateYearString")
-    month = _month_number(part("patientBirthDateMonthEnum", "patientBirthDateMonthString"))
-    day = part("patientBirthDateDayEnum", "patientBirthDateDayString")
-    if not (year or month or day):
-        return ""
-    if not (year and month and day):
-        raise FieldValueError("patientBirthDateYearString",
-                              f"birth date has year {year!r}, month {month!r}, day {day!r}: "
-                              "give all three, or leave all three empty for unknown")
-    if not (year.isdigit() and len(year) == 4):
-        raise FieldValueError("patientBirthDateYearString", f"{year!r} is not a 4-digit year")
-    if not day.isdigit():
-        raise FieldValueError("patientBirthDateDayString", f"{day!r} is not a day number")
-    date = f"{year}{month}{int(day):02d}"
-    problem = validate_dicom_text("DA", date)
-    if problem:
-        raise FieldValueError("patientBirthDateDayString", problem)
-    return date
-
-
-def patient_sex(values: Mapping[str, Any]) -> str:
-    """Patient's Sex (M, F, O or empty) from the sex enum and string."""
-    chosen = values["patientSexEnum"]
-    if chosen == USER_DEFINED:
-        chosen = values["patientSexString"]
-    code = _SEX_CODES.get(str(chosen).strip().lower())
-    if code is None:
-        raise FieldValueError("patientSexString",
-                              f"{chosen!r} is not M, F, O (Male, Female, Other) or empty")
-    return code
+def _write_fields(ds: Dataset, values: Mapping[str, Any], when_empty: Mapping[str, str]) -> None:
+    """Every top-level field at the table's tag: converted where :data:`TO_ATTRIBUTE` says,
+    an empty value replaced by ``when_empty``'s, an empty Type 3 one left out (optional)."""
+    optional = _optional_keywords()
+    for f in _TOP_LEVEL_FIELDS:
+        convert = TO_ATTRIBUTE.get(f.name)
+        value = convert(values) if convert else (values[f.name] or when_empty.get(f.name, ""))
+        if value is None or (value == "" and f.tag in optional):
+            continue
+        setattr(ds, f.tag, None if value == "" and f.vr in _NUMBER_VRS else value)
 
 
 def _is_ascii(ds: Dataset) -> bool:
@@ -143,52 +113,15 @@ def compose(
     uid = sop_instance_uid or generate_uid()
     ds = Dataset()
 
-    # SOP Common
+    # SOP Common and General Series: what every REG has
     ds.InstanceCreationDate, ds.InstanceCreationTime = today, time_now
-    ds.SOPClassUID = DEFORMABLE_SPATIAL_REGISTRATION_STORAGE
+    ds.SOPClassUID = DeformableSpatialRegistrationStorage
     ds.SOPInstanceUID = uid
-    # General Study
-    ds.StudyDate, ds.StudyTime = values["studyDate"], values["studyTime"]
-    ds.AccessionNumber = values["accessionNumber"]
-    ds.ReferringPhysicianName = values["referringPhysicianName"]
-    if values["studyDescription"]:
-        ds.StudyDescription = values["studyDescription"]
-    ds.StudyInstanceUID = values["studyInstanceUID"]
-    ds.StudyID = values["studyUID"]  # the module's "Study UID" field is the Study ID
-    # Patient
-    ds.PatientName = values["patientsName"]
-    ds.PatientID = values["patientID"]
-    ds.PatientBirthDate = patient_birth_date(values)
-    ds.PatientSex = patient_sex(values)
-    # General Series + Spatial Registration Series
     ds.Modality = "REG"
-    ds.SeriesInstanceUID = values["seriesInstanceUID"]
-    ds.SeriesNumber = values["seriesNumber"] or None
-    if values["seriesDescription"]:
-        ds.SeriesDescription = values["seriesDescription"]
-    if values["bodyPartExamined"]:
-        ds.BodyPartExamined = values["bodyPartExamined"]
-    laterality = values["laterality"]
-    if laterality in ("L", "R"):
-        ds.Laterality = laterality
-    elif laterality == "WriteEmptyTagValue":
-        ds.Laterality = ""
-    # Frame of Reference: the registered (fixed) frame.
-    ds.FrameOfReferenceUID = values["frameOfReferenceUID"]
-    ds.PositionReferenceIndicator = values["positionReferenceIndicator"]
-    # General Equipment + Enhanced General Equipment
-    ds.Manufacturer = values["manufacturer"]
-    ds.ManufacturerModelName = values["manufacturerModelName"]
-    ds.DeviceSerialNumber = values["deviceSerialNumber"]
-    ds.SoftwareVersions = values["softwareVersions"] or package_version()
-    # Deformable Spatial Registration
-    ds.ContentDate = values["contentDate"] or today
-    ds.ContentTime = values["contentTime"] or time_now
-    ds.InstanceNumber = values["instanceNumber"]
-    ds.ContentLabel = values["contentLabel"]
-    ds.ContentDescription = values["contentDescription"]
-    if values["contentCreatorsName"]:
-        ds.ContentCreatorName = values["contentCreatorsName"]
+    # Patient, General Study, General Series, Frame of Reference, (Enhanced) General
+    # Equipment and the Deformable Spatial Registration's content: the fields.
+    _write_fields(ds, values, {"contentDate": today, "contentTime": time_now,
+                               "softwareVersions": package_version()})
     ds.DeformableRegistrationSequence = deformable_registration_sequence(values, image)
     # Common Instance Reference
     ds.update(common_instance_reference(values))
@@ -201,7 +134,7 @@ def compose(
         ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8, for names beyond ASCII
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = DEFORMABLE_SPATIAL_REGISTRATION_STORAGE
+    meta.MediaStorageSOPClassUID = DeformableSpatialRegistrationStorage
     meta.MediaStorageSOPInstanceUID = uid
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID

@@ -14,18 +14,16 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.uid import UID
+from pydicom.uid import UID, DeformableSpatialRegistrationStorage, SpatialRegistrationStorage
 
 from dicomreg.core.dicom import DicomFileError, read_header, region_of
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.reg.composition import DEFORMABLE_SPATIAL_REGISTRATION_STORAGE
 
 __all__ = ["DeformableRegistration", "RegistrationItem", "RegReadError",
            "read_deformable_registration"]
 
 _VECTOR_GRID_DATA = 0x00640009
-_SPATIAL_REGISTRATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.1"
 
 
 class RegReadError(DicomRegError):
@@ -167,9 +165,9 @@ def read_deformable_registration(
         raise RegReadError(f"vector units {vector_units!r}: expected mm or voxel")
     notes: list[str] = []
     sop_class = str(ds.get("SOPClassUID", ""))
-    if sop_class != DEFORMABLE_SPATIAL_REGISTRATION_STORAGE:
+    if sop_class != DeformableSpatialRegistrationStorage:
         name = UID(sop_class).name if sop_class else "no SOP class"
-        misfiled = (sop_class == _SPATIAL_REGISTRATION_STORAGE
+        misfiled = (sop_class == SpatialRegistrationStorage
                     and "DeformableRegistrationSequence" in ds)
         if misfiled and accept_spatial_registration_class:
             notes.append(f"read although it is a {name}: its content is a Deformable "

@@ -32,12 +32,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dicomreg.core.atomic import atomic_output
+from dicomreg.core.deformation import CONVENTION_OPTIONS
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
+from dicomreg.core.paths import resolve_path
 
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
-_OPTION_COLUMNS = ("fixed_volume", "moving_volume", "components", "units", "kind", "direction")
+_OPTION_COLUMNS = ("fixed_volume", "moving_volume", *CONVENTION_OPTIONS)
 _COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
 
@@ -148,7 +150,7 @@ def _case_options(options: dict[str, str]) -> dict[str, object]:
                 raise BatchError(f"{column}: '{value}' is not a volume index; "
                                  "expected 0, 1, 2... (see 'dicomreg scan')")
             arguments[column] = int(value)
-        else:  # checked by save_registration, like the command line's values
+        else:  # a convention: FieldConvention refuses a bad one, in save_registration
             arguments[column] = value.lower()
     return arguments
 
@@ -166,7 +168,7 @@ def _previous(results_path: Path) -> dict[str, str]:
         return {}
 
 
-def _client(scheduler: str | None, workers: int | None, cases: int):  # noqa: ANN202
+def _client(scheduler: str | None, workers: int | None, cases: int):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -220,7 +222,7 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
     out: dict[int, CaseResult] = {}
     todo = []
     for case in cases:
-        target = manifest.parent / case.output if case.output else None
+        target = resolve_path(case.output, manifest.parent) if case.output else None
         if previous.get(str(target)) == "done" and target is not None and target.is_file():
             out[case.number] = CaseResult(case.number, "skipped", str(target),
                                           "done by an earlier run")

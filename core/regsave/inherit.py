@@ -13,37 +13,29 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from dicomreg.core.dicom import body_part_is_paired
-from dicomreg.core.fields import FIELDS, USER_DEFINED, field_by_name, format_value
+from dicomreg.core.fields import (
+    FIELDS,
+    FROM_ATTRIBUTE,
+    field_by_name,
+    format_value,
+    inherited_laterality,
+)
 from dicomreg.core.image import Geometry, Image
 from dicomreg.core.reg import InstanceReference, right_handed_grid
 
 __all__ = ["InheritanceReport", "inherited_values", "instance_references", "other_input_tags",
            "other_patient_warning"]
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")  # fmt: skip
-_SEX = {"M": "Male", "F": "Female", "O": "Other"}
-# Text fields copied as they are: field name -> source keyword.
-_COPIED = {
-    "patientsName": "PatientName",
-    "patientID": "PatientID",
-    "studyDate": "StudyDate",
-    "studyTime": "StudyTime",
-    "referringPhysicianName": "ReferringPhysicianName",
-    "studyUID": "StudyID",
-    "accessionNumber": "AccessionNumber",
-    "studyDescription": "StudyDescription",
-    "seriesDescription": "SeriesDescription",
-    "frameOfReferenceUID": "FrameOfReferenceUID",
-    "positionReferenceIndicator": "PositionReferenceIndicator",
-    "bodyPartExamined": "BodyPartExamined",
-}
-_EQUIPMENT = {
-    "manufacturer": "Manufacturer",
-    "manufacturerModelName": "ManufacturerModelName",
-    "deviceSerialNumber": "DeviceSerialNumber",
-    "softwareVersions": "SoftwareVersions",
-}
+# Fields copied as they are from the source attribute their table tag names. Handled apart:
+# Study Instance UID (when the source has one), Series Number and equipment (by option),
+# birth date and sex (FROM_ATTRIBUTE) and laterality; never inherited: the REG's own Series
+# Instance UID, content and Instance Number.
+_COPIED = (
+    "patientsName", "patientID", "studyDate", "studyTime", "referringPhysicianName",
+    "studyUID", "accessionNumber", "studyDescription", "seriesDescription",
+    "frameOfReferenceUID", "positionReferenceIndicator", "bodyPartExamined",
+)  # fmt: skip
+_EQUIPMENT = ("manufacturer", "manufacturerModelName", "deviceSerialNumber", "softwareVersions")
 # Attributes of a source image that would misdescribe a REG, never copied by
 # copyOtherInputTags: its identity and class, its pixels and their description, its plane
 # geometry, multi-frame and overlay structures, and references that are the image's own.
@@ -86,42 +78,19 @@ def _text(ds: Dataset, keyword: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _birth_date(date: str) -> dict[str, str]:
-    if len(date) == 8 and date.isdigit():
-        year, month, day = date[:4], int(date[4:6]), date[6:]
-        month_text = f"{month:02d}-{_MONTHS[month - 1]}" if 1 <= month <= 12 else date[4:6]
-        year_enum = year if 1900 <= int(year) <= 2100 else USER_DEFINED
-        return {
-            "patientBirthDateYearEnum": year_enum, "patientBirthDateYearString": year,
-            "patientBirthDateMonthEnum": month_text if 1 <= month <= 12 else USER_DEFINED,
-            "patientBirthDateMonthString": month_text,
-            "patientBirthDateDayEnum": day, "patientBirthDateDayString": day,
-        }
-    # Unknown (empty) birth date: 'User Defined' with empty strings writes an empty value.
-    return {
-        "patientBirthDateYearEnum": USER_DEFINED, "patientBirthDateYearString": "",
-        "patientBirthDateMonthEnum": USER_DEFINED, "patientBirthDateMonthString": "",
-        "patientBirthDateDayEnum": USER_DEFINED, "patientBirthDateDayString": "",
-    }
+def _tag_text(ds: Dataset, name: str) -> str:
+    """The source's value of the attribute the field ``name`` is written to."""
+    return _text(ds, field_by_name(name).tag)
 
 
 def _laterality(values: Mapping[str, Any], ds: Dataset) -> str:
-    """The laterality enum for a source: its side if it states one, else what its body part
-    allows (absent for an unpaired part), else per useEmptyLaterality...OnInheritance."""
-    for keyword in ("Laterality", "ImageLaterality"):
-        side = _text(ds, keyword)
-        if side in ("L", "R"):
-            return side
-    body_part = _text(ds, "BodyPartExamined")
-    if body_part and body_part_is_paired(body_part) is False:
-        # Laterality is only for paired structures: with an unpaired body part it must be
-        # absent (dciodvfy reports an empty one as an error too).
-        return "DoNotWriteTagValue"
-    # No body part, a paired one without a side, or a term we do not know: the side is
-    # unknown, which an empty value says honestly; never invent one.
-    if values["useEmptyLateralityTagIfNotFoundOnInheritance"]:
-        return "WriteEmptyTagValue"
-    return "DoNotWriteTagValue"
+    """The laterality enum for a source (see :func:`~dicomreg.core.fields.inherited_laterality`);
+    whether its body part is paired is the standard's answer, looked up here."""
+    body_part = _tag_text(ds, "bodyPartExamined")
+    return inherited_laterality(
+        (_tag_text(ds, "laterality"), _text(ds, "ImageLaterality")),
+        paired=body_part_is_paired(body_part) if body_part else None,
+        use_empty=values["useEmptyLateralityTagIfNotFoundOnInheritance"])
 
 
 def _grid_fields(geometry: Geometry) -> dict[str, Any]:
@@ -173,23 +142,21 @@ def inherited_values(
     """
     new: dict[str, Any] = {}
     notes: list[str] = []
-    for name, keyword in _COPIED.items():
-        new[name] = _text(source, keyword)
+    for name in _COPIED:
+        new[name] = _tag_text(source, name)
     if values["inheritEquipment"]:
-        for name, keyword in _EQUIPMENT.items():
-            if _text(source, keyword):  # Type 1 in the REG: an empty source value is not taken
-                new[name] = _text(source, keyword)
-    new.update(_birth_date(_text(source, "PatientBirthDate")))
-    sex = _text(source, "PatientSex").upper()
-    new["patientSexEnum"] = _SEX.get(sex, USER_DEFINED)
-    new["patientSexString"] = _SEX.get(sex, sex)
-    study_uid = _text(source, "StudyInstanceUID")
+        for name in _EQUIPMENT:
+            if _tag_text(source, name):  # Type 1 in the REG: an empty source value is not taken
+                new[name] = _tag_text(source, name)
+    for name, fields_of in FROM_ATTRIBUTE.items():
+        new.update(fields_of(_tag_text(source, name)))
+    study_uid = _tag_text(source, "studyInstanceUID")
     if study_uid:
         new["studyInstanceUID"] = study_uid
         # The REG joins the source's study; a new study per file would split them.
         new["autoCreateStudyInstanceUID"] = False
     if values["inheritSeriesNumber"]:
-        new["seriesNumber"] = _text(source, "SeriesNumber")
+        new["seriesNumber"] = _tag_text(source, "seriesNumber")
     new["laterality"] = _laterality(values, source)
 
     if values["worldMatrixInheritanceSource"] == "IMAGE_INPUT":

@@ -26,7 +26,6 @@ from dicomreg.core.dicom import (
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import (
     FIELDS,
-    Field,
     FieldType,
     FieldValueError,
     UnknownFieldError,
@@ -36,6 +35,7 @@ from dicomreg.core.fields import (
 )
 from dicomreg.core.formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES, file_suffix
 from dicomreg.core.image import Geometry, Image
+from dicomreg.core.paths import resolve_path
 from dicomreg.core.reg import (
     InstanceReference,
     Problem,
@@ -164,25 +164,25 @@ class DicomREGSave:
         UnknownFieldError
             If no field has that name.
         """
-        f = field_by_name(name)
-        if f.type is FieldType.TRIGGER:
-            raise FieldValueError(f.name, "is a trigger; call it instead of setting it")
-        new = parse(f, value)
-        old = self._values[f.name]
-        self._values[f.name] = new
-        if f.name == "studyInstanceUID" and new != old:
-            self._study_changed()
-        elif f.name == "unresolvedFileName":
-            self._values["absoluteFileName"] = str(self._resolve(new)) if new.strip() else ""
+        self.set_many({name: value})
 
     def set_many(self, values: Mapping[str, Any]) -> None:
-        """Set several fields at once: all are validated first, then all are set."""
+        """Set several fields at once, as :meth:`set` does one: every value is parsed (once)
+        and checked first, then all are set, so that a refused value changes nothing."""
         parsed = {}
         for name, value in values.items():
             f = field_by_name(name)
+            if f.type is FieldType.TRIGGER:
+                raise FieldValueError(f.name, "is a trigger; call it instead of setting it")
             parsed[f.name] = parse(f, value)
-        for name, value in parsed.items():
-            self.set(name, value)
+        for name, new in parsed.items():
+            old = self._values[name]
+            self._values[name] = new
+            if name == "studyInstanceUID" and new != old:
+                self._study_changed()
+            elif name == "unresolvedFileName":
+                resolved = resolve_path(new, self.base_dir) if new.strip() else ""
+                self._values["absoluteFileName"] = str(resolved)
 
     def get_state(self) -> dict[str, str]:
         """The persistent fields as text: what a flow saves."""
@@ -215,11 +215,6 @@ class DicomREGSave:
 
     def _set_status(self, text: str) -> None:
         self._values["status"] = text
-
-    @staticmethod
-    def fields() -> tuple[Field, ...]:
-        """The field table."""
-        return FIELDS
 
     # --- triggers --------------------------------------------------------------------------
 
@@ -264,7 +259,7 @@ class DicomREGSave:
             text = self._values["unresolvedFileName"]
             if not text.strip():
                 raise BadParameterError(["unresolvedFileName: no file to inherit from is set"])
-            path = self._resolve(text)
+            path = resolve_path(text, self.base_dir)
             self._values["absoluteFileName"] = str(path)
             if not path.is_file():
                 raise BadParameterError([f"absoluteFileName: '{path}' does not exist or is not "
@@ -446,17 +441,9 @@ class DicomREGSave:
                         for p in check_dataset(ds)]
         return ds, problems, values
 
-    def _resolve(self, text: str) -> Path:
-        """A path with user home and variables expanded, relative to ``base_dir`` (a flow's
-        directory) or else the working directory."""
-        path = Path(os.path.expandvars(os.path.expanduser(text.strip())))
-        if not path.is_absolute():
-            path = (self.base_dir or Path.cwd()) / path
-        return path
-
     def resolved_file_name(self) -> Path:
         """``fileName`` resolved like every path of the module."""
-        return self._resolve(self._values["fileName"])
+        return resolve_path(self._values["fileName"], self.base_dir)
 
     def _input_files(self) -> dict[str, str | None]:
         """The files this module reads, by what they are (for the overwrite guard)."""
@@ -472,7 +459,7 @@ class DicomREGSave:
                     inputs[f"a DICOM file of {name} (instance {number})"] = filename
         if self._values["unresolvedFileName"].strip():
             inputs["the inherited file (unresolvedFileName)"] = str(
-                self._resolve(self._values["unresolvedFileName"]))
+                resolve_path(self._values["unresolvedFileName"], self.base_dir))
         return inputs
 
     def save(self, verify: Callable[[Path], None] | None = None,

@@ -9,12 +9,17 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from dicomreg.core.atomic import refuse_overwriting_inputs
-from dicomreg.core.deformation import check_convention, read_displacement_field, to_reg_convention
+from dicomreg.core.deformation import (
+    FieldConvention,
+    read_displacement_field,
+    to_reg_convention,
+)
 from dicomreg.core.deformation.transform_file import TRANSFORM_SUFFIXES, read_transform_file
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
 from dicomreg.core.modifiers import load_chain
+from dicomreg.core.paths import resolve_path
 from dicomreg.core.reg import (
     DciodvfyResult,
     dciodvfy_available,
@@ -125,12 +130,12 @@ def save_registration(request: SaveRequest) -> SaveResult:
     base = Path(request.base_dir) if request.base_dir else Path.cwd()
 
     def resolve(path: str) -> Path:
-        return base / Path(path).expanduser()
+        return resolve_path(path, base)
 
     # A bad convention is refused before any file is read (here for every caller: the batch
     # manifest has no argparse choices in front of it).
-    check_convention(components=request.components, units=request.units, kind=request.kind,
-                     direction=request.direction)
+    convention = FieldConvention(components=request.components, units=request.units,
+                                 kind=request.kind, direction=request.direction)
     # So is an output that is one of the inputs (the module checks the files it knows of
     # again, for flows; these are the ones only we know of).
     refuse_overwriting_inputs(resolve(request.output), {
@@ -155,11 +160,8 @@ def save_registration(request: SaveRequest) -> SaveResult:
                          + " (give the folder to use the whole series)")
     fixed_grid = fixed.geometry if fixed is not None else None
     field_path = resolve(request.field)
-    convention = {"components": request.components, "units": request.units,
-                  "kind": request.kind, "direction": request.direction}
     if field_path.suffix.lower() in TRANSFORM_SUFFIXES:
-        if convention != {"components": "lps", "units": "mm", "kind": "displacement",
-                          "direction": "pull"}:
+        if convention != FieldConvention():
             raise DicomRegError("--components, --units, --kind and --direction describe "
                                 "field images; an ITK transform file is in ITK's convention")
         transform = read_transform_file(field_path, grid=fixed_grid)
@@ -171,7 +173,7 @@ def save_registration(request: SaveRequest) -> SaveResult:
         notes += transform.notes
     else:
         field_image, converted = to_reg_convention(read_displacement_field(field_path),
-                                                   target=fixed_grid, **convention)
+                                                   convention, target=fixed_grid)
         module.input0 = field_image
         notes += converted
     assert module.input0.geometry is not None

@@ -163,3 +163,52 @@ def test_run_imports_no_qt(examples):
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
     assert (examples / "out" / "reg_from_field.dcm").exists()
+
+
+def test_tag_dump_settings_are_parsed_as_the_fields(examples, capsys):
+    from dicomreg.core.dicom import DumpOptions
+    from dicomreg.nodes.flows import new_session
+
+    session = new_session()
+    node = session.create_flow("dump").create_node(
+        {t.title: t for t in session.nodes}["TagDump"])
+    assert node.settings == DumpOptions().to_values()
+    for name, text, typed in [("annotate", " on ", True), ("dumpPrivateTagValues", "1", True),
+                              ("numShownBinaryEntries", "3", 3), ("tagDumpSize", "500", 500),
+                              ("regExLineFilter", "Patient", "Patient"),
+                              ("annotate", "FALSE", False)]:
+        node.set_setting(name, text)
+        assert node.settings[name] == typed
+    for setting, message in [("TagDump.annotate=maybe", "annotate: 'maybe' is not a Bool"),
+                             ("TagDump.numShownBinaryEntries=-1", "below the minimum 0")]:
+        assert main(["run", str(examples / "load_and_dump.json"), "--set", setting]) == 1
+        assert message in capsys.readouterr().err
+
+
+def test_displacement_field_settings_are_a_field_convention(examples, capsys):
+    from dataclasses import asdict
+
+    from dicomreg.core.deformation import FieldConvention
+    from dicomreg.nodes.source_nodes import DisplacementFieldNode
+
+    assert DisplacementFieldNode.defaults == {"fileName": "", **asdict(FieldConvention())}
+    assert main(["run", str(examples / "reg_from_field.json"), "--set",
+                 "DisplacementField.components=nas"]) == 1
+    assert "components: 'nas' is not one of lps, ras" in capsys.readouterr().err
+    assert not (examples / "out" / "reg_from_field.dcm").exists()
+
+
+def test_node_paths_follow_the_one_rule(tmp_path, monkeypatch):
+    from dicomreg.nodes.base import set_flow_directory
+    from dicomreg.nodes.flows import new_session
+
+    monkeypatch.setenv("REGDIR", str(tmp_path / "data"))
+    session = new_session()
+    node = session.create_flow("paths").create_node(
+        {t.title: t for t in session.nodes}["DisplacementField"])
+    set_flow_directory(tmp_path / "flow")
+    try:
+        assert node.resolve("${REGDIR}/f.mha") == tmp_path / "data" / "f.mha"
+        assert node.resolve(" f.mha ") == tmp_path / "flow" / "f.mha"
+    finally:
+        set_flow_directory(None)

@@ -245,4 +245,32 @@ def test_unknown_conventions_are_refused(tmp_path, option):
         main(["save", str(case.field), "-o", str(tmp_path / "x.dcm"), *option])
 
 
+@pytest.mark.parametrize(("option", "value", "choices"), [
+    ("components", "upside-down", "lps, ras"), ("units", "inch", "mm, voxel"),
+    ("kind", "Displacement", "displacement, deformation"), ("direction", "", "pull, push")])
+def test_a_field_convention_refuses_unknown_values_in_one_line(option, value, choices):
+    from dicomreg.core.deformation import ConventionError, FieldConvention
+
+    with pytest.raises(ConventionError) as raised:
+        FieldConvention(**{option: value})
+    assert str(raised.value) == f"{option}: {value!r} is not one of {choices}"
+    assert "\n" not in str(raised.value)
+
+
+def test_convention_options_are_the_conventions_choices():
+    from dataclasses import FrozenInstanceError, asdict
+
+    from dicomreg.core.deformation import CONVENTION_OPTIONS, FieldConvention
+
+    assert CONVENTION_OPTIONS == {"components": ("lps", "ras"), "units": ("mm", "voxel"),
+                                  "kind": ("displacement", "deformation"),
+                                  "direction": ("pull", "push")}
+    assert asdict(FieldConvention()) == {o: c[0] for o, c in CONVENTION_OPTIONS.items()}
+    for option, choices in CONVENTION_OPTIONS.items():
+        for choice in choices:
+            assert getattr(FieldConvention(**{option: choice}), option) == choice
+    with pytest.raises(FrozenInstanceError):
+        FieldConvention().units = "voxel"
+
+
 # --- ITK transform files ----------------------------------------------------------------------

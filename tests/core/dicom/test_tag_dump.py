@@ -188,3 +188,30 @@ def test_dump_command(tmp_path, capsys):
     assert capsys.readouterr().out.strip().endswith(SHORTENED)
     assert main(["dump", str(path), "--filter", "([a"]) == 1
     assert "not a valid regular expression" in capsys.readouterr().err
+
+
+# The tag dump fields, their documented defaults, and a value other than the default.
+DUMP_FIELDS = {"annotate": (False, "TRUE", True),
+               "dumpPrivateTagValues": (False, "TRUE", True),
+               "numShownBinaryEntries": (8, "3", 3),
+               "tagDumpSize": (1_000_000, "500", 500),
+               "regExLineFilter": ("", "Patient", "Patient")}
+
+
+def test_dump_options_stand_for_every_tag_dump_field():
+    from dicomreg.core.fields import FIELDS
+    from dicomreg.core.regsave import DicomREGSave
+
+    settable = {f.name for f in FIELDS if f.group == "tag dump" and f.persistent}
+    assert set(DumpOptions.field_names().values()) == settable == set(DUMP_FIELDS)
+    assert DumpOptions().to_values() == {name: v[0] for name, v in DUMP_FIELDS.items()}
+    assert DumpOptions.from_values(DicomREGSave().values()) == DumpOptions()
+    for name, (_default, text, typed) in DUMP_FIELDS.items():
+        module = DicomREGSave()
+        module.set(name, text)
+        options = DumpOptions.from_values(module.values())
+        (changed,) = [o for o, f in DumpOptions.field_names().items() if f == name]
+        assert getattr(options, changed) == typed
+        assert options.to_values() == {**DumpOptions().to_values(), name: typed}
+        assert DumpOptions.from_values(options.to_values()) == options
+

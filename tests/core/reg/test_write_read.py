@@ -178,3 +178,51 @@ def test_reader_diagnoses_files_that_are_not_deformable_registrations(tmp_path):
         read_deformable_registration(tmp_path / "x.dcm")
     with pytest.raises(RegReadError, match="does not exist"):
         read_deformable_registration(tmp_path / "missing.dcm")
+
+
+# Each top-level field and the attribute the standard names for it, written out here.
+WRITTEN_AT = {
+    "patientsName": "PatientName", "patientID": "PatientID", "studyDate": "StudyDate",
+    "studyTime": "StudyTime", "referringPhysicianName": "ReferringPhysicianName",
+    "studyUID": "StudyID", "accessionNumber": "AccessionNumber",
+    "studyDescription": "StudyDescription", "seriesNumber": "SeriesNumber",
+    "seriesDescription": "SeriesDescription", "bodyPartExamined": "BodyPartExamined",
+    "positionReferenceIndicator": "PositionReferenceIndicator",
+    "manufacturer": "Manufacturer", "manufacturerModelName": "ManufacturerModelName",
+    "deviceSerialNumber": "DeviceSerialNumber", "softwareVersions": "SoftwareVersions",
+    "contentDate": "ContentDate", "contentTime": "ContentTime",
+    "contentLabel": "ContentLabel", "contentDescription": "ContentDescription",
+    "contentCreatorsName": "ContentCreatorName", "instanceNumber": "InstanceNumber",
+}
+
+
+def test_each_field_is_written_at_its_attribute(tmp_path):
+    texts = {"patientsName": "Doe^Jane", "patientID": "P7", "studyDate": "20240102",
+             "studyTime": "101112", "referringPhysicianName": "Ref^Doc", "studyUID": "S9",
+             "accessionNumber": "A1", "studyDescription": "study", "seriesNumber": "42",
+             "seriesDescription": "series", "bodyPartExamined": "KNEE",
+             "positionReferenceIndicator": "XY", "manufacturer": "M", "manufacturerModelName":
+             "MM", "deviceSerialNumber": "D", "softwareVersions": "3", "contentDate":
+             "20240103", "contentTime": "131415", "contentLabel": "LABEL",
+             "contentDescription": "content", "contentCreatorsName": "Op^Erator",
+             "instanceNumber": "5", "laterality": "L", "patientSexEnum": "Female"}
+    path = tmp_path / "all.dcm"
+    module_for(field_image(), path, **texts).save()
+    ds = dcmread(path)
+    for name, keyword in WRITTEN_AT.items():
+        assert str(ds[keyword].value) == texts[name], name
+    assert (ds.Laterality, ds.PatientSex, ds.PatientBirthDate) == ("L", "F", "19000101")
+
+
+def test_empty_fields_write_empty_values_defaults_or_nothing(tmp_path):
+    optional = ("studyDescription", "seriesDescription", "bodyPartExamined",
+                "contentCreatorsName")
+    path = tmp_path / "empty.dcm"
+    module_for(field_image(), path, seriesNumber="", softwareVersions="", contentDate="",
+               contentTime="", laterality="WriteEmptyTagValue",
+               **dict.fromkeys(optional, "")).save()
+    ds = dcmread(path)
+    assert not any(WRITTEN_AT[name] in ds for name in optional)  # Type 3: left out
+    for keyword in ("SeriesNumber", "Laterality"):  # Type 2 and 2C: present, empty
+        assert keyword in ds and ds[keyword].is_empty
+    assert ds.SoftwareVersions and len(ds.ContentDate) == 8 and ds.ContentTime

@@ -150,3 +150,19 @@ def test_option_columns_reach_each_case(tmp_path):
     assert "x and y components negated (RAS to LPS)" in done.notes
     assert not (tmp_path / "out" / "bad.dcm").exists()
     assert not (tmp_path / "out" / "bad2.dcm").exists()
+
+
+def test_manifest_paths_follow_the_one_rule(tmp_path, monkeypatch):
+    """Home and variables expanded in a cell, as in a field; relative to the manifest."""
+    from dicomreg.core.regsave import run_case
+
+    make_case(tmp_path / "c")
+    monkeypatch.setenv("REGOUT", str(tmp_path / "out"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "out").mkdir()
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("field,output,fixed\n~/c/field.mha,$REGOUT/r.dcm,c/fixed\n")
+    (done,) = (run_case(c, str(tmp_path), dciodvfy=False) for c in read_manifest(manifest))
+    assert done.status == "done", done.error
+    assert done.output == str(tmp_path / "out" / "r.dcm")
+    assert (tmp_path / "out" / "r.dcm").is_file()

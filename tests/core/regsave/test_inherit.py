@@ -119,7 +119,7 @@ def test_source_frame_from_dicom_or_from_the_referenced_image(tmp_path):
                                                   ("03", "03"), ("3", "03"), ("mar", "03"),
                                                   ("12-December", "12")])
 def test_month_strings(month, expected):
-    from dicomreg.core.reg import patient_birth_date
+    from dicomreg.core.fields import patient_birth_date
 
     module = DicomREGSave()
     module.set_many({"patientBirthDateYearEnum": "User Defined",
@@ -131,7 +131,7 @@ def test_month_strings(month, expected):
 
 
 def test_birth_date_and_sex_from_the_source_and_their_user_defined_rules(tmp_path):
-    from dicomreg.core.reg import patient_birth_date, patient_sex
+    from dicomreg.core.fields import patient_birth_date, patient_sex
 
     case = make_case(tmp_path)
     module = field_module(case)

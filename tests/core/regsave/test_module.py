@@ -52,6 +52,26 @@ def test_uid_triggers():
         module.set("save", "x")
 
 
+def test_each_value_is_parsed_once_and_a_refused_one_changes_nothing(monkeypatch):
+    import dicomreg.core.regsave.module as module_code
+
+    parsed = []
+    real = module_code.parse
+    monkeypatch.setattr(module_code, "parse",
+                        lambda field, value: parsed.append(field.name) or real(field, value))
+    module = DicomREGSave()
+    parsed.clear()  # the defaults
+    module.set_many({"contentLabel": "ONE", "inheritanceInput": "File", "seriesNumber": "7"})
+    module.set("annotate", "TRUE")
+    assert sorted(parsed) == ["annotate", "contentLabel", "inputSelector", "seriesNumber"]
+    with pytest.raises(FieldValueError, match="seriesNumber"):
+        module.set_many({"contentLabel": "TWO", "seriesNumber": "seven"})
+    assert module.get("contentLabel") == "ONE" and module.get("inputSelector") == "File"
+    with pytest.raises(FieldValueError, match="save: is a trigger; call it"):
+        module.set_many({"contentLabel": "TWO", "save": ""})
+    assert module.get("contentLabel") == "ONE"
+
+
 def test_inherit_reports_changes_and_undo_restores_hand_written_values(tmp_path):
     case = make_case(tmp_path)
     module = loaded_module(case)
