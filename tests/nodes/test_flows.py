@@ -163,3 +163,17 @@ def test_run_imports_no_qt(examples):
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
     assert (examples / "out" / "reg_from_field.dcm").exists()
+
+
+def test_an_empty_selected_source_is_an_error_in_one_line(examples, capsys):
+    """Inheriting from a File with no file named is refused, not skipped."""
+    assert main(["run", str(examples / "reg_from_field.json"), "--no-dciodvfy",
+                 "--set", "DicomREGSave.inputSelector=File"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("dicomreg run: error: DicomREGSave: inputSelector: no file to "
+                               "inherit from is set in unresolvedFileName")
+    assert "the selected source (File) is empty" in lines[0]
+    assert "wrote" not in captured.out
+    assert not (examples / "out" / "reg_from_field.dcm").exists()
