@@ -296,13 +296,12 @@ class DicomREGSave:
         if selector in _CONNECTOR_OF:
             image = self._connector(selector)
             connector = _CONNECTOR_OF[selector]
+            remedy = f"connect an image read from DICOM (or a field given its DICOM) to {connector}"
             if image is None:
-                raise self._empty_source(f"{connector} is not connected",
-                                         f"connect an image with its DICOM to {connector}")
+                raise self._empty_source(f"{connector} is not connected", remedy)
             if not image.datasets:
                 raise self._empty_source(f"the image at {connector} carries no DICOM "
-                                         "information to inherit",
-                                         "give it its DICOM (the fixed series)")
+                                         "information to inherit", remedy)
             return image.datasets[0], dicom_geometry(image.datasets)
         if selector == "File":
             text = self._values["unresolvedFileName"]
