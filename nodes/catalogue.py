@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .modifier_nodes import MODIFIER_NODES
-from .payloads import DatasetData, ImageData, ModifierListData, VolumeListData
+from .payloads import DatasetData, DeformationData, ImageData, ModifierListData, VolumeListData
 from .regsave_node import DicomREGSaveNode
 from .source_nodes import (
     DicomFileNode,
@@ -17,4 +17,4 @@ __all__ = ["DATA_TYPES", "NODE_TYPES"]
 
 NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
               RegLoadNode, TagDumpNode, *MODIFIER_NODES)
-DATA_TYPES = (ImageData, DatasetData, VolumeListData, ModifierListData)
+DATA_TYPES = (ImageData, DeformationData, DatasetData, VolumeListData, ModifierListData)

@@ -26,7 +26,7 @@ from dicomreg.core.errors import DicomRegError
 
 __all__ = ["PACKAGE_DIRECTORY", "PACKAGE_NAME", "FlowError", "check_flow", "execute",
            "load_flow", "new_session", "node_package", "project_of", "register", "run_flow",
-           "save_flow"]
+           "save_flow", "update_sources"]
 
 PACKAGE_DIRECTORY = Path(__file__).resolve().parent / "ryven_package" / "dicomreg_nodes"
 PACKAGE_NAME = PACKAGE_DIRECTORY.name
@@ -199,6 +199,14 @@ def _find(nodes: list, name: str) -> Any:
     return matching[index]
 
 
+def update_sources(flow: Any) -> None:
+    """Let every source node (one with no input connected) read its files; the data flow
+    updates the rest."""
+    for node in list(flow.nodes):
+        if not any(flow.connected_output(port) is not None for port in node.inputs):
+            node.update()
+
+
 def execute(flows: list, settings: dict[str, str] | None = None
             ) -> tuple[list[str], list[str], list[str]]:
     """Run loaded flows: settings first, then every source node reads its files, and each
@@ -216,10 +224,7 @@ def execute(flows: list, settings: dict[str, str] | None = None
             node.set_setting(setting, value)
             if node.error:
                 raise FlowError(f"--set {name}={value}: {node.error}")
-        # Sources first (nodes with no input connected); the data flow updates the rest.
-        for node in nodes:
-            if not any(flow.connected_output(port) is not None for port in node.inputs):
-                node.update()
+        update_sources(flow)
         for node in nodes:
             if node.title == "DicomREGSave":
                 result = node.run()

@@ -11,7 +11,7 @@ from typing import Any
 
 from ryven.node_env import Data
 
-__all__ = ["DatasetData", "ImageData", "ModifierListData", "VolumeListData"]
+__all__ = ["DatasetData", "DeformationData", "ImageData", "ModifierListData", "VolumeListData"]
 
 
 class _Described(Data):
@@ -27,14 +27,23 @@ class _Described(Data):
         return type(self.payload).__name__ if self.payload is not None else "nothing"
 
 
+def _image_text(image: Any) -> str:
+    return f"{image.describe()} from {image.source}" if image.source else image.describe()
+
+
 class ImageData(_Described):
     """An :class:`dicomreg.core.image.Image`: a field, or a DICOM image's headers."""
 
     def describe(self) -> str:
-        image = self.payload
-        if image is None:
-            return "no image"
-        return f"{image.describe()} from {image.source}" if image.source else image.describe()
+        return "no image" if self.payload is None else _image_text(self.payload)
+
+
+class DeformationData(_Described):
+    """A :class:`dicomreg.core.deformation.LoadedDeformation`: a field and, from a transform
+    file, the matrices DicomREGSave takes into its pre/post-deformation fields."""
+
+    def describe(self) -> str:
+        return "no deformation" if self.payload is None else _image_text(self.payload.image)
 
 
 class DatasetData(_Described):

@@ -1,9 +1,10 @@
 """The DicomREGSave node: the module's connectors, fields and triggers, and nothing else.
 
 The node forwards its four inputs to a headless :class:`~dicomreg.core.DicomREGSave`, saves
-the module's persistent fields with the flow (deprecated names accepted on load), and has one
-method per trigger field, named after it, for the editor's actions and ``dicomreg run``. Its
-outputs are the written file's path, the tag dump and the status.
+the module's persistent fields and the values set by hand with the flow (deprecated names
+accepted on load), and has one method per trigger field, named after it, for the editor's
+actions and ``dicomreg run``; Save runs the module's run sequence. Its outputs are the written
+file's path, the tag dump and the status.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ class DicomREGSaveNode(DicomNode):
         super().__init__(params)
         self.module = DicomREGSave(base_dir=flow_directory())
         self.written = ""
-        # Fields set by hand since the last inheritance: ``dicomreg run`` inherits again and
-        # then re-applies these, so that a saved flow never loses a hand-written value.
-        self.overrides: dict[str, str] = {}
         # Called after the outputs change (the editor's panel follows the node).
         self.listeners: list[Any] = []
+
+    @property
+    def overrides(self) -> dict[str, str]:
+        """The fields set by hand since the last inheritance (the module keeps them)."""
+        return self.module.overrides
 
     # --- state ------------------------------------------------------------------------------
 
@@ -55,7 +58,7 @@ class DicomREGSaveNode(DicomNode):
             notes = self.module.set_state(data.get("fields", {}))
         except DicomRegError as error:
             notes = [str(error)]
-        self.overrides = {k: str(v) for k, v in data.get("overrides", {}).items()}
+        self.module.overrides = {k: str(v) for k, v in data.get("overrides", {}).items()}
         if notes:
             self.status = "loaded with notes: " + "; ".join(notes)
 
@@ -63,7 +66,7 @@ class DicomREGSaveNode(DicomNode):
 
     def update_event(self, inp: int = -1) -> None:
         self.module.base_dir = flow_directory()
-        self.module.input0 = self.payload(0)
+        self.module.use_deformation(self.payload(0))
         self.module.input1 = self.payload(1)
         self.guarded(lambda: setattr(self.module, "inputBase", self.payload(2)))
         self.module.inputModifierList = list(self.payload(3) or [])
@@ -87,50 +90,29 @@ class DicomREGSaveNode(DicomNode):
 
     def set_field(self, name: str, value: Any) -> None:
         """Set a field by hand (the panel, ``dicomreg run --set``); remembered as an override."""
-        field = field_by_name(name)
-        if self.guarded(lambda: self.module.set(field.name, value)) is None and self.error:
-            self.publish()
-            return
-        self.overrides[field.name] = self.module.text(field.name)
+        field = field_by_name(name)  # an unknown name is the caller's error, not the node's
+        self.guarded(lambda: self.module.set(field.name, value, by_hand=True))
         self.publish()
 
     set_setting = set_field
 
     def fire(self, name: str) -> Any:
-        """Fire a trigger of the module; errors go to the status, the outputs follow."""
-        if name == "inheritDICOMTags":
-            self._overrides_before_inheritance = dict(self.overrides)
-            self.overrides = {}  # overwritten, as documented; undoInheritance brings them back
-        elif name == "undoInheritance":
-            self.overrides = getattr(self, "_overrides_before_inheritance", self.overrides)
+        """Fire a trigger of the module (Save runs the whole sequence, as :meth:`run`); errors
+        go to the status, the outputs follow."""
+        if name == "save":
+            return self.run()
         result = self.guarded(lambda: self.module.trigger(name))
-        if name == "save" and result is not None:
-            self.written = str(result)
         self.publish()
         return result
 
     def run(self) -> str | None:
-        """What ``dicomreg run`` does: inherit and reference where the inputs allow, re-apply
-        the hand-written values, save; returns the written path."""
-        module = self.module
-        selector = module.get("inputSelector")
-        source = {"ImageConnector #0": module.input0 is not None and bool(module.input0.datasets),
-                  "ImageConnector #1": module.input1 is not None,
-                  "BaseConnector": module.inputBase is not None,
-                  "File": bool(module.get("unresolvedFileName").strip())}[selector]
-        if source:
-            self.guarded(module.inheritDICOMTags)
-        referenced = module.input1 if module.get("inputConnectorSelector").endswith("#1") \
-            else module.input0
-        if not self.error and referenced is not None and referenced.datasets:
-            self.guarded(module.updateReferencedImageSequenceUIDInheritance)
-        if not self.error:
-            self.guarded(lambda: module.set_many(self.overrides))
-        if not self.error:
-            self.fire("save")
-        else:
-            self.publish()
-        return self.written if not self.error else None
+        """The module's run sequence (:meth:`~dicomreg.core.regsave.DicomREGSave.run`), as
+        ``dicomreg run`` and the editor's Save do it; returns the written path."""
+        result = self.guarded(self.module.run)
+        path = str(result.path) if result is not None and result.path is not None else None
+        self.written = path or self.written
+        self.publish()
+        return path
 
 
 def _trigger_method(name: str) -> Any:

@@ -4,9 +4,10 @@
   (for ``inputBase``) and the selected volume as an image with its DICOM (for ``input0`` or
   ``input1``);
 - **DicomFile**: one DICOM file as a DICOM tree (for ``inputBase``);
-- **DisplacementField**: a field image or an ITK transform file as the field image (for
-  ``input0``), in any of the conventions of ``dicomreg save``; connect the fixed image to give
-  the field its DICOM, and the grid that push fields and B-splines need;
+- **DisplacementField**: a field image or an ITK transform file as the deformation (for
+  ``input0``: the field and a transform's matrices), loaded as ``dicomreg save`` loads it, in
+  any of its conventions; connect the fixed image to give the field its DICOM, and the grid
+  that push fields and B-splines need;
 - **RegLoad**: a REG file's grid as an image, and its header as a DICOM tree;
 - **TagDump**: the tag dump of a DICOM tree.
 
@@ -16,29 +17,25 @@ Paths are relative to the flow file's directory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
 from dicomreg.core.deformation import (
-    CONVENTION_OPTIONS,
+    ITK_CONVENTION,
     FieldConvention,
+    load_deformation,
     read_displacement_field,
-    read_transform_file,
-    to_reg_convention,
 )
 from dicomreg.core.dicom import DumpOptions, read_dicom_headers, scan_volumes, tag_dump
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name, parse
-from dicomreg.core.formats import TRANSFORM_SUFFIXES
-from dicomreg.core.image import Image
+from dicomreg.core.formats import TRANSFORM_SUFFIXES, file_suffix
 from dicomreg.core.reg import read_deformable_registration
 
 from .base import DicomNode
-from .payloads import DatasetData, ImageData, VolumeListData
+from .payloads import DatasetData, DeformationData, ImageData, VolumeListData
 
 __all__ = ["DicomFileNode", "DicomImportNode", "DisplacementFieldNode", "RegLoadNode",
            "TagDumpNode"]
@@ -102,24 +99,27 @@ class DicomFileNode(DicomNode):
 
 
 class DisplacementFieldNode(DicomNode):
-    """A displacement field (or an ITK transform file) as the field image for input0.
+    """A displacement field (or an ITK transform file) as the deformation for input0.
 
-    A field file is read once per path and modification time (``prepare``, which the editor
-    runs off the GUI thread); the conventions are applied on each update.
+    The file is loaded as ``dicomreg save`` loads it
+    (:func:`~dicomreg.core.deformation.load_deformation`): the field in the REG's convention,
+    and a transform's matrices, which DicomREGSave takes into its pre/post-deformation
+    fields. A field file is read once per path and modification time (``prepare``, which the
+    editor runs off the GUI thread); the conventions are applied on each update.
     """
 
     title = "DisplacementField"
     init_inputs = [NodeInputType("fixed")]
     init_outputs = [NodeOutputType("image"), NodeOutputType("status")]
     status_output = 1
-    defaults = {"fileName": "", **asdict(FieldConvention())}
+    defaults = {"fileName": "", **ITK_CONVENTION}
     image = None  # the field last read, for the editor's preview
     _read: tuple[tuple[str, float], Any] | None = None
 
     def prepare(self, progress: Callable[[float], bool] | None = None) -> None:
         """Read a field file (the slow part, for a compressed one) for update_event."""
         path = self.resolve(self.settings["fileName"])
-        if path.suffix.lower() in TRANSFORM_SUFFIXES:
+        if file_suffix(path) in TRANSFORM_SUFFIXES:
             return  # sampled on the fixed grid at each update, which needs the input
         if self._read is None or self._read[0] != _stamp(path):
             self._read = (_stamp(path), read_displacement_field(path))
@@ -128,31 +128,17 @@ class DisplacementFieldNode(DicomNode):
         def read() -> None:
             path = self.resolve(self.settings["fileName"])
             fixed = self.payload(0)
-            grid = fixed.geometry if fixed is not None else None
-            notes = []
-            if path.suffix.lower() in TRANSFORM_SUFFIXES:
-                transform = read_transform_file(path, grid)
-                image, notes = transform.image, list(transform.notes)
-                for which in ("pre", "post"):
-                    matrix = getattr(transform, f"{which}_matrix")
-                    if not np.allclose(matrix, np.eye(4)):
-                        rows = ", ".join(" ".join(f"{v:g}" for v in row) for row in matrix)
-                        notes.append(f"set DicomREGSave's {which}DeformationMatrix to {rows} "
-                                     f"({getattr(transform, f'{which}_matrix_type')})")
-            else:
-                convention = FieldConvention(**{k: self.settings[k] for k in CONVENTION_OPTIONS})
-                self.prepare()
-                assert self._read is not None
-                source = self._read[1]
-                image, notes = to_reg_convention(
-                    Image(source.voxels, source.geometry, source=source.source,
-                          owner=source.owner), convention, target=grid)
+            self.prepare()
+            loaded = load_deformation(
+                path, FieldConvention(**{k: self.settings[k] for k in ITK_CONVENTION}),
+                fixed.geometry if fixed is not None else None,
+                field=self._read[1] if self._read and self._read[0][0] == str(path) else None)
             if fixed is not None:
                 # The field lives on the fixed image: it carries the fixed image's DICOM.
-                image.datasets = fixed.datasets
-            self.image = image
-            self.set_output_val(0, ImageData(image))
-            self.report("; ".join([image.describe(), *notes]))
+                loaded.image.datasets = fixed.datasets
+            self.image = loaded.image
+            self.set_output_val(0, DeformationData(loaded))
+            self.report("; ".join([loaded.image.describe(), *loaded.notes]))
 
         self.guarded(read)
 

@@ -5,8 +5,9 @@ frame of reference and equipment, content, registration, referenced images, comm
 reference); each field as the editor of its type; each trigger as a button in its group and
 the main ones in the top bar (Inherit: Ctrl+R, Save: Ctrl+S). A value is checked as it is
 typed and marked with the rule it breaks; after an inheritance the fields it changed are
-marked, and Undo Inheritance is one click. Saving runs off the GUI thread with a progress
-bar and a cancel button. It needs the core and qtpy only.
+marked, and Undo Inheritance is one click. Save runs the module's run sequence (inherit,
+reference, re-apply the values set by hand, save: what ``dicomreg run`` does) off the GUI
+thread, with a progress bar and a cancel button. It needs the core and qtpy only.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from dicomreg.core.fields import (
     field_by_name,
     parse,
 )
-from dicomreg.core.regsave import DicomREGSave
+from dicomreg.core.regsave import DicomREGSave, RunResult
 
 from .field_editors import FieldEditor, editor_for
 from .tag_dump_view import TagDumpView
@@ -66,8 +67,8 @@ class DicomREGSavePanel(QWidget):
         How a trigger is fired (a node's, to keep its outputs in step); the module's own
         ``trigger`` by default.
     set_field
-        How a field is set (a node's, which remembers hand-written values); ``module.set``
-        by default.
+        How a field is set (a node's, to keep its outputs in step); by default the module's
+        ``set``, remembering the value as set by hand, for a run to re-apply.
     on_saved
         Called with the written path after a background save.
     """
@@ -79,7 +80,7 @@ class DicomREGSavePanel(QWidget):
         super().__init__(parent)
         self.module = module
         self._fire = fire or module.trigger
-        self._set = set_field or module.set
+        self._set = set_field or (lambda name, value: module.set(name, value, by_hand=True))
         self._on_saved = on_saved
         self.editors: dict[str, FieldEditor] = {}
         self.buttons: dict[str, QPushButton] = {}
@@ -223,8 +224,9 @@ class DicomREGSavePanel(QWidget):
     # --- saving off the GUI thread ----------------------------------------------------------
 
     def save_in_background(self) -> BackgroundTask:
-        """Save with a progress bar and a cancel button; the panel stays responsive."""
-        self.task = BackgroundTask(lambda progress: self.module.save(progress=progress), self)
+        """Run the module's run sequence (as ``dicomreg run``) with a progress bar and a cancel
+        button; the panel stays responsive."""
+        self.task = BackgroundTask(lambda progress: self.module.run(progress=progress), self)
         self.task.progressed.connect(lambda f: self.progress.setValue(int(f * 100)))
         self.task.done.connect(self._saved)
         self.task.failed.connect(lambda message: self._ended(message, error=True))
@@ -243,10 +245,10 @@ class DicomREGSavePanel(QWidget):
         if self.task is not None:
             self.task.cancel()
 
-    def _saved(self, path: Path | None) -> None:
-        if path is not None and self._on_saved is not None:
-            self._on_saved(path)
-        self._ended(self.module.status)
+    def _saved(self, result: RunResult) -> None:
+        if result.path is not None and self._on_saved is not None:
+            self._on_saved(result.path)
+        self._ended("; ".join([self.module.status, *result.warnings]))
 
     def _ended(self, message: str, error: bool = False) -> None:
         self.progress.hide()

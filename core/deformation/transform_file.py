@@ -21,11 +21,11 @@ DICOM stores as a (non-deformable) Spatial Registration object.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from dicomreg.core.deformation.loaded import LoadedDeformation
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
 from dicomreg.core.image import Geometry, Image
@@ -42,24 +42,8 @@ class TransformFileError(DicomRegError):
     """A transform file that cannot become a deformable registration; says why."""
 
 
-@dataclass
-class TransformRegistration:
-    """The grid and the matrices a transform file gives."""
-
-    image: Image
-    pre_matrix: np.ndarray = field(default_factory=lambda: _IDENTITY.copy())
-    post_matrix: np.ndarray = field(default_factory=lambda: _IDENTITY.copy())
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def pre_matrix_type(self) -> str:
-        """RIGID, RIGID_SCALE or AFFINE, decided from the matrix."""
-        return classify_matrix(self.pre_matrix) or "AFFINE"
-
-    @property
-    def post_matrix_type(self) -> str:
-        """RIGID, RIGID_SCALE or AFFINE, decided from the matrix."""
-        return classify_matrix(self.post_matrix) or "AFFINE"
+# The former name of what a transform file gives, kept for callers that use it.
+TransformRegistration = LoadedDeformation
 
 
 def _matrix(transform: object) -> np.ndarray:
@@ -146,7 +130,7 @@ def _check_text_parameters(path: Path, stored: list) -> None:
 
 
 def read_transform_file(path: str | os.PathLike[str],
-                        grid: Geometry | None = None) -> TransformRegistration:
+                        grid: Geometry | None = None) -> LoadedDeformation:
     """A transform file as a REG's grid and matrices (see the module documentation).
 
     Parameters
@@ -209,8 +193,9 @@ def read_transform_file(path: str | os.PathLike[str],
                                 field_image.GetOrigin(), field_image.GetDirection())
         vectors = sitk.GetArrayFromImage(field_image).astype(np.float32)
         if np.allclose(pre, _IDENTITY) or classify_matrix(pre) == "RIGID":
-            return TransformRegistration(Image(vectors, own, source=str(path)), pre, post,
-                                         ["the displacement field transform keeps its own grid"])
+            return LoadedDeformation(Image(vectors, own, source=str(path)), pre, post,
+                                     ["the displacement field transform keeps its own grid"],
+                                     has_matrices=True)
     if grid is None:
         raise TransformFileError(f"'{path}' holds a {middle[0].GetName()}, which is sampled on "
                                  "the fixed image's grid: give the fixed image (--fixed)")
@@ -222,5 +207,5 @@ def read_transform_file(path: str | os.PathLike[str],
     sampling = grid if np.allclose(pre, _IDENTITY) else _moved_grid(grid, pre)
     names = " and ".join(t.GetName() for t in middle)
     notes.append(f"the {names} was sampled on the fixed image's grid")
-    return TransformRegistration(Image(_sample(middle, sampling), sampling, source=str(path)),
-                                 pre, post, notes)
+    return LoadedDeformation(Image(_sample(middle, sampling), sampling, source=str(path)),
+                             pre, post, notes, has_matrices=True)

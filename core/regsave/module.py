@@ -2,6 +2,8 @@
 
 Triggers are methods named after their fields (``save``, ``createStudyInstanceUID``, ...), so
 that a node, a widget or a script calls them by the names a user of the original knows.
+:meth:`DicomREGSave.run` is the whole run sequence (inherit, reference, re-apply the values
+set by hand, save) that the command line, the node and the panel's Save share.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from dicomreg.core.atomic import OutputPathError, refuse_overwriting_inputs
+from dicomreg.core.deformation import LoadedDeformation
 from dicomreg.core.dicom import (
     DumpOptions,
     VolumeError,
@@ -53,6 +56,9 @@ from dicomreg.core.regsave.inherit import (
     other_input_tags,
     other_patient_warning,
 )
+
+if TYPE_CHECKING:  # the run sequence imports this module
+    from dicomreg.core.regsave.sequence import RunResult
 
 __all__ = ["BadParameterError", "DicomREGSave", "default_values"]
 
@@ -100,6 +106,10 @@ class DicomREGSave:
     inputModifierList
         Modifier plugins, applied in order to the final Dataset just before it is checked
         and written. Each has ``name`` and ``apply(dataset)``.
+    overrides
+        The fields set by hand since the last Inherit DICOM Information, as text: a
+        :meth:`run` inherits again and then re-applies them, so that a hand-written value is
+        never lost to a run's inheritance.
     """
 
     def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
@@ -110,7 +120,8 @@ class DicomREGSave:
         self.inputModifierList: list[Any] = []
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.last_inheritance: InheritanceReport | None = None
-        self._undo: tuple[dict[str, Any], Dataset] | None = None
+        self.overrides: dict[str, str] = {}
+        self._undo: tuple[dict[str, Any], Dataset, dict[str, str]] | None = None
         self._references: list[InstanceReference] = []
         # The source's other attributes, written when copyOtherInputTags is on.
         self._other_tags = Dataset()
@@ -154,8 +165,11 @@ class DicomREGSave:
         """A copy of every field's typed value."""
         return dict(self._values)
 
-    def set(self, name: str, value: Any) -> None:
+    def set(self, name: str, value: Any, *, by_hand: bool = False) -> None:
         """Set a field (by name or deprecated name) from text or a typed value.
+
+        ``by_hand`` (a person's edit, a ``--set``): the value is also remembered in
+        :attr:`overrides`, for :meth:`run` to re-apply after it inherits.
 
         Raises
         ------
@@ -164,9 +178,9 @@ class DicomREGSave:
         UnknownFieldError
             If no field has that name.
         """
-        self.set_many({name: value})
+        self.set_many({name: value}, by_hand=by_hand)
 
-    def set_many(self, values: Mapping[str, Any]) -> None:
+    def set_many(self, values: Mapping[str, Any], *, by_hand: bool = False) -> None:
         """Set several fields at once, as :meth:`set` does one: every value is parsed (once)
         and checked first, then all are set, so that a refused value changes nothing."""
         parsed = {}
@@ -183,6 +197,25 @@ class DicomREGSave:
             elif name == "unresolvedFileName":
                 resolved = resolve_path(new, self.base_dir) if new.strip() else ""
                 self._values["absoluteFileName"] = str(resolved)
+            if by_hand:
+                self.overrides[name] = format_value(field_by_name(name), new)
+
+    def use_deformation(self, deformation: LoadedDeformation | Image | None) -> None:
+        """Connect the field to save at input0.
+
+        A :class:`~dicomreg.core.deformation.LoadedDeformation` from a transform file also
+        sets the pre/post-deformation matrix fields to the file's (values set by hand still
+        win in a :meth:`run`); an Image (or a field image's deformation) leaves them.
+        """
+        if not isinstance(deformation, LoadedDeformation):
+            self.input0 = deformation
+            return
+        self.input0 = deformation.image
+        if deformation.has_matrices:
+            self.set_many({"preDeformationMatrix": deformation.pre_matrix.ravel(),
+                           "preDeformationMatrixType": deformation.pre_matrix_type,
+                           "postDeformationMatrix": deformation.post_matrix.ravel(),
+                           "postDeformationMatrixType": deformation.post_matrix_type})
 
     def get_state(self) -> dict[str, str]:
         """The persistent fields as text: what a flow saves."""
@@ -243,22 +276,33 @@ class DicomREGSave:
     def _connector(self, selector: str) -> Image | None:
         return getattr(self, _CONNECTOR_OF[selector])
 
+    def referenced_image(self) -> Image | None:
+        """The image ``inputConnectorSelector`` names, whose instances are referenced."""
+        return self._connector(self._values["inputConnectorSelector"])
+
+    def _empty_source(self, why: str, remedy: str) -> BadParameterError:
+        selector = self._values["inputSelector"]
+        return BadParameterError([f"inputSelector: {why}, so the selected source ({selector}) "
+                                  f"is empty; {remedy}, or select another source"])
+
     def _inheritance_source(self) -> tuple[Dataset, Geometry | None]:
         """The header to inherit from and the voxel grid its DICOM describes."""
         selector = self._values["inputSelector"]
         if selector in _CONNECTOR_OF:
             image = self._connector(selector)
             connector = _CONNECTOR_OF[selector]
+            remedy = f"connect an image read from DICOM (or a field given its DICOM) to {connector}"
             if image is None:
-                raise BadParameterError([f"inputSelector: {connector} is not connected"])
+                raise self._empty_source(f"{connector} is not connected", remedy)
             if not image.datasets:
-                raise BadParameterError([f"inputSelector: the image at {connector} carries no "
-                                         "DICOM information to inherit"])
+                raise self._empty_source(f"the image at {connector} carries no DICOM "
+                                         "information to inherit", remedy)
             return image.datasets[0], dicom_geometry(image.datasets)
         if selector == "File":
             text = self._values["unresolvedFileName"]
             if not text.strip():
-                raise BadParameterError(["unresolvedFileName: no file to inherit from is set"])
+                raise self._empty_source("no file to inherit from is set in unresolvedFileName",
+                                         "set unresolvedFileName to a DICOM file")
             path = resolve_path(text, self.base_dir)
             self._values["absoluteFileName"] = str(path)
             if not path.is_file():
@@ -270,7 +314,8 @@ class DicomREGSave:
             return ds, dicom_geometry([ds])
         base = self._input_base
         if base is None:
-            raise BadParameterError(["inputSelector: inputBase is not connected"])
+            raise self._empty_source("inputBase is not connected",
+                                     "connect a DICOM tree or a volume list to inputBase")
         if isinstance(base, Dataset):
             return base, dicom_geometry([base])
         try:
@@ -282,9 +327,10 @@ class DicomREGSave:
     def inheritDICOMTags(self) -> InheritanceReport:
         """Inherit DICOM information from the selected input; returns what changed.
 
-        Hand-written values are overwritten, as documented, but kept: :meth:`undoInheritance`
-        restores them exactly. A refusal (no source, an unreadable file, a volume index out
-        of range) changes no field.
+        Hand-written values are overwritten, as documented, and no longer count as set by
+        hand (:attr:`overrides`), but they are kept: :meth:`undoInheritance` restores them
+        exactly. A refusal (no source, an unreadable file, a volume index out of range)
+        changes no field.
         """
         source, geometry = self._inheritance_source()
         reference_image = self._connector(self._values["inputConnectorSelector"])
@@ -307,7 +353,8 @@ class DicomREGSave:
         if study_changed:
             undo.update({name: self._values[name] for name in _CIR_FIELDS})
             self._study_changed()
-        self._undo = (undo, self._other_tags)
+        self._undo = (undo, self._other_tags, self.overrides)
+        self.overrides = {}
         self._other_tags = other_input_tags(source)
         self.last_inheritance = report
         self._set_status(f"inherited {len(report.changes)} field(s) from "
@@ -318,7 +365,7 @@ class DicomREGSave:
         """Restore the values the last inheritance replaced."""
         if self._undo is None:
             raise BadParameterError(["undoInheritance: there is no inheritance to undo"])
-        values, self._other_tags = self._undo
+        values, self._other_tags, self.overrides = self._undo
         self._values.update(values)
         self._undo = None
         self._set_status("restored the values before the last inheritance")
@@ -509,3 +556,14 @@ class DicomREGSave:
         self._pending = {}  # the next save gets new UIDs
         self._set_status(f"saved {path}")
         return path
+
+    def run(self, *, inherit: bool = True, progress: Callable[[float], bool] | None = None,
+            verify: Callable[[Path], None] | None = None) -> RunResult:
+        """The run sequence: inherit, reference, re-apply the values set by hand, save.
+
+        What ``dicomreg run``, ``dicomreg save``, the DicomREGSave node and the panel's Save
+        all do; see :func:`~dicomreg.core.regsave.sequence.run_sequence` for its rules.
+        """
+        from dicomreg.core.regsave.sequence import run_sequence
+
+        return run_sequence(self, inherit=inherit, progress=progress, verify=verify)

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from dicomreg.core.atomic import refuse_overwriting_inputs
-from dicomreg.core.deformation import (
-    FieldConvention,
-    read_displacement_field,
-    to_reg_convention,
-)
-from dicomreg.core.deformation.transform_file import TRANSFORM_SUFFIXES, read_transform_file
+from dicomreg.core.deformation import FieldConvention, load_deformation
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
+from dicomreg.core.image import Image
 from dicomreg.core.modifiers import load_chain
 from dicomreg.core.paths import resolve_path
-from dicomreg.core.reg import (
-    DciodvfyResult,
-    dciodvfy_available,
-    print_dciodvfy,
-    right_handed_grid,
-    run_dciodvfy,
-)
+from dicomreg.core.reg import DciodvfyResult, dciodvfy_available, print_dciodvfy, run_dciodvfy
 from dicomreg.core.regsave.inherit import InheritanceReport
 from dicomreg.core.regsave.module import DicomREGSave
 
@@ -74,16 +64,6 @@ def _connect_base(module: DicomREGSave, path: str) -> None:
         module.inputBase = ds
 
 
-def _has_inheritance_source(module: DicomREGSave) -> bool:
-    selector = module.get("inputSelector")
-    return {
-        "ImageConnector #0": bool(module.input0 and module.input0.datasets),
-        "ImageConnector #1": module.input1 is not None,
-        "File": bool(module.get("unresolvedFileName").strip()),
-        "BaseConnector": module.inputBase is not None,
-    }[selector]
-
-
 @dataclass
 class SaveRequest:
     """What one save needs; paths absolute, or relative to ``base_dir``."""
@@ -119,8 +99,54 @@ class SaveResult:
     dciodvfy: DciodvfyResult | None
 
 
+def _read_series(request: SaveRequest, resolve: Callable[[str], Path]
+                 ) -> tuple[Image | None, Image | None, list[str]]:
+    """The fixed and moving series, and a warning for each given as one slice of several."""
+    fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
+             if request.fixed else None)
+    moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume")
+              if request.moving else None)
+    notes: list[str] = []
+    for option, given in (("--fixed", request.fixed), ("--moving", request.moving)):
+        slices = series_slices_beside(resolve(given)) if given else 0
+        if slices > 1:
+            notes.append(f"warning: {option} names one slice of a series of {slices} in "
+                         f"{resolve(given).parent}; only that slice is used"
+                         + (" and referenced" if option == "--moving" else "")
+                         + " (give the folder to use the whole series)")
+    return fixed, moving, notes
+
+
+def _set_options(module: DicomREGSave, request: SaveRequest, resolve: Callable[[str], Path],
+                 notes: list[str]) -> None:
+    """The options as the module's fields: what to inherit from, the values set by hand,
+    the modifiers and the output."""
+    if request.inherit_file:
+        module.set_many({"inputSelector": "File",
+                         "unresolvedFileName": str(resolve(request.inherit_file))})
+    if request.base:
+        _connect_base(module, str(resolve(request.base)))
+        module.set_many({"inputSelector": "BaseConnector",
+                         "inputVolumeIndex": request.base_volume})
+    # The field file carries its own world matrix, the truth about where its vectors are:
+    # the grid is taken from it unless the user asks for the DICOM source's geometry.
+    module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
+    # Every --set is a value set by hand: it steers the inheritance, and the run applies it
+    # again afterwards, so that the user's value wins over an inherited one.
+    module.set_many(request.assignments, by_hand=True)
+    if module.input1 is None \
+            and "sourceFrameOfReferenceUIDInheritanceSource" not in request.assignments:
+        module.set("sourceFrameOfReferenceUIDInheritanceSource", "DICOM_INPUT")
+        notes.append("no --moving: the source frame of reference is the inherited one "
+                     "(a registration within one frame)")
+    if request.modifiers:
+        module.inputModifierList = load_chain(resolve(request.modifiers))
+    module.set("fileName", str(resolve(request.output)), by_hand=True)  # -o wins over a --set
+
+
 def save_registration(request: SaveRequest) -> SaveResult:
-    """Read the inputs, inherit, reference, apply the modifiers, check and write one REG.
+    """Read the inputs, express the options as the module's fields and connectors, and run
+    the module's run sequence (inherit, reference, modifiers, check, write) for one REG.
 
     Raises
     ------
@@ -146,88 +172,27 @@ def save_registration(request: SaveRequest) -> SaveResult:
         "--base": request.base and resolve(request.base),
         "--inherit-file": request.inherit_file and resolve(request.inherit_file)})
     module = DicomREGSave(base_dir=base)
-    fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
-             if request.fixed else None)
-    moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume")
-              if request.moving else None)
-    notes: list[str] = []
-    for option, given in (("--fixed", request.fixed), ("--moving", request.moving)):
-        slices = series_slices_beside(resolve(given)) if given else 0
-        if slices > 1:
-            notes.append(f"warning: {option} names one slice of a series of {slices} in "
-                         f"{resolve(given).parent}; only that slice is used"
-                         + (" and referenced" if option == "--moving" else "")
-                         + " (give the folder to use the whole series)")
-    fixed_grid = fixed.geometry if fixed is not None else None
-    field_path = resolve(request.field)
-    if field_path.suffix.lower() in TRANSFORM_SUFFIXES:
-        if convention != FieldConvention():
-            raise DicomRegError("--components, --units, --kind and --direction describe "
-                                "field images; an ITK transform file is in ITK's convention")
-        transform = read_transform_file(field_path, grid=fixed_grid)
-        module.input0 = transform.image
-        module.set_many({"preDeformationMatrix": transform.pre_matrix.ravel(),
-                         "preDeformationMatrixType": transform.pre_matrix_type,
-                         "postDeformationMatrix": transform.post_matrix.ravel(),
-                         "postDeformationMatrixType": transform.post_matrix_type})
-        notes += transform.notes
-    else:
-        field_image, converted = to_reg_convention(read_displacement_field(field_path),
-                                                   convention, target=fixed_grid)
-        module.input0 = field_image
-        notes += converted
-    assert module.input0.geometry is not None
-    if fixed_grid is not None and not module.input0.geometry.overlaps(fixed_grid):
-        notes.append("warning: the field's grid does not overlap the fixed image at all; "
-                     "check the field's origin and the fixed series")
+    fixed, moving, notes = _read_series(request, resolve)
+    loaded = load_deformation(resolve(request.field), convention,
+                              fixed.geometry if fixed is not None else None)
+    notes += loaded.notes
     if fixed is not None:
         # The field lives on the fixed image's grid: it carries the fixed image's DICOM.
-        module.input0.datasets = fixed.datasets
+        loaded.image.datasets = fixed.datasets
+    module.use_deformation(loaded)
     module.input1 = moving
-    if request.inherit_file:
-        module.set_many({"inputSelector": "File",
-                         "unresolvedFileName": str(resolve(request.inherit_file))})
-    if request.base:
-        _connect_base(module, str(resolve(request.base)))
-        module.set_many({"inputSelector": "BaseConnector",
-                         "inputVolumeIndex": request.base_volume})
-    # The field file carries its own world matrix, the truth about where its vectors are:
-    # the grid is taken from it unless the user asks for the DICOM source's geometry.
-    module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
-    # Options that steer inheritance apply first; every --set applies again afterwards, so
-    # that the user's value wins over an inherited one.
-    assignments = request.assignments
-    module.set_many(assignments)
-    report = None
-    if moving is None and "sourceFrameOfReferenceUIDInheritanceSource" not in assignments:
-        module.set("sourceFrameOfReferenceUIDInheritanceSource", "DICOM_INPUT")
-        notes.append("no --moving: the source frame of reference is the inherited one "
-                     "(a registration within one frame)")
-    if _has_inheritance_source(module):
-        report = module.inheritDICOMTags()
-        notes += report.notes
-    else:
-        assert module.input0.geometry is not None
-        grid, _ = right_handed_grid(module.input0.geometry)
-        module.set("imagePositionPatient", grid.origin)
-        module.set("imageOrientationPatient", grid.image_orientation_patient)
-        if moving is not None:
-            module.set("sourceFrameOfReferenceUID",
-                       str(moving.datasets[0].get("FrameOfReferenceUID", "")))
-    if moving is not None:
-        warning = module.updateReferencedImageSequenceUIDInheritance()
-        notes += [warning] if warning else []
-    module.set_many(assignments)
-    if request.modifiers:
-        module.inputModifierList = load_chain(resolve(request.modifiers))
-    module.set("fileName", str(resolve(request.output)))
+    _set_options(module, request, resolve, notes)
     gate = _DciodvfyGate() if request.dciodvfy and dciodvfy_available() else None
-    path = module.save(verify=gate)
-    if path is None:  # postBadParamErrors off: the refusal is in the status
+    # Without any DICOM source (no --fixed, --base, --inherit-file or inputSelector) there is
+    # nothing to inherit: the run takes the grid from the field alone.
+    has_source = (fixed is not None or bool(request.inherit_file or request.base)
+                  or "inputSelector" in request.assignments)
+    run = module.run(inherit=has_source, verify=gate)
+    if run.path is None:  # postBadParamErrors off: the refusal is in the status
         raise DicomRegError(module.status)
-    return SaveResult(path=path, module=module,
-                      references=len(moving.datasets) if moving else 0, notes=notes,
-                      report=report, dciodvfy=gate.result if gate else None)
+    return SaveResult(path=run.path, module=module, references=run.references,
+                      notes=notes + run.notes + run.warnings, report=run.report,
+                      dciodvfy=gate.result if gate else None)
 
 
 def save(args: argparse.Namespace) -> int:

@@ -94,3 +94,70 @@ def test_the_editor_command_opens_the_flow(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "NODES ['DicomImport', 'DicomImport', 'DicomREGSave', 'DisplacementField']" in \
         completed.stdout
+
+
+def dumped(path, capsys):
+    """``dicomreg dump`` of a file, without what each save creates anew."""
+    from dicomreg.core.cli.main import main
+
+    capsys.readouterr()
+    assert main(["dump", str(path)]) == 0
+    return [line for line in capsys.readouterr().out.splitlines()
+            if not _NEW_EACH_TIME.search(line)]
+
+
+def referenced_instances(path):
+    """The SOP Instance UIDs a REG references, read with pydicom alone: those of the
+    Referenced Image Sequence, and those of the Common Instance Reference Module."""
+    ds = dcmread(path)
+    image_sequence = [item.ReferencedSOPInstanceUID
+                      for registration in ds.DeformableRegistrationSequence
+                      for item in registration.get("ReferencedImageSequence", [])]
+    common = [instance.ReferencedSOPInstanceUID
+              for study in [ds, *ds.get("StudiesContainingOtherReferencedInstancesSequence", [])]
+              for series in study.get("ReferencedSeriesSequence", [])
+              for instance in series.ReferencedInstanceSequence]
+    return image_sequence, common
+
+
+@pytest.mark.parametrize("presses", [("save",), ("inheritDICOMTags", "save")])
+@pytest.mark.parametrize("name", FLOWS[:2])
+def test_the_panels_save_writes_what_dicomreg_run_writes(flow_window, qtbot, tmp_path, capsys,
+                                                          name, presses):
+    """Open a flow in the editor, press Save (or Inherit, then Save) in DicomREGSave's panel:
+    the REG is the one ``dicomreg run`` writes from the same flow, and it references every
+    instance of the moving series."""
+    from dicomreg.core.cli.main import main
+    from dicomreg.nodes.flows import update_sources
+
+    for where in ("run", "editor"):
+        shutil.copytree(ROOT / "example_flows" / "data", tmp_path / where / "data")
+        (tmp_path / where / "out").mkdir()
+        shutil.copy(ROOT / "example_flows" / name, tmp_path / where / name)
+    assert main(["run", str(tmp_path / "run" / name), "--no-dciodvfy"]) == 0
+
+    _window, session_gui = flow_window
+    set_flow_directory(tmp_path / "editor")
+    flow = session_gui.core_session.load(load_flow(tmp_path / "editor" / name))[0]
+    update_sources(flow)  # what a person does by entering the sources' paths
+    node = next(n for n in flow.nodes if n.title == "DicomREGSave")
+    inspector = session_gui.flow_views[flow].node_items[node].node_gui.inspector_widget
+    panel = getattr(inspector, "child", inspector).panel
+    for button in presses:
+        panel.buttons[button].click()
+    qtbot.waitUntil(lambda: panel.task is not None and not panel.task.running, timeout=20000)
+    qtbot.waitUntil(lambda: panel.tabs.isEnabled(), timeout=5000)
+
+    written = name.replace(".json", ".dcm")
+    from_editor, from_run = (tmp_path / where / "out" / written for where in ("editor", "run"))
+    assert node.written == str(from_editor) and "saved" in panel.status.text()
+    changed = list(difflib.unified_diff(dumped(from_run, capsys), dumped(from_editor, capsys),
+                                        lineterm="", n=0))
+    assert not changed, "\n".join(changed)
+    moving = sorted(str(dcmread(p).SOPInstanceUID)
+                    for p in (tmp_path / "editor" / "data" / "moving").iterdir())
+    assert len(moving) == 12
+    image_sequence, common = referenced_instances(from_editor)
+    assert sorted(image_sequence) == moving
+    assert moving == sorted(set(common) & set(moving))
+    assert referenced_instances(from_run) == (image_sequence, common)

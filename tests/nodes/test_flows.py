@@ -212,3 +212,17 @@ def test_node_paths_follow_the_one_rule(tmp_path, monkeypatch):
         assert node.resolve(" f.mha ") == tmp_path / "flow" / "f.mha"
     finally:
         set_flow_directory(None)
+
+
+def test_an_empty_selected_source_is_an_error_in_one_line(examples, capsys):
+    """Inheriting from a File with no file named is refused, not skipped."""
+    assert main(["run", str(examples / "reg_from_field.json"), "--no-dciodvfy",
+                 "--set", "DicomREGSave.inputSelector=File"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("dicomreg run: error: DicomREGSave: inputSelector: no file to "
+                               "inherit from is set in unresolvedFileName")
+    assert "the selected source (File) is empty" in lines[0]
+    assert "wrote" not in captured.out
+    assert not (examples / "out" / "reg_from_field.dcm").exists()

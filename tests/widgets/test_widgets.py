@@ -136,9 +136,9 @@ def test_save_runs_in_the_background_and_a_cancel_leaves_no_file(panel, module, 
     module.set("fileName", str(tmp_path / "cancelled.dcm"))
     original = module.save
 
-    def cancelled_at_once(progress):  # the user presses Cancel before the first chunk
+    def cancelled_at_once(verify=None, progress=None):  # Cancel before the first chunk
         panel.cancel()
-        return original(progress=progress)
+        return original(verify=verify, progress=progress)
 
     module.save = cancelled_at_once  # type: ignore[method-assign]
     try:
