@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime
 from collections.abc import Mapping
-from importlib import metadata
 from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -19,6 +18,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from dicomreg.core.distribution import distribution_name, package_version
 from dicomreg.core.fields import USER_DEFINED, FieldValueError, validate_dicom_text
 from dicomreg.core.image import Image
 from dicomreg.core.reg.common_instance_reference import common_instance_reference
@@ -34,18 +34,10 @@ __all__ = [
 
 DEFORMABLE_SPATIAL_REGISTRATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.3"
 # A fixed UID naming this implementation, derived under pydicom's root from our name.
-IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=["ryven-dicomreg implementation"])
+IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=[f"{distribution_name()} implementation"])
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")  # fmt: skip
 _SEX_CODES = {"other": "O", "o": "O", "female": "F", "f": "F", "male": "M", "m": "M", "": ""}
-
-
-def package_version() -> str:
-    """This package's version, for Software Versions."""
-    try:
-        return metadata.version("ryven-dicomreg")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _month_number(text: str) -> str:
