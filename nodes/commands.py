@@ -64,9 +64,9 @@ def _needs(extra: str, modules: set[str]) -> Iterator[None]:
             raise
         reason = f"needs {missing}, which is not installed" if missing else str(error)
         hint = f"{reason}: pip install '{_DISTRIBUTION}[{extra}]'"
-        if sys.version_info >= (3, 13):
-            hint += (f" (Ryven needs Python < 3.13; this is Python {sys.version_info.major}."
-                     f"{sys.version_info.minor})")
+        running = tuple(sys.version_info[:2])
+        if running >= (3, 13):  # Ryven declares Requires-Python <3.13
+            hint += f" (Ryven needs Python < 3.13; this is Python {running[0]}.{running[1]})"
         raise DicomRegError(hint) from None
 
 

@@ -82,9 +82,10 @@ def _extra_requiring(distribution: metadata.Distribution, module: str) -> str | 
 
 def _python_note(distribution: metadata.Distribution, target: str) -> str:
     """Where this Python is newer than the distribution accepts, say so: pip would refuse."""
+    running = tuple(sys.version_info[:2])
     for bound in re.findall(r"<\s*(\d+)\.(\d+)", distribution.metadata["Requires-Python"] or ""):
         limit = tuple(int(part) for part in bound)
-        if sys.version_info[:2] >= limit:
+        if running >= limit:
             return (f" ({target} needs Python < {limit[0]}.{limit[1]}; this is Python "
-                    f"{sys.version_info.major}.{sys.version_info.minor})")
+                    f"{running[0]}.{running[1]})")
     return ""
