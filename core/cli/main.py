@@ -14,10 +14,11 @@ The commands are the modules in ``COMMAND_MODULES``, then the entry points of th
 - the runners, each taking the parsed arguments and returning the exit status. They import
   pydicom, SimpleITK and numpy when they run, never at the module's top.
 
-Only the chosen command's parser is built in full, the others being listed by name and help:
-save's option choices come from a module that needs numpy, and ``dicomreg scan`` or
-``dicomreg --help`` then import neither numpy, pydicom nor SimpleITK, whose imports alone
-take longer than scanning thousands of headers.
+Only the chosen command's parser is built in full, the others being listed by name and help,
+and other packages' commands are loaded only when the chosen one is not ours: save's option
+choices come from a module that needs numpy, entry points need importlib.metadata, and
+``dicomreg scan`` or ``dicomreg --help`` then import neither numpy, pydicom nor SimpleITK,
+whose imports alone take longer than scanning thousands of headers.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from dicomreg.core.cli import apply, batch, dump, fields, save, scan, validate
 from dicomreg.core.cli.plugins import add_plugin_commands
-from dicomreg.core.distribution import package_version
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "builtin_commands", "main"]
@@ -43,28 +43,46 @@ def builtin_commands() -> list[str]:
     return [name for module in COMMAND_MODULES for name in module.COMMANDS]
 
 
-def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser of ``dicomreg``, with the parsers of the commands in ``full`` (all
-    when None) built in full and the others' by name and help only."""
+class _Version(argparse.Action):
+    """``--version``, read from the installed metadata only when asked: importing
+    importlib.metadata would cost ``dicomreg scan`` a third of its time."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from dicomreg.core.distribution import package_version
+
+        print(f"dicomreg {package_version()}")
+        parser.exit()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``dicomreg``, with every command's parser built in full.
+
+    Given ``command``, the first word of a command line (empty when it starts with an
+    option), only what parsing that line needs: that command's parser in full, the other
+    commands by name and help, and other packages' commands only when ``command`` is not
+    one of ours (after a command's name, argparse parses nothing at the top).
+    """
     parser = argparse.ArgumentParser(
         prog="dicomreg",
         description="DICOM Deformable Spatial Registration (REG) objects from displacement "
         "fields, rebuilding MeVisLab's DicomREGSave.")
-    parser.add_argument("--version", action="version", version=f"dicomreg {package_version()}")
+    parser.add_argument("--version", action=_Version, help="show dicomreg's version and exit")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
-        if full is None or any(name in full for name in module.COMMANDS):
+        if command is None or command in module.COMMANDS:
             module.add_parser(subparsers)
         else:
             for name, summary in module.COMMANDS.items():
                 subparsers.add_parser(name, help=summary)
-    add_plugin_commands(subparsers, taken=builtin_commands())
+    ours = builtin_commands()
+    if command not in ours:
+        add_plugin_commands(subparsers, taken=ours)
     return parser
-
-
-def _command_in(argv: Sequence[str]) -> str | None:
-    # dicomreg's own options (-h, --version) take no value: the first word is the command.
-    return next((word for word in argv if not word.startswith("-")), None)
 
 
 @contextmanager
@@ -87,8 +105,8 @@ def _pydicom_reading_quieted(quiet: bool) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dicomreg``; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = _command_in(argv)
-    args = build_parser([command] if command else []).parse_args(argv)
+    first = argv[0] if argv and not argv[0].startswith("-") else ""
+    args = build_parser(first).parse_args(argv)
     with _pydicom_reading_quieted(getattr(args, "reads_dicom", False)):
         try:
             return int(args.runner(args))

@@ -14,9 +14,12 @@ import re
 import sys
 from collections.abc import Collection
 from functools import partial
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from dicomreg.core.errors import DicomRegError
+
+if TYPE_CHECKING:  # imported where used: a built-in command needs no plugin (see main)
+    from importlib import metadata
 
 __all__ = ["GROUP", "add_plugin_commands", "install_hint", "plugin_entry_points"]
 
@@ -25,6 +28,8 @@ GROUP = "dicomreg.commands"
 
 def plugin_entry_points() -> list[metadata.EntryPoint]:
     """The installed entry points of :data:`GROUP`, in their distributions' order."""
+    from importlib import metadata
+
     return list(metadata.entry_points(group=GROUP))
 
 

@@ -42,7 +42,10 @@ def test_the_commands_are_the_modules_and_the_entry_points():
 
 def test_the_listing_is_the_same_whether_or_not_every_parser_is_built():
     # main builds only the chosen command's parser in full; the list must not show it.
-    assert build_parser([]).format_help() == build_parser().format_help()
+    assert build_parser("").format_help() == build_parser().format_help()
+    assert list(commands_of(build_parser("run"))) == list(commands_of(build_parser()))
+    # After one of our own commands' names nothing else is parsed: no plugin is loaded.
+    assert list(commands_of(build_parser("scan"))) == cli_main.builtin_commands()
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -100,12 +103,12 @@ def test_convention_choices_come_from_the_conventions(monkeypatch):
         return {a.dest: (a.choices, a.default) for a in parser._actions
                 if a.dest in ("components", "units", "kind", "direction", "handedness")}
 
-    save = commands_of(build_parser(["save"]))["save"]
+    save = commands_of(build_parser("save"))["save"]
     assert conventions(save) == {option: (choices, choices[0]) for option, choices
                                  in dicomreg.core.deformation.CONVENTION_OPTIONS.items()}
     monkeypatch.setattr(dicomreg.core.deformation, "CONVENTION_OPTIONS",
                         {"components": ("ras", "lps"), "handedness": ("right", "left")})
-    save = commands_of(build_parser(["save"]))["save"]
+    save = commands_of(build_parser("save"))["save"]
     assert conventions(save) == {"components": (("ras", "lps"), "ras"),
                                  "handedness": (("right", "left"), "right")}
 
@@ -124,7 +127,7 @@ def test_a_plugin_that_cannot_be_imported_is_listed_and_says_what_to_install(
         monkeypatch, capsys):
     real = plugins.plugin_entry_points()
     monkeypatch.setattr(plugins, "plugin_entry_points", lambda: [*real, _MissingModule()])
-    assert "ghost" in commands_of(build_parser([]))
+    assert "ghost" in commands_of(build_parser(""))
     status = main(["ghost", "flow.json", "--set", "A.b=c"])
     out, err = capsys.readouterr()
     assert status == 1 and out == ""
@@ -172,6 +175,9 @@ def test_light_commands_import_neither_pydicom_nor_simpleitk(args):
                 if line.startswith("import time:")}
     assert "dicomreg.core.cli.main" in imported or "dicomreg.core.cli" in imported
     assert not {name.split(".")[0] for name in imported} & {"pydicom", "SimpleITK", "numpy"}
+    if args[0] == "scan":  # a built-in command loads no plugin (importlib.metadata's cost)
+        assert "1 volume(s)" in completed.stdout
+        assert "importlib.metadata" not in imported
 
 
 def test_without_ryven_on_python_3_13_the_hint_says_ryven_needs_an_older_python(monkeypatch):
