@@ -1,4 +1,4 @@
-"""Headless core of ryven-dicomreg: DicomREGSave without Qt or Ryven.
+"""Headless core of dicomreg: DicomREGSave without Qt or Ryven.
 
 The field table (:mod:`.fields`), the module with its connectors and triggers
 (:class:`DicomREGSave`), composition of the Deformable Spatial Registration, the checks, an

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dicomreg.core.distribution import distribution_name
 from dicomreg.core.errors import DicomRegError
 
 __all__ = [
@@ -325,7 +326,7 @@ FIELDS: tuple[Field, ...] = (
           "frame of reference and equipment", vr="LO", tag="PositionReferenceIndicator",
           description="Part of the imaging target used as a reference. May be empty."),
     Field("manufacturer", "Manufacturer", S, "frame of reference and equipment", vr="LO",
-          default="ryven-dicomreg", tag="Manufacturer",
+          default=distribution_name(), tag="Manufacturer",
           description="The maker of the software creating this REG (Type 1 here)."),
     Field("manufacturerModelName", "Manufacturer Model Name", S,
           "frame of reference and equipment", vr="LO", default="DicomREGSave",

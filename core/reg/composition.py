@@ -17,7 +17,6 @@ import datetime
 from collections import defaultdict
 from collections.abc import Mapping
 from functools import cache
-from importlib import metadata
 from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -26,6 +25,7 @@ from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import DeformableSpatialRegistrationStorage, ExplicitVRLittleEndian, generate_uid
 
 from dicomreg.core.dicom import iod_requirements
+from dicomreg.core.distribution import distribution_name, package_version
 from dicomreg.core.fields import FIELDS, TO_ATTRIBUTE
 from dicomreg.core.image import Image
 from dicomreg.core.reg.common_instance_reference import common_instance_reference
@@ -34,7 +34,7 @@ from dicomreg.core.reg.deformable_registration import deformable_registration_se
 __all__ = ["IMPLEMENTATION_CLASS_UID", "compose"]
 
 # A fixed UID naming this implementation, derived under pydicom's root from our name.
-IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=["ryven-dicomreg implementation"])
+IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=[f"{distribution_name()} implementation"])
 # The fields of these groups are written inside their sequences, by .deformable_registration
 # and .common_instance_reference; every other field with a tag is a top-level attribute.
 _NESTED_GROUPS = ("registration", "referenced images", "common instance reference")
@@ -42,13 +42,6 @@ _TOP_LEVEL_FIELDS = tuple(f for f in FIELDS if f.tag and f.group not in _NESTED_
 # Number strings: pydicom reads an empty one as None, so an empty one is written as None.
 _NUMBER_VRS = ("IS", "DS")
 
-
-def package_version() -> str:
-    """This package's version, for Software Versions."""
-    try:
-        return metadata.version("ryven-dicomreg")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 @cache

@@ -14,7 +14,7 @@ The manifest is a CSV file with a header row. Columns:
 
 Relative paths are relative to the manifest's directory. Cases run in parallel worker
 processes: on a Dask ``LocalCluster`` of this machine by default, or on an existing cluster
-given by its scheduler address (its workers must have ryven-dicomreg installed and see the
+given by its scheduler address (its workers must have dicomreg installed and see the
 same paths). A failing case never stops the others. The results, one row per case with its
 status (done, skipped, failed), output, error, time and notes, are written to a CSV file (by default
 beside the manifest). A rerun skips the cases already done (their output exists and the last
@@ -33,6 +33,7 @@ from pathlib import Path
 
 from dicomreg.core.atomic import atomic_output
 from dicomreg.core.deformation import CONVENTION_OPTIONS
+from dicomreg.core.distribution import distribution_name
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
 from dicomreg.core.paths import resolve_path
@@ -173,7 +174,7 @@ def _client(scheduler: str | None, workers: int | None, cases: int):
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise BatchError("dicomreg batch needs dask.distributed: pip install "
-                         "'ryven-dicomreg[batch]'") from None
+                         f"'{distribution_name()}[batch]'") from None
     if scheduler:
         try:
             return Client(scheduler, timeout="20s"), None

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -12,31 +11,14 @@ from dicomreg.core.atomic import refuse_overwriting_inputs
 from dicomreg.core.deformation import FieldConvention, load_deformation
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
 from dicomreg.core.errors import DicomRegError
-from dicomreg.core.fields import field_by_name
 from dicomreg.core.image import Image
 from dicomreg.core.modifiers import load_chain
 from dicomreg.core.paths import resolve_path
-from dicomreg.core.reg import DciodvfyResult, dciodvfy_available, print_dciodvfy, run_dciodvfy
+from dicomreg.core.reg import DciodvfyResult, dciodvfy_available, run_dciodvfy
 from dicomreg.core.regsave.inherit import InheritanceReport
 from dicomreg.core.regsave.module import DicomREGSave
 
-__all__ = ["SaveRequest", "SaveResult", "save", "save_registration"]
-
-_CHECKED = ("checked before writing: every Type 1 and 2 attribute of the IOD's mandatory "
-            "modules, every value against its VR, the grid (one item, orthonormal orientation, "
-            "data length), the matrix types, and the Common Instance Reference")
-
-
-def _assignments(pairs: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise DicomRegError(f"--set {pair!r}: expected NAME=VALUE, for example "
-                                "--set contentLabel=DIR_CT_CBCT")
-        field = field_by_name(name.strip())  # refuses an unknown name, suggesting close ones
-        out[field.name] = value
-    return out
+__all__ = ["SaveRequest", "SaveResult", "save_registration"]
 
 
 class _DciodvfyGate:
@@ -193,36 +175,3 @@ def save_registration(request: SaveRequest) -> SaveResult:
     return SaveResult(path=run.path, module=module, references=run.references,
                       notes=notes + run.notes + run.warnings, report=run.report,
                       dciodvfy=gate.result if gate else None)
-
-
-def save(args: argparse.Namespace) -> int:
-    """``dicomreg save``: one REG file, and what was written and checked."""
-    result = save_registration(SaveRequest(
-        field=args.field, output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
-        moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,
-        base=args.base, base_volume=args.base_volume, assignments=_assignments(args.set),
-        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy, components=args.components,
-        units=args.units, kind=args.kind, direction=args.direction))
-    module, path = result.module, result.path
-    if args.verbose and result.report is not None:
-        print(f"inherited from {module.get('inputSelector')}:\n{result.report}")
-    voxels = module.input0.voxels
-    assert voxels is not None and module.input0.geometry is not None
-    size = "x".join(str(n) for n in voxels.shape[2::-1][:3])
-    spacing = "x".join(f"{s:g}" for s in module.input0.geometry.spacing)
-    print(f"wrote {path} ({path.stat().st_size} bytes): Deformable Spatial Registration, "
-          f"{size} grid of {spacing} mm")
-    print(f"  registered frame {module.get('frameOfReferenceUID')}"
-          + (f" (fixed: {args.fixed})" if args.fixed else ""))
-    print(f"  source frame     {module.get('sourceFrameOfReferenceUID')}"
-          + (f" (moving: {args.moving}, {result.references} instance(s) referenced)"
-             if args.moving else ""))
-    print(f"  study {module.get('studyInstanceUID')}, series {module.get('seriesInstanceUID')}")
-    for note in result.notes:
-        print(f"  note: {note}")
-    print(_CHECKED + ": no problem")
-    if result.dciodvfy is not None:
-        print_dciodvfy(result.dciodvfy)
-    elif not args.no_dciodvfy:
-        print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
-    return 0

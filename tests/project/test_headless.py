@@ -1,7 +1,9 @@
-"""dicomreg.core imports neither Qt nor Ryven: proven with those imports blocked."""
+"""dicomreg.core imports neither Qt nor Ryven (proven with those imports blocked), and names
+neither them nor the node package."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,3 +40,14 @@ def test_core_imports_and_runs_with_qt_and_ryven_blocked(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "LOADED []" in completed.stdout
     assert (tmp_path / "reg.dcm").exists()
+
+
+def test_core_names_neither_the_node_package_nor_ryven():
+    # As `grep -rn "dicomreg.nodes\|ryven" core/` would: code, strings and docstrings alike.
+    named = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for path in sorted((ROOT / "core").rglob("*"))
+             if path.is_file() and "__pycache__" not in path.parts
+             for number, line in enumerate(path.read_text(encoding="utf-8",
+                                                          errors="replace").splitlines(), 1)
+             if "ryven" in line or re.search(r"dicomreg.nodes", line)]
+    assert named == []

@@ -1,44 +1,96 @@
-"""The smaller ``dicomreg`` commands: read, warp, map, validate, dump, scan, fields, batch.
-
-Each command imports what it uses when it runs: ``scan`` must not pay for pydicom's import
-(longer than scanning thousands of headers), which the others need.
-"""
+"""``dicomreg read``, ``warp`` and ``map``: a REG file read back, and applied to an image or
+to a point."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from dicomreg.core.atomic import refuse_overwriting_inputs
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, file_suffix
 
-__all__ = ["batch", "dump", "fields", "map_point", "read", "scan", "validate", "warp"]
+__all__ = ["COMMANDS", "add_parser", "map_point", "read", "warp"]
+
+COMMANDS = {
+    "read": "write a REG file's grid as a field image",
+    "warp": "resample a moving image onto the fixed grid through a REG",
+    "map": "map one fixed point to its moving position",
+}
+
+_REG_HELP = "the Deformable Spatial Registration file"
+_THROUGH = "through the REG (pre-deformation matrix, grid, post-deformation matrix)"
 
 
-def _report_dciodvfy(path: Path, enabled: bool) -> int:
-    from dicomreg.core.reg import dciodvfy_available, print_dciodvfy, run_dciodvfy
-
-    if not enabled:
-        return 0
-    if not dciodvfy_available():
-        print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
-        return 0
-    result = run_dciodvfy(path)
-    print_dciodvfy(result)
-    return 1 if result.errors else 0
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``read``, ``warp`` and ``map`` to the command line."""
+    for add in (_add_read, _add_warp, _add_map):
+        _add_reading_options(add(subparsers))
 
 
-def scan(args: argparse.Namespace) -> int:
-    from dicomreg.core.dicom import scan_volumes
+def _add_read(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "read", help=COMMANDS["read"],
+        description="Write the deformable grid of REG as a displacement field image, in ITK's "
+        "convention (LPS millimetres, pull-back). The pre- and post-deformation matrices, "
+        "which a field file cannot hold, are printed when they are not the identity.")
+    parser.add_argument("reg", help=_REG_HELP)
+    parser.add_argument("-o", "--output", required=True,
+                        help=f"the field image to write ({' '.join(FIELD_SUFFIXES)})")
+    parser.set_defaults(runner=read)
+    return parser
 
-    volumes = scan_volumes(args.directory)
-    if not volumes:
-        raise DicomRegError(f"'{args.directory}' holds no DICOM instance")
-    print(f"{len(volumes)} volume(s) in {args.directory}:")
-    print(volumes.table())
-    return 0
+
+def _add_warp(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "warp", help=COMMANDS["warp"],
+        description="Resample MOVING (an image file, or a DICOM file or directory) "
+        f"{_THROUGH} onto the REG's grid, or onto the grid of --reference, to check a "
+        "registration by looking at it.")
+    parser.add_argument("reg", help=_REG_HELP)
+    parser.add_argument("moving", help="the moving image: an image file, or a DICOM file or a "
+                        "directory holding one series")
+    parser.add_argument("-o", "--output", required=True, help="the warped image file to write")
+    parser.add_argument("--reference", help="a DICOM series or image file whose grid the "
+                        "output takes (the fixed image)")
+    parser.add_argument("--moving-volume", type=int, metavar="N",
+                        help="which volume of MOVING when it holds several")
+    parser.add_argument("--undefined-value", type=float, default=-1024.0, metavar="V",
+                        help="the value where the field is undefined or leaves the moving "
+                        "image")
+    parser.set_defaults(runner=warp)
+    return parser
+
+
+def _add_map(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "map", help=COMMANDS["map"],
+        description=f"Map the point X Y Z of the fixed (registered) frame {_THROUGH} to its "
+        "position in the moving (source) frame.")
+    parser.add_argument("reg", help=_REG_HELP)
+    # Three positionals, not one of nargs=3: argparse cannot format a positional's tuple
+    # metavar (its help and its usage error ended in a traceback).
+    for axis in "xyz":
+        parser.add_argument(axis, type=float, metavar=axis.upper(),
+                            help=f"the fixed point's {axis} in mm (LPS)")
+    parser.set_defaults(runner=map_point)
+    return parser
+
+
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """Which item to read, and the known faults of other writers to read through."""
+    parser.add_argument("--item", type=int, help="which Deformable Registration Sequence item "
+                        "(from 1); the first with a grid when not given")
+    faults = parser.add_argument_group(
+        "files that break the standard", "read them anyway, when the intent is clear")
+    faults.add_argument("--accept-spatial-registration-class", action="store_true",
+                        help="deformable content filed under the rigid Spatial Registration "
+                        "SOP class")
+    faults.add_argument("--vector-units", choices=("mm", "voxel"), default="mm",
+                        help="voxel: the file's vectors are in voxel steps (a known fault)")
+    faults.add_argument("--ignore-extra-bytes", action="store_true",
+                        help="Vector Grid Data longer than its Grid Dimensions need")
+    parser.set_defaults(reads_dicom=True)
 
 
 def _registration(args: argparse.Namespace):  # noqa: ANN202
@@ -65,6 +117,7 @@ def _item(registration, number: int | None) -> int | None:  # noqa: ANN001
 
 
 def read(args: argparse.Namespace) -> int:
+    """``dicomreg read``: the REG's grid written as a field image."""
     import numpy as np
 
     from dicomreg.core.deformation import write_displacement_field
@@ -95,66 +148,8 @@ def read(args: argparse.Namespace) -> int:
     return 0
 
 
-_DEFORMABLE_SR = "1.2.840.10008.5.1.4.1.1.66.3"
-
-
-def validate(args: argparse.Namespace) -> int:
-    from pydicom.uid import UID
-
-    from dicomreg.core.dicom import read_header
-    from dicomreg.core.reg import check_dataset
-
-    path = Path(args.file)
-    ds = read_header(path)
-    sop_class = str(ds.get("SOPClassUID", ""))
-    if sop_class != _DEFORMABLE_SR and "DeformableRegistrationSequence" not in ds:
-        name = UID(sop_class).name if sop_class else "no SOP class"
-        raise DicomRegError(f"'{path}' is an instance of {name}, not a Deformable Spatial "
-                            "Registration: dicomreg validate checks REG files (dciodvfy "
-                            "checks any DICOM file)")
-    problems = check_dataset(ds)
-    print(f"dicomreg checks: {len(problems)} problem(s)")
-    for problem in problems:
-        print(f"  {problem}")
-    status = 1 if problems else 0
-    return max(status, _report_dciodvfy(path, not args.no_dciodvfy))
-
-
-def dump(args: argparse.Namespace) -> int:
-    from dicomreg.core.dicom import DumpOptions, read_header, tag_dump
-
-    options = DumpOptions(annotate=args.annotate, private_values=args.private,
-                          binary_bytes=args.binary_bytes, max_size=args.max_size,
-                          line_filter=args.filter or "")
-    print(tag_dump(read_header(args.file), options))
-    return 0
-
-
-def fields(args: argparse.Namespace) -> int:
-    from dicomreg.core.fields import field_reference
-
-    print(field_reference(markdown=args.markdown), end="")
-    return 0
-
-
-def batch(args: argparse.Namespace) -> int:
-    from dicomreg.core.regsave import run_batch
-
-    results = run_batch(args.manifest, results=args.results, scheduler=args.scheduler,
-                        workers=args.workers, force=args.force,
-                        dciodvfy=not args.no_dciodvfy, progress=not args.no_progress)
-    counts = {status: sum(r.status == status for r in results)
-              for status in ("done", "skipped", "failed")}
-    target = args.results or str(Path(args.manifest).with_suffix(".results.csv"))
-    print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed; "
-          f"results in {target}")
-    for result in results:
-        if result.status == "failed":
-            print(f"  row {result.case}: {result.error}")
-    return 1 if counts["failed"] else 0
-
-
 def warp(args: argparse.Namespace) -> int:
+    """``dicomreg warp``: the moving image resampled through the REG."""
     import SimpleITK as sitk
 
     from dicomreg.core.atomic import atomic_output
@@ -194,13 +189,15 @@ def warp(args: argparse.Namespace) -> int:
 
 
 def map_point(args: argparse.Namespace) -> int:
+    """``dicomreg map``: one fixed point's moving position."""
     from dicomreg.core.reg import map_points
 
     registration = _registration(args)
     index = _item(registration, args.item)
     chosen = registration.deformable_item if index is None else registration.items[index]
-    mapped = map_points(registration, [args.point], index)[0]
-    fixed = " ".join(f"{v:g}" for v in args.point)
+    point = [args.x, args.y, args.z]
+    mapped = map_points(registration, [point], index)[0]
+    fixed = " ".join(f"{v:g}" for v in point)
     if any(v != v for v in mapped):  # NaN: undefined there
         print(f"{fixed} -> undefined (the field is undefined at that point)")
     else:
