@@ -36,6 +36,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "map_points": "apply",
     "read_moving_image": "apply",
     "registration_transform": "apply",
+    "source_points": "apply",
     "warp_image": "apply",
     "DciodvfyResult": "dciodvfy",
     "dciodvfy_available": "dciodvfy",
