@@ -40,6 +40,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "warp_image": "apply",
     "DciodvfyResult": "dciodvfy",
     "dciodvfy_available": "dciodvfy",
+    "parse_dciodvfy": "dciodvfy",
     "print_dciodvfy": "dciodvfy",
     "run_dciodvfy": "dciodvfy",
 })
