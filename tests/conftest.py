@@ -197,6 +197,16 @@ def sample_module():
 # --- shared by the interoperability tests (conventions, transform files, applying, reading) ---
 
 ROTATED = np.array([[0.8, -0.6, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
+# Matrices for --set: a RIGID pre (90 degrees about z, then a shift), an AFFINE post.
+PRE = "0 -1 0 10, 1 0 0 -5, 0 0 1 2, 0 0 0 1"
+POST = "1.05 0.1 0 3, 0 0.95 0.05 -2, 0 0 1.02 1, 0 0 0 1"
+MATRICES = ("--set", f"preDeformationMatrix={PRE}", "--set", f"postDeformationMatrix={POST}",
+            "--set", "postDeformationMatrixType=AFFINE")
+
+
+def matrix(text: str) -> np.ndarray:
+    """A 4x4 matrix from the field's text form ("a b c d, e f g h, ...")."""
+    return np.array([[float(v) for v in row.split()] for row in text.split(",")])
 
 
 def save(case, field, out, *extra):

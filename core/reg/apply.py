@@ -110,15 +110,15 @@ def _same_grid(a: Geometry, b: Geometry) -> bool:
     """Whether two grids have the same voxel centres (to a tenth of a micrometre)."""
     if tuple(a.size) != tuple(b.size):
         return False
-    extent = np.asarray(a.size, float) - 1  # each axis's step times its voxel count
+    extent = np.asarray(a.size, float) - 1  # each axis's step, times its steps: the far corner
     return bool(np.allclose(a.world_matrix[:3, :3] * extent, b.world_matrix[:3, :3] * extent,
                             rtol=0, atol=1e-4)
                 and np.allclose(a.origin, b.origin, rtol=0, atol=1e-4))
 
 
 def _vectors_on(vectors: np.ndarray, grid: Geometry, target: Geometry) -> np.ndarray:
-    """v at the voxel centres of ``target`` (Z, Y, X, 3), NaN kept only on the grid itself:
-    the stored vectors when ``target`` is the grid, else the grid resampled (linearly, zero
+    """v at the voxel centres of ``target`` (Z, Y, X, 3): the stored vectors (NaN and all)
+    when ``target`` is the grid, else the grid resampled with NaN as zero (linearly, zero
     beyond its half-voxel border: the interpolation of ITK's DisplacementFieldTransform)."""
     import SimpleITK as sitk
 
@@ -135,7 +135,8 @@ def _full_displacement(item: RegistrationItem, target: Geometry):  # noqa: ANN20
     """w(p) = Post @ (Pre @ p + v(p)) - p at the voxel centres of ``target``, as a float64
     SimpleITK vector image, and where the nearest grid vector is undefined (or None).
 
-    Built one z slab at a time: of the whole grid, only w itself is held in float64.
+    Built one z slab at a time: of the whole grid, only w (and its copy into SimpleITK) is
+    held in float64.
     """
     import SimpleITK as sitk
 
@@ -166,9 +167,9 @@ def registration_transform(item: RegistrationItem, target: Geometry | None = Non
     centres of ``target`` (the registration grid when not given).
 
     A DisplacementFieldTransform of w(p) = Post @ (Pre @ p + v(p)) - p on ``target``: exact at
-    its voxel centres and, w being trilinear in p between them wherever v is, inside the grid;
-    beyond ``target``'s voxel centres ITK holds w, then takes it as zero, which is not the
-    REG's mapping there: use :func:`source_points` for arbitrary points.
+    its voxel centres, and between them when ``target`` is the registration grid (w is then
+    trilinear there, as v is). Beyond the centres ITK holds w for half a voxel, then takes it
+    as zero, which is not the REG's mapping: use :func:`source_points` for arbitrary points.
     """
     import SimpleITK as sitk
 

@@ -11,13 +11,11 @@ import subprocess
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import ROOT, make_case, write_multiframe
+from conftest import MATRICES, POST, PRE, ROOT, make_case, matrix, write_multiframe
 from pydicom import dcmread
 
 from dicomreg.core.cli.main import main
 
-PRE = "0 -1 0 10, 1 0 0 -5, 0 0 1 2, 0 0 0 1"
-POST = "1.05 0.1 0 3, 0 0.95 0.05 -2, 0 0 1.02 1, 0 0 0 1"
 KINDS = ("plain", "matrices", "modifiers", "multiframe")
 
 
@@ -27,8 +25,7 @@ def write(kind: str, tmp_path):
     moving = write_multiframe(tmp_path / "mf.dcm", frames=5) if kind == "multiframe" \
         else case.moving
     extra = {
-        "matrices": ["--set", f"preDeformationMatrix={PRE}", "--set",
-                     f"postDeformationMatrix={POST}", "--set", "postDeformationMatrixType=AFFINE"],
+        "matrices": list(MATRICES),
         "modifiers": ["--modifiers",
                       str(ROOT / "example_flows" / "modifiers" / "deidentify_and_site_block.json")],
     }.get(kind, [])
@@ -36,8 +33,7 @@ def write(kind: str, tmp_path):
     assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving", str(moving),
                  "-o", str(out), "--no-dciodvfy", *extra]) == 0
     matrices = (PRE, POST) if kind == "matrices" else ("1 0 0 0, 0 1 0 0, 0 0 1 0, 0 0 0 1",) * 2
-    return out, sitk.ReadImage(str(case.field)), [
-        np.array([[float(v) for v in row.split()] for row in m.split(",")]) for m in matrices]
+    return out, sitk.ReadImage(str(case.field)), [matrix(m) for m in matrices]
 
 
 def dcmtk(tool: str, *args: str) -> subprocess.CompletedProcess:

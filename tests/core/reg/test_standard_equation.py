@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import make_case, write_field
+from conftest import MATRICES, POST, PRE, make_case, matrix, write_field
 from pydicom import dcmread
 
 from dicomreg.core.cli.main import main
@@ -29,14 +29,6 @@ def rotation(axis, angle: float) -> np.ndarray:
 
 
 OBLIQUE = rotation((1, 2, 3), 0.4)  # no axis along a patient axis
-PRE = "0 -1 0 10, 1 0 0 -5, 0 0 1 2, 0 0 0 1"  # RIGID: 90 degrees about z, then a shift
-POST = "1.05 0.1 0 3, 0 0.95 0.05 -2, 0 0 1.02 1, 0 0 0 1"  # AFFINE
-MATRICES = ("--set", f"preDeformationMatrix={PRE}", "--set", f"postDeformationMatrix={POST}",
-            "--set", "postDeformationMatrixType=AFFINE")
-
-
-def matrix(text: str) -> np.ndarray:
-    return np.array([[float(v) for v in row.split()] for row in text.split(",")])
 
 
 # --- the oracle --------------------------------------------------------------------------------
