@@ -8,7 +8,7 @@ millimetres in patient coordinates (LPS), ``origin`` is the centre of the first 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +121,16 @@ class Geometry:
         return index @ (self.direction_matrix * np.asarray(self.spacing)).T + np.asarray(
             self.origin
         )
+
+    def slab_points(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Each z slab's number k and its voxel centres (Y, X, 3) in mm, one slab at a time:
+        a whole grid of positions in float64 would be eight times a float32 image."""
+        world = self.world_matrix
+        x, y, z = (int(n) for n in self.size)
+        j, i = np.meshgrid(np.arange(y), np.arange(x), indexing="ij")
+        plane = np.stack([i, j], axis=-1) @ world[:3, :2].T + world[:3, 3]
+        for k in range(z):
+            yield k, plane + k * world[:3, 2]
 
 
 @dataclass

@@ -15,6 +15,9 @@ in practice, each an explicit option:
 - ``direction="push"``: a field u on the moving grid with moving + u = fixed (the inverse
   direction, as some planning systems export); it is inverted numerically onto the fixed grid
   (SimpleITK's InvertDisplacementField), and the residual |v(x) + u(x + v(x))| is reported.
+  That residual is the standard's equation (PS3.3 C.20.3.1.1) with the identity matrices
+  such a field comes with: the REG sends x to x + v(x), v taken at x itself, and u taken
+  where that lands brings it back; there is no pre-deformation matrix to index v elsewhere.
 """
 
 from __future__ import annotations

@@ -2,17 +2,35 @@
 
 An ITK transform maps a fixed (registered) point to its moving (source) position, as a REG
 does. A composite transform applies its parts last-added first (checked against SimpleITK);
-in that order of application, the linear parts applied before the deformable part become the
-pre-deformation matrix, those applied after it the post-deformation matrix (each typed
-RIGID, RIGID_SCALE or AFFINE from the matrix itself), and the deformable part becomes the
-grid:
+in that order of application, the linear parts applied before the deformable part make the
+affine A, those applied after it the affine B, and the deformable part is u (several
+deformable parts, with whatever lies between them, are composed into one u). ITK maps
 
-- a displacement field transform keeps its own grid and vectors;
-- a B-spline (or any other deformable) transform is sampled densely on the fixed image's
-  grid (``grid``), since its control points are not a displacement grid;
-- several deformable parts are composed and sampled together;
-- a pre-deformation part that is not rigid cannot move a DICOM grid (whose axes must stay
-  orthonormal), so it is sampled into the grid instead, and the notes say so.
+    p  ->  B (A p + u(A p)),
+
+and a REG maps ``p -> Post (Pre p + D(p))`` with D stored at the registered point p itself
+(PS3.3 C.20.3.1.1). So Post = B and Pre = A (each typed RIGID, RIGID_SCALE or AFFINE from the
+matrix), and the grid holds **D(p) = u(A p)** at the registered grid's points, not u as it
+stands:
+
+- a displacement field transform with no linear part before it keeps its own grid and
+  vectors (A = identity: D = u);
+- with a rigid A before it, it keeps its vectors bit-exactly, on its grid carried back by
+  A's inverse: a grid of the registered frame whose point p is the point A p of u's grid, so
+  D(p) = u(A p) with no resampling (and, trilinear interpolation being defined on indices,
+  between the points too);
+- otherwise (a B-spline or any other deformable part, or a field after an A that is not
+  rigid, whose image of the grid is no DICOM grid) u is sampled at A p for every point p of
+  the fixed image's grid (``grid``), as ITK evaluates it: trilinear in a field, zero beyond
+  its border.
+
+Why keep A as the pre-deformation matrix rather than fold A into the field (D(p) = A p +
+u(A p) - p, identity Pre): a planning system may show or use the registration's linear part
+on its own (the rigid pre-alignment), which a folded field hides; folding would not spare the
+resampling either, since u is needed at A p in both. Resampling u at A p needs u defined
+there: ITK defines it everywhere (zero beyond a field's grid), and D then reproduces ITK's
+mapping at every grid point, including those A sends beyond u's grid (they move by the
+matrices alone, in ITK as in the REG).
 
 A transform with no deformable part is refused: it is a rigid or affine registration, which
 DICOM stores as a (non-deformable) Spatial Registration object.
@@ -58,23 +76,33 @@ def _matrix(transform: object) -> np.ndarray:
     return matrix
 
 
-def _sample(transforms: list, grid: Geometry) -> np.ndarray:
-    """d(q) = N(q) - q of the transforms (in order of application) at the grid's points."""
+def _sample(deformable: list, pre: np.ndarray, grid: Geometry) -> np.ndarray:
+    """D(p) = u(A p) at the grid's points, u the deformable transforms (in order of
+    application) and A = ``pre``: ITK's displacement of "A, then u" at p, less A p - p."""
     import SimpleITK as sitk
 
     composite = sitk.CompositeTransform(3)
-    for transform in reversed(transforms):  # ITK applies the last added first
+    for transform in reversed(deformable):  # ITK applies the last added first
         composite.AddTransform(transform)
+    affine = sitk.AffineTransform(tuple(pre[:3, :3].ravel()), tuple(pre[:3, 3]))
+    composite.AddTransform(affine)
     sampled = sitk.TransformToDisplacementField(
         composite, sitk.sitkVectorFloat64, [int(n) for n in grid.size], grid.origin,
         grid.spacing, grid.direction)
-    return sitk.GetArrayFromImage(sampled).astype(np.float32)
+    full = sitk.GetArrayViewFromImage(sampled)  # A p + u(A p) - p
+    vectors = np.empty(full.shape, np.float32)
+    linear = pre[:3, :3] - np.eye(3)
+    for k, points in grid.slab_points():  # less A p - p, a slab at a time
+        vectors[k] = full[k] - (points @ linear.T + pre[:3, 3])
+    return vectors
 
 
-def _moved_grid(grid: Geometry, matrix: np.ndarray) -> Geometry:
-    """The grid carried by a rigid matrix: its origin and axes moved, its spacing kept."""
-    origin = matrix[:3, :3] @ np.asarray(grid.origin) + matrix[:3, 3]
-    direction = matrix[:3, :3] @ grid.direction_matrix
+def _carried_back(grid: Geometry, rigid: np.ndarray) -> Geometry:
+    """The grid whose point p is the point ``rigid @ p`` of ``grid``: its origin and axes
+    moved by the rigid matrix's inverse, its spacing kept."""
+    inverse = np.linalg.inv(rigid)
+    origin = inverse[:3, :3] @ np.asarray(grid.origin) + inverse[:3, 3]
+    direction = inverse[:3, :3] @ grid.direction_matrix
     return Geometry(grid.size, grid.spacing, tuple(float(v) for v in origin),
                     tuple(float(v) for v in direction.ravel()))
 
@@ -178,7 +206,15 @@ def read_transform_file(path: str | os.PathLike[str],
         raise TransformFileError(f"'{path}' holds only linear transforms: that is a rigid or "
                                  "affine registration, a Spatial Registration object rather "
                                  "than a deformable one")
-    first, last = deformable[0], deformable[-1]
+    return _as_registration(path, applied, deformable[0], deformable[-1], grid)
+
+
+def _as_registration(path: Path, applied: list, first: int, last: int,
+                     grid: Geometry | None) -> TransformRegistration:
+    """Pre = the linear parts before ``first``, Post those after ``last``, and the grid
+    D(p) = u(Pre p) of the parts between (see the module documentation)."""
+    import SimpleITK as sitk
+
     pre = _IDENTITY.copy()
     for linear in applied[:first]:
         pre = _matrix(linear) @ pre
@@ -186,26 +222,26 @@ def read_transform_file(path: str | os.PathLike[str],
     for linear in applied[last + 1 :]:
         post = _matrix(linear) @ post
     middle = applied[first : last + 1]
-    notes = []
-    if len(middle) == 1 and middle[0].GetName() == "DisplacementFieldTransform":
+    rigid_pre = np.allclose(pre, _IDENTITY) or classify_matrix(pre) == "RIGID"
+    if len(middle) == 1 and middle[0].GetName() == "DisplacementFieldTransform" and rigid_pre:
         field_image = sitk.DisplacementFieldTransform(middle[0]).GetDisplacementField()
         own = Geometry.from_itk(field_image.GetSize(), field_image.GetSpacing(),
                                 field_image.GetOrigin(), field_image.GetDirection())
         vectors = sitk.GetArrayFromImage(field_image).astype(np.float32)
-        if np.allclose(pre, _IDENTITY) or classify_matrix(pre) == "RIGID":
+        if np.allclose(pre, _IDENTITY):
             return LoadedDeformation(Image(vectors, own, source=str(path)), pre, post,
                                      ["the displacement field transform keeps its own grid"],
                                      has_matrices=True)
+        return LoadedDeformation(
+            Image(vectors, _carried_back(own, pre), source=str(path)), pre, post,
+            ["the displacement field transform keeps its vectors, on its grid carried back by "
+             "the inverse of the pre-deformation matrix (D(p) = u(Pre p))"], has_matrices=True)
     if grid is None:
         raise TransformFileError(f"'{path}' holds a {middle[0].GetName()}, which is sampled on "
                                  "the fixed image's grid: give the fixed image (--fixed)")
-    if not np.allclose(pre, _IDENTITY) and classify_matrix(pre) != "RIGID":
-        notes.append("the pre-deformation transform is not rigid, so it was sampled into the "
-                     "grid together with the deformation (pre-deformation matrix: identity)")
-        middle = applied[: last + 1]
-        pre = _IDENTITY.copy()
-    sampling = grid if np.allclose(pre, _IDENTITY) else _moved_grid(grid, pre)
     names = " and ".join(t.GetName() for t in middle)
-    notes.append(f"the {names} was sampled on the fixed image's grid")
-    return LoadedDeformation(Image(_sample(middle, sampling), sampling, source=str(path)),
-                             pre, post, notes, has_matrices=True)
+    where = "" if np.allclose(pre, _IDENTITY) else (
+        ", at the points the pre-deformation matrix sends it to (D(p) = u(Pre p))")
+    return LoadedDeformation(Image(_sample(middle, pre, grid), grid, source=str(path)),
+                             pre, post, [f"the {names} was sampled on the fixed image's "
+                                         f"grid{where}"], has_matrices=True)

@@ -379,7 +379,11 @@ FIELDS: tuple[Field, ...] = (
     Field("preDeformationMatrix", "Pre Deformation Matrix", FieldType.MATRIX, "registration",
           default=_IDENTITY, tag="FrameOfReferenceTransformationMatrix",
           description="4x4 row-major matrix applied to a registered point before the "
-          "deformation, written at (3006,00C6) (the documentation's (3006,006C) is a typo)."),
+          "deformation, written at (3006,00C6) (the documentation's (3006,006C) is a typo). "
+          "The grid's vectors stay those of the registered points: a point p maps to "
+          "Post (Pre p + D(p)) with D taken at p itself (PS3.3 C.20.3.1.1), not at Pre p, so "
+          "setting a pre matrix on a plain field does not move or resample the grid; a field "
+          "made for Pre p (ITK's 'affine, then field') must hold u(Pre p) at p."),
     Field("preDeformationMatrixType", "Type", E, "registration", default="RIGID",
           enum_values=_MATRIX_TYPES, tag="FrameOfReferenceTransformationMatrixType",
           description="RIGID, RIGID_SCALE or AFFINE; a matrix that is not of its type is "

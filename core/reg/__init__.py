@@ -34,9 +34,11 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "map_points": "apply",
     "read_moving_image": "apply",
     "registration_transform": "apply",
+    "source_points": "apply",
     "warp_image": "apply",
     "DciodvfyResult": "dciodvfy",
     "dciodvfy_available": "dciodvfy",
+    "parse_dciodvfy": "dciodvfy",
     "print_dciodvfy": "dciodvfy",
     "run_dciodvfy": "dciodvfy",
 })

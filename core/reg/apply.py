@@ -1,12 +1,25 @@
 """Applying a REG: mapping fixed points to the moving image, and warping a moving image.
 
-A registered (fixed) point p maps to the source (moving) frame as
+PS3.3 C.20.3.1.1 maps each point P(i,j,k) of the grid, a point of the **registered** (fixed)
+frame, to ``M_post (M_pre P(i,j,k) + D(i,j,k))``: the vector stored at index (i,j,k) belongs
+to the registered point, whatever the pre-deformation matrix is. So a registered point p maps
+to the source (moving) frame as
 
-    s = Post @ (q + v(q)),   q = Pre @ p,
+    s = Post @ (Pre @ p + v(p)),
 
-with v interpolated (trilinearly) from the grid. Outside the grid v is zero. A vector that
-is NaN in the grid means "undefined": a point whose nearest grid vector is undefined maps to
-nothing (NaN), and a warped image shows ``undefined_value`` there.
+with v interpolated at p itself, **not** at ``Pre @ p`` (which is what an ITK composite of
+pre, field and post computes, and differs wherever Pre is not the identity).
+
+v(p) is what ITK's DisplacementFieldTransform gives for the grid: trilinear between voxel
+centres, the border vectors held for the half voxel beyond them, and zero further out. A point
+beyond the grid therefore maps by the two matrices alone. A vector that is NaN in the grid
+means "undefined": it counts as zero in the interpolation, and a point whose nearest grid
+vector is undefined maps to nothing (NaN); a warped image shows ``undefined_value`` there.
+
+To warp, the whole mapping is turned into one displacement field on the output grid,
+``w(p) = Post @ (Pre @ p + v(p)) - p`` at each output voxel centre, and the moving image is
+resampled through a plain DisplacementFieldTransform of w (which, at the voxel centres it is
+defined on, is w itself).
 """
 
 from __future__ import annotations
@@ -22,27 +35,30 @@ from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry
 from dicomreg.core.reg.reader import DeformableRegistration, RegistrationItem
 
-__all__ = ["ApplyError", "Warped", "map_points", "registration_transform", "warp_image"]
+__all__ = ["ApplyError", "Warped", "map_points", "registration_transform", "source_points",
+           "warp_image"]
 
 
 class ApplyError(DicomRegError):
     """A REG or an image that cannot be applied; the message says why."""
 
 
-def _affine(matrix: np.ndarray | None):  # noqa: ANN202
+def _matrix(matrix: np.ndarray | None) -> np.ndarray:
+    return np.eye(4) if matrix is None else np.asarray(matrix, float)
+
+
+def _grid_of(item: RegistrationItem) -> tuple[np.ndarray, Geometry]:
+    if item.grid is None or item.grid.voxels is None or item.grid.geometry is None:
+        raise ApplyError("the registration item holds no grid")
+    return np.asarray(item.grid.voxels), item.grid.geometry
+
+
+def _field_image(vectors: np.ndarray, geometry: Geometry, pixel_type: int):  # noqa: ANN202
+    """The grid as a SimpleITK vector image, NaN (undefined) vectors as zero."""
     import SimpleITK as sitk
 
-    transform = sitk.AffineTransform(3)
-    m = np.eye(4) if matrix is None else np.asarray(matrix, float)
-    transform.SetMatrix(tuple(m[:3, :3].ravel()))
-    transform.SetTranslation(tuple(m[:3, 3]))
-    return transform
-
-
-def _field_image(vectors: np.ndarray, geometry: Geometry):  # noqa: ANN202
-    import SimpleITK as sitk
-
-    clean = np.nan_to_num(np.asarray(vectors, dtype=np.float64), nan=0.0)
+    dtype = np.float64 if pixel_type == sitk.sitkVectorFloat64 else np.float32
+    clean = np.nan_to_num(np.asarray(vectors, dtype=dtype), nan=0.0)
     image = sitk.GetImageFromArray(clean, isVector=True)
     image.SetOrigin(geometry.origin)
     image.SetSpacing(geometry.spacing)
@@ -50,47 +66,115 @@ def _field_image(vectors: np.ndarray, geometry: Geometry):  # noqa: ANN202
     return image
 
 
-def registration_transform(item: RegistrationItem):  # noqa: ANN201
-    """The item as one SimpleITK transform: fixed point -> moving point."""
-    import SimpleITK as sitk
-
-    if item.grid is None or item.grid.voxels is None or item.grid.geometry is None:
-        raise ApplyError("the registration item holds no grid")
-    displacement = sitk.DisplacementFieldTransform(
-        _field_image(item.grid.voxels, item.grid.geometry))
-    # ITK applies the last added transform first: pre, then the displacement, then post.
-    return sitk.CompositeTransform([_affine(item.post_matrix), displacement,
-                                    _affine(item.pre_matrix)])
-
-
-def _undefined_at(item: RegistrationItem, points: np.ndarray) -> np.ndarray:
-    """Whether the nearest grid vector of each pre-transformed point is undefined (NaN)."""
-    grid = item.grid
-    assert grid is not None and grid.voxels is not None and grid.geometry is not None
-    undefined = np.isnan(np.asarray(grid.voxels)).any(axis=-1)
-    if not undefined.any():
-        return np.zeros(len(points), bool)
-    pre = np.eye(4) if item.pre_matrix is None else item.pre_matrix
-    q = points @ pre[:3, :3].T + pre[:3, 3]
-    world = grid.geometry.world_matrix
-    index = np.rint(np.linalg.solve(world[:3, :3], (q - world[:3, 3]).T).T).astype(int)
-    size = np.asarray(grid.geometry.size)
-    inside = np.all((index >= 0) & (index < size), axis=1)
-    out = np.zeros(len(points), bool)
+def _nearest_undefined(undefined: np.ndarray, grid: Geometry, points: np.ndarray) -> np.ndarray:
+    """Whether the grid vector nearest each point (..., 3) is undefined (NaN)."""
+    world = grid.world_matrix
+    index = np.rint((points - world[:3, 3]) @ np.linalg.inv(world[:3, :3]).T).astype(int)
+    inside = np.all((index >= 0) & (index < np.asarray(grid.size)), axis=-1)
+    out = np.zeros(points.shape[:-1], bool)
     i, j, k = index[inside].T
     out[inside] = undefined[k, j, i]
     return out
+
+
+def source_points(item: RegistrationItem, points: np.ndarray) -> np.ndarray:
+    """``Post @ (Pre @ p + v(p))`` for registered points (N, 3); NaN where v is undefined.
+
+    v(p) is the grid's displacement at p, as ITK's DisplacementFieldTransform interpolates it
+    (see the module documentation).
+    """
+    import SimpleITK as sitk
+
+    vectors, grid = _grid_of(item)
+    points = np.atleast_2d(np.asarray(points, float))
+    field = sitk.DisplacementFieldTransform(
+        _field_image(vectors, grid, sitk.sitkVectorFloat64))
+    v = np.array([field.TransformPoint(tuple(p)) for p in points]) - points
+    pre, post = _matrix(item.pre_matrix), _matrix(item.post_matrix)
+    moved = points @ pre[:3, :3].T + pre[:3, 3] + v
+    mapped = moved @ post[:3, :3].T + post[:3, 3]
+    undefined = np.isnan(vectors).any(axis=-1)
+    if undefined.any():
+        mapped[_nearest_undefined(undefined, grid, points)] = np.nan
+    return mapped
 
 
 def map_points(registration: DeformableRegistration, points: np.ndarray,
                item: int | None = None) -> np.ndarray:
     """Moving positions (N, 3) of fixed points (N, 3); NaN where the field is undefined."""
     chosen = registration.deformable_item if item is None else registration.items[item]
-    transform = registration_transform(chosen)
-    points = np.atleast_2d(np.asarray(points, float))
-    mapped = np.array([transform.TransformPoint(tuple(p)) for p in points])
-    mapped[_undefined_at(chosen, points)] = np.nan
-    return mapped
+    return source_points(chosen, points)
+
+
+def _same_grid(a: Geometry, b: Geometry) -> bool:
+    """Whether two grids have the same voxel centres (to a tenth of a micrometre)."""
+    if tuple(a.size) != tuple(b.size):
+        return False
+    extent = np.asarray(a.size, float) - 1  # each axis's step, times its steps: the far corner
+    return bool(np.allclose(a.world_matrix[:3, :3] * extent, b.world_matrix[:3, :3] * extent,
+                            rtol=0, atol=1e-4)
+                and np.allclose(a.origin, b.origin, rtol=0, atol=1e-4))
+
+
+def _vectors_on(vectors: np.ndarray, grid: Geometry, target: Geometry) -> np.ndarray:
+    """v at the voxel centres of ``target`` (Z, Y, X, 3): the stored vectors (NaN and all)
+    when ``target`` is the grid, else the grid resampled with NaN as zero (linearly, zero
+    beyond its half-voxel border: the interpolation of ITK's DisplacementFieldTransform)."""
+    import SimpleITK as sitk
+
+    if _same_grid(target, grid):
+        return vectors
+    image = _field_image(vectors, grid, sitk.sitkVectorFloat32)
+    resampled = sitk.Resample(image, _grid_image(target, sitk.sitkVectorFloat32),
+                              sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkVectorFloat32)
+    del image
+    return sitk.GetArrayFromImage(resampled)
+
+
+def _full_displacement(item: RegistrationItem, target: Geometry):  # noqa: ANN202
+    """w(p) = Post @ (Pre @ p + v(p)) - p at the voxel centres of ``target``, as a float64
+    SimpleITK vector image, and where the nearest grid vector is undefined (or None).
+
+    Built one z slab at a time: of the whole grid, only w (and its copy into SimpleITK) is
+    held in float64.
+    """
+    import SimpleITK as sitk
+
+    vectors, grid = _grid_of(item)
+    pre, post = _matrix(item.pre_matrix), _matrix(item.post_matrix)
+    undefined = np.isnan(vectors).any(axis=-1)
+    on_target = _vectors_on(vectors, grid, target)
+    linear = post[:3, :3] @ pre[:3, :3] - np.eye(3)  # w(p) = L p + c + B v(p)
+    offset = post[:3, :3] @ pre[:3, 3] + post[:3, 3]
+    x, y, z = (int(n) for n in target.size)
+    w = np.empty((z, y, x, 3), np.float64)
+    masked = np.zeros((z, y, x), bool) if undefined.any() else None
+    for k, points in target.slab_points():
+        slab = np.nan_to_num(np.asarray(on_target[k], np.float64), nan=0.0)
+        w[k] = points @ linear.T + offset + slab @ post[:3, :3].T
+        if masked is not None:
+            masked[k] = _nearest_undefined(undefined, grid, points)
+    image = sitk.GetImageFromArray(w, isVector=True)
+    del w
+    image.SetOrigin(target.origin)
+    image.SetSpacing(target.spacing)
+    image.SetDirection(target.direction)
+    return image, masked
+
+
+def registration_transform(item: RegistrationItem, target: Geometry | None = None):  # noqa: ANN201
+    """The item as one SimpleITK transform, fixed point -> moving point, for the voxel
+    centres of ``target`` (the registration grid when not given).
+
+    A DisplacementFieldTransform of w(p) = Post @ (Pre @ p + v(p)) - p on ``target``: exact at
+    its voxel centres, and between them when ``target`` is the registration grid (w is then
+    trilinear there, as v is). Beyond the centres ITK holds w for half a voxel, then takes it
+    as zero, which is not the REG's mapping: use :func:`source_points` for arbitrary points.
+    """
+    import SimpleITK as sitk
+
+    _, grid = _grid_of(item)
+    return sitk.DisplacementFieldTransform(_full_displacement(item, target or grid)[0])
 
 
 def read_moving_image(path: str | os.PathLike[str], volume: int | None = None):  # noqa: ANN201
@@ -178,8 +262,10 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
     import SimpleITK as sitk
 
     chosen = registration.deformable_item if item is None else registration.items[item]
-    transform = registration_transform(chosen)  # built once: it holds a copy of the grid
-    grid = reference or chosen.grid.geometry  # type: ignore[union-attr]
+    _, own = _grid_of(chosen)
+    grid = reference or own
+    field, undefined = _full_displacement(chosen, grid)
+    transform = sitk.DisplacementFieldTransform(field)  # takes the field's buffer, no copy
     moving = sitk.Cast(moving, sitk.sitkFloat32)
     warped = sitk.Resample(moving, _grid_image(grid, sitk.sitkFloat32), transform,
                            sitk.sitkLinear, undefined_value, sitk.sitkFloat32)
@@ -187,11 +273,7 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
     inside.CopyInformation(moving)
     reached = sitk.Resample(inside, _grid_image(grid, sitk.sitkUInt8), transform,
                             sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
-    x, y, z = grid.size
-    k, j, i = np.meshgrid(np.arange(z), np.arange(y), np.arange(x), indexing="ij")
-    points = grid.index_to_point(np.stack([i, j, k], axis=-1).reshape(-1, 3))
-    undefined = _undefined_at(chosen, points).reshape(z, y, x)
-    if undefined.any():
+    if undefined is not None and undefined.any():
         values = sitk.GetArrayFromImage(warped)
         values[undefined] = undefined_value
         fixed = sitk.GetImageFromArray(values)

@@ -204,15 +204,20 @@ class DicomREGSave:
         """Connect the field to save at input0.
 
         A :class:`~dicomreg.core.deformation.LoadedDeformation` from a transform file also
-        sets the pre/post-deformation matrix fields to the file's (values set by hand still
-        win in a :meth:`run`); an Image (or a field image's deformation) leaves them.
+        sets the pre/post-deformation matrix fields to the file's and takes the grid's
+        position from the transform (worldMatrixInheritanceSource IMAGE_INPUT; values set by
+        hand still win in a :meth:`run`); an Image (or a field image's deformation) leaves
+        them.
         """
         if not isinstance(deformation, LoadedDeformation):
             self.input0 = deformation
             return
         self.input0 = deformation.image
         if deformation.has_matrices:
-            self.set_many({"preDeformationMatrix": deformation.pre_matrix.ravel(),
+            # A transform's grid is where its vectors were put (carried back by a rigid
+            # pre-deformation matrix, say), not necessarily the DICOM source's: take it.
+            self.set_many({"worldMatrixInheritanceSource": "IMAGE_INPUT",
+                           "preDeformationMatrix": deformation.pre_matrix.ravel(),
                            "preDeformationMatrixType": deformation.pre_matrix_type,
                            "postDeformationMatrix": deformation.post_matrix.ravel(),
                            "postDeformationMatrixType": deformation.post_matrix_type})

@@ -107,11 +107,14 @@ def test_composite_linear_parts_become_typed_matrices(tmp_path, linear, expected
         assert np.allclose(item.post_matrix, matrix, atol=1e-6)
         assert item.post_matrix_type == expected_type
         assert np.allclose(item.pre_matrix, np.eye(4))
-    elif expected_type == "RIGID":
+    else:
+        # Read the old way (the grid's vector taken at Pre p), a REG could hold a pre matrix
+        # only if Pre moved the grid onto a DICOM grid (rigid): an AFFINE or RIGID_SCALE part
+        # was folded into the field. The standard takes D at p itself, so the grid stays on
+        # the fixed image's points, holds u(Pre p), and every type of Pre is kept.
         assert np.allclose(item.pre_matrix, matrix, atol=1e-6)
-        assert item.pre_matrix_type == "RIGID"
-    else:  # a non-rigid pre-deformation part cannot move the grid: sampled into it
-        assert np.allclose(item.pre_matrix, np.eye(4))
+        assert item.pre_matrix_type == expected_type
+        assert np.allclose(item.post_matrix, np.eye(4))
     assert dciodvfy_counts(out) == ([], [])
     # Whatever the split, the REG maps points as the composite transform does.
     fixed = sitk.ReadImage(str(case.field))

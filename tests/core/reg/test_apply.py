@@ -129,3 +129,48 @@ def test_map_a_point(tmp_path, capsys):
 
 
 # --- reading what others write ----------------------------------------------------------------
+
+
+def test_undefined_vectors_leave_their_voxels_undefined_in_a_warp(tmp_path):
+    """NaN in the grid: the voxels whose nearest grid vector it is show the undefined value,
+    on the registration grid and on another reference grid; the others are warped."""
+    from pydicom import dcmread
+
+    case = make_case(tmp_path)
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
+                 "--no-dciodvfy"]) == 0
+    ds = dcmread(reg)
+    gridded = ds.DeformableRegistrationSequence[0].DeformableRegistrationGridSequence[0]
+    vectors = np.zeros_like(case.vectors)  # every point maps inside the moving image
+    vectors[2, 3, 4] = np.nan
+    gridded.VectorGridData = vectors.astype("<f4").tobytes()
+    ds.save_as(reg)
+    shifted = sitk.Image([8, 6, 4], sitk.sitkInt16)  # a third of a voxel along x
+    shifted.SetOrigin((-10.0 + 2 / 3, -8.0, -6.0))
+    shifted.SetSpacing((2.0, 2.0, 3.0))
+    sitk.WriteImage(shifted, str(tmp_path / "shifted.mha"))
+    for extra in ([], ["--reference", str(tmp_path / "shifted.mha")]):
+        out = tmp_path / "warped.mha"
+        assert main(["warp", str(reg), str(case.moving), "-o", str(out), "--undefined-value",
+                     "-5000", *extra]) == 0
+        values = sitk.GetArrayFromImage(sitk.ReadImage(str(out)))
+        assert [tuple(i) for i in np.argwhere(values == -5000)] == [(2, 3, 4)]
+
+
+def test_the_registration_transform_maps_the_grid_as_source_points(tmp_path):
+    from conftest import MATRICES
+
+    from dicomreg.core.reg import registration_transform, source_points
+
+    case = make_case(tmp_path, size=(10, 8, 6), orientation=(0.8, 0.6, 0, -0.6, 0.8, 0))
+    reg = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
+                 "--no-dciodvfy", *MATRICES]) == 0
+    item = read_deformable_registration(reg).deformable_item
+    geometry = item.grid.geometry
+    index = np.random.default_rng(2).uniform(0, 1, (50, 3)) * (np.asarray(geometry.size) - 1)
+    points = geometry.index_to_point(index)
+    transform = registration_transform(item)
+    through = np.array([transform.TransformPoint(tuple(p)) for p in points])
+    assert np.abs(through - source_points(item, points)).max() < 1e-6

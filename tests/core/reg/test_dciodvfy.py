@@ -137,3 +137,54 @@ def test_without_any_source_only_the_unknown_patient_and_study_are_reported(tmp_
     unknown = ("Patient ID", "Study Date", "Study Time", "Study ID", "Series Number",
                "attribute <Laterality>")
     assert all(any(word in line for word in unknown) for line in warnings), warnings
+
+
+# --- our reading of dciodvfy's output ---------------------------------------------------------
+
+def test_every_message_counts_wherever_it_stands_on_its_line():
+    from dicomreg.core.reg import parse_dciodvfy
+
+    output = "\n".join([
+        "DeformableSpatialRegistration",
+        "Error - Missing attribute Type 1 Required Element=<ContentLabel> Module=<X>",
+        "(0x0011,0x1001)  ?  - Warning - Unrecognized tag - assuming explicit value "
+        "representation OK",
+        "Warning - is only permitted to be empty when actually unknown; should be absent (not "
+        "empty) if an unpaired body part, and have a value if a paired body part - attribute "
+        "<Laterality>",
+        "Abort - cannot read the file",
+        "An Error - that is not a message", "Warnings - neither",
+    ])
+    result = parse_dciodvfy(output)
+    assert result.errors == [output.splitlines()[1], "Abort - cannot read the file"]
+    assert result.warnings == output.splitlines()[2:4]
+    assert str(result) == ("2 error(s), 2 warning(s) (1 about private attributes, which "
+                           "dciodvfy cannot look up; 1 about an empty Laterality: the source "
+                           "gives no Body Part Examined or no side, and none is invented)")
+
+
+def test_the_verdict_printed_counts_the_private_block_and_says_why(tmp_path, capsys):
+    from conftest import SITE_BLOCK_WARNINGS
+
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(SAMPLE / "field.mha"), "--fixed", str(SAMPLE / "fixed"),
+                 "--moving", str(SAMPLE / "moving"), "-o", str(out), "--modifiers",
+                 str(SAMPLE.parent / "modifiers" / "deidentify_and_site_block.json")]) == 0
+    saved = capsys.readouterr().out
+    assert main(["validate", str(out)]) == 0
+    validated = capsys.readouterr().out
+    verdict = ("dciodvfy: 0 error(s), 2 warning(s) (2 about private attributes, which "
+               "dciodvfy cannot look up)")
+    assert verdict in saved and verdict in validated
+    assert dciodvfy_counts(out) == ([], SITE_BLOCK_WARNINGS)
+    assert all(f"  {line}" in validated for line in SITE_BLOCK_WARNINGS)
+
+
+def test_the_verdict_says_why_laterality_is_empty(tmp_path, capsys):
+    case = make_case(tmp_path, body_part=None)
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(out)]) == 0
+    assert ("dciodvfy: 0 error(s), 1 warning(s) (1 about an empty Laterality: the source gives "
+            "no Body Part Examined or no side, and none is invented)") in capsys.readouterr().out
+    errors, warnings = dciodvfy_counts(out)
+    assert errors == [] and len(warnings) == 1 and "attribute <Laterality>" in warnings[0]
