@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -74,3 +75,16 @@ def test_core_names_neither_the_node_package_nor_the_editor():
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
             if "dicomreg.nodes" in line or "ryven" in line]
     assert hits == []
+
+
+def test_every_module_of_the_core_is_in_a_layer():
+    """A new folder or root module outside the layers contract would escape it unseen."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = next(c for c in contracts["tool"]["importlinter"]["contracts"]
+                  if c["type"] == "layers")["layers"]
+    named = {name.strip() for layer in layers for name in layer.split(":")}
+    present = {p.stem for p in (ROOT / "core").glob("*.py") if p.stem != "__init__"}
+    present |= {p.name for p in (ROOT / "core").iterdir() if (p / "__init__.py").is_file()}
+    assert named == present
+    assert set(CORE_FOLDERS) == {p.name for p in (ROOT / "core").iterdir()
+                                 if (p / "__init__.py").is_file()} - {"cli"} | {"cli"}
