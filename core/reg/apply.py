@@ -35,8 +35,8 @@ from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry
 from dicomreg.core.reg.reader import DeformableRegistration, RegistrationItem
 
-__all__ = ["ApplyError", "Warped", "map_points", "registration_transform", "source_points",
-           "warp_image"]
+__all__ = ["ApplyError", "Warped", "map_points", "read_moving_image", "registration_transform",
+           "source_points", "warp_image"]
 
 
 class ApplyError(DicomRegError):

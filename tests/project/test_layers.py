@@ -88,3 +88,15 @@ def test_every_module_of_the_core_is_in_a_layer():
     assert named == present
     assert set(CORE_FOLDERS) == {p.name for p in (ROOT / "core").iterdir()
                                  if (p / "__init__.py").is_file()}
+
+
+@pytest.mark.parametrize("folder", [f for f in CORE_FOLDERS if f not in ("cli", "modifiers")])
+def test_each_face_offers_its_modules_names_once(folder):
+    """A face offers every name its modules declare in ``__all__``, each from one module."""
+    import importlib
+
+    face = importlib.import_module(f"dicomreg.core.{folder}")
+    names = face.__all__
+    assert len(names) == len(set(names)) > 3
+    for name in names:
+        assert getattr(face, name) is not None
