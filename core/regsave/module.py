@@ -408,7 +408,11 @@ class DicomREGSave:
         self._values["referencedImageSequenceReferencedSOPInstanceUIDs"] = "\n".join(
             r.sop_instance_uid for r in self._references)
         self.updateUIDInheritance()
-        warning = other_patient_warning(self._values["patientID"], image)
+        warnings = [other_patient_warning(self._values["patientID"], image)]
+        if image.reading_note:  # a referenced series that lost a slice says so
+            warnings.append(f"warning: {len(self._references)} instance(s) referenced, but "
+                            f"{image.reading_note}")
+        warning = "; ".join(w for w in warnings if w) or None
         self._set_status(f"referenced {len(self._references)} instance(s) of "
                          f"{_CONNECTOR_OF[selector]}" + (f"; {warning}" if warning else ""))
         return warning
