@@ -87,6 +87,7 @@ def data(tmp_path_factory):
         vendor[name] = (str(copy),
                         _field_on(root / f"{name}.mha", [float(v) for v in
                                                          ds.ImagePositionPatient], spacing))
+    seg = _segmentation(made["abdomen"].moving, root / "seg.dcm")
     modifiers = root / "private.json"
     modifiers.write_text(json.dumps([{"plugin": "DicomModifyTagsPlugin", "name": "site block",
                                       "operations": [
@@ -94,8 +95,30 @@ def data(tmp_path_factory):
          "vr": "LO", "value": "registration reviewed"},
         {"op": "set_private", "group": "0011", "creator": "EXAMPLE CLINIC RT", "element": "02",
          "vr": "SH", "value": "PROTOCOL 7"}]}]))
-    return {"root": root, "cases": made, "both": both, "mf": mf, "vendor": vendor,
+    return {"root": root, "cases": made, "seg": seg, "both": both, "mf": mf, "vendor": vendor,
             "modifiers": modifiers}
+
+
+def _segmentation(series: Path, path: Path) -> Path:
+    """A binary SEG (highdicom) of one segment on the slices of ``series``."""
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    sources = sorted((pydicom.dcmread(p) for p in series.iterdir()),
+                     key=lambda ds: float(ds.ImagePositionPatient[2]))
+    mask = np.zeros((len(sources), sources[0].Rows, sources[0].Columns), bool)
+    mask[:, 1:3, 1:4] = True
+    segment = hd.seg.SegmentDescription(
+        segment_number=1, segment_label="organ", segmented_property_category=codes.SCT.Organ,
+        segmented_property_type=codes.SCT.Liver,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+    hd.seg.Segmentation(
+        source_images=sources, pixel_array=mask,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=[segment],
+        series_instance_uid=hd.UID(), series_number=9, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="test", manufacturer_model_name="test",
+        software_versions="1", device_serial_number="1").save_as(path)
+    return path
 
 
 def _std(case, *extra):
@@ -189,6 +212,9 @@ def configurations(d) -> dict[str, tuple[list[str], set[str]]]:
                                             "referencedFrameNumbers=1-5"], set()),
         "multi-frame moving, series fixed": ([str(a.field), "--fixed", str(a.fixed),
                                               "--moving", str(mf / "moving.dcm")], set()),
+        # a segmentation as the source (moving) image, its segment referenced
+        "SEG moving": ([str(a.field), "--fixed", str(a.fixed), "--moving", str(d["seg"]),
+                        "--set", "referencedSegmentNumbers=1"], set()),
         # real vendor files (pydicom's test data): no Body Part Examined in either
         "vendor CT fixed, MR moving": ([str(ct_field), "--fixed", ct, "--moving", mr],
                                        {"laterality"}),
