@@ -120,9 +120,13 @@ class Volume:
 class VolumeList(list[Volume]):
     """The volumes found under one directory, in a stable order (study, series, position)."""
 
-    def __init__(self, volumes: Iterable[Volume] = (), source: str = "") -> None:
+    def __init__(self, volumes: Iterable[Volume] = (), source: str = "",
+                 damaged: Iterable[Path] = ()) -> None:
         super().__init__(volumes)
         self.source = source
+        #: files that carry the DICOM marker but whose header could not be read: a series
+        #: they belonged to is incomplete (which one cannot be told)
+        self.damaged = list(damaged)
 
     def select(self, index: int, what: str = "inputVolumeIndex") -> Volume:
         """The volume at ``index``; a clear error naming the valid range otherwise."""
@@ -204,6 +208,7 @@ def scan_volumes(path: str | os.PathLike[str],
                           "directory")
     groups: dict[tuple, dict[str, SliceHeader]] = defaultdict(dict)
     volumes = []
+    damaged: list[Path] = []
     files = list(_files(path))
     for number, file in enumerate(files, 1):
         if progress is not None and number % 64 == 0 and not progress(number / len(files)):
@@ -213,6 +218,8 @@ def scan_volumes(path: str | os.PathLike[str],
             if path.is_file():
                 raise VolumeError(f"'{path}' is not a DICOM instance; expected a DICOM file "
                                   "or a directory")
+            if header is None and _has_dicom_marker(file):
+                damaged.append(file)
             continue
         if not header.rows:  # not an image (a REG, a structure set, a report): no volume
             if path.is_file():
@@ -228,7 +235,25 @@ def scan_volumes(path: str | os.PathLike[str],
     volumes.sort(key=lambda v: (v.headers[0].study_date, v.headers[0].study_instance_uid,
                                 v.headers[0].series_number, v.headers[0].series_instance_uid,
                                 _rounded(v.headers[0].image_position)))
-    return VolumeList(volumes, source=str(path))
+    return VolumeList(volumes, source=str(path), damaged=damaged)
+
+
+def _has_dicom_marker(path: Path) -> bool:
+    """Whether a file has the Part 10 marker ('DICM' after the 128-byte preamble)."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(128)
+            return stream.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _damaged_note(volumes: VolumeList) -> str:
+    if not volumes.damaged:
+        return ""
+    return (f"{len(volumes.damaged)} file(s) under '{volumes.source}' carry the DICOM marker "
+            f"but could not be read (first: {volumes.damaged[0]}); a series they belong to is "
+            "incomplete here")
 
 
 def read_volume(path: str | os.PathLike[str], index: int | None = None,
@@ -249,7 +274,9 @@ def read_volume(path: str | os.PathLike[str], index: int | None = None,
             raise VolumeError(f"'{path}' holds {len(volumes)} volumes ({listed}); choose one "
                               f"with its {what} index")
         index = 0
-    return volumes.select(index, what).image()
+    image = volumes.select(index, what).image()
+    image.reading_note = _damaged_note(volumes)
+    return image
 
 
 def series_slices_beside(path: str | os.PathLike[str]) -> int:

@@ -247,27 +247,35 @@ FIELDS: tuple[Field, ...] = (
           description="The name of the patient."),
     Field("patientID", "Patient ID", S, "patient", vr="LO", tag="PatientID",
           description="String/number used to identify the patient."),
-    Field("patientBirthDateYearEnum", "Patient Birth Date Year", E, "patient", default="1900",
-          enum_values=_YEARS, tag="PatientBirthDate",
-          description="The year of birth; 'User Defined' takes the year string."),
+    # The birth date and sex default to unknown ('User Defined' with empty strings: Type 2,
+    # written empty), not to the documentation's 1900-01-01 and Other: a default would
+    # invent a patient. They are written only when inherited or set.
+    Field("patientBirthDateYearEnum", "Patient Birth Date Year", E, "patient",
+          default=USER_DEFINED, enum_values=_YEARS, tag="PatientBirthDate",
+          description="The year of birth; 'User Defined' takes the year string. Unknown "
+          "(User Defined, empty) until inherited or set (the documentation's default 1900 "
+          "would invent a birth date)."),
     Field("patientBirthDateYearString", "Patient Birth Date Year String", S, "patient",
-          default="1900",
           description="The year of birth as text, used when the year enum is 'User Defined'. "
           "Empty year, month and day strings write an empty (unknown) birth date."),
     Field("patientBirthDateMonthEnum", "Patient Birth Date Month", E, "patient",
-          default="01-January", enum_values=_MONTH_VALUES,
-          description="The month of birth; 'User Defined' takes the month string."),
+          default=USER_DEFINED, enum_values=_MONTH_VALUES,
+          description="The month of birth; 'User Defined' takes the month string. Unknown "
+          "until inherited or set."),
     Field("patientBirthDateMonthString", "Patient Birth Date Month String", S, "patient",
-          default="01-January",
           description="The month of birth as text: '03-March', 'March' and '03' all mean 03."),
-    Field("patientBirthDateDayEnum", "Patient Birth Date Day", E, "patient", default="01",
-          enum_values=_DAYS, description="The day of birth; 'User Defined' takes the day string."),
+    Field("patientBirthDateDayEnum", "Patient Birth Date Day", E, "patient",
+          default=USER_DEFINED, enum_values=_DAYS,
+          description="The day of birth; 'User Defined' takes the day string. Unknown until "
+          "inherited or set."),
     Field("patientBirthDateDayString", "Patient Birth Date Day String", S, "patient",
-          default="01", description="The day of birth as text."),
-    Field("patientSexEnum", "Patient Sex", E, "patient", default="Other",
+          description="The day of birth as text."),
+    Field("patientSexEnum", "Patient Sex", E, "patient", default=USER_DEFINED,
           enum_values=_enum(*SEX_CODES, USER_DEFINED), tag="PatientSex",
-          description="The sex of the patient (O, F, M); 'User Defined' takes the string."),
-    Field("patientSexString", "Patient Sex String", S, "patient", default="Other",
+          description="The sex of the patient (O, F, M); 'User Defined' takes the string. "
+          "Unknown (User Defined, empty) until inherited or set (the documentation's default "
+          "Other would invent one)."),
+    Field("patientSexString", "Patient Sex String", S, "patient",
           description="The sex as text, used when Patient Sex is 'User Defined': M, F, O, "
           "their titles, or empty for unknown."),
     # --- study -------------------------------------------------------------------------------
@@ -279,13 +287,17 @@ FIELDS: tuple[Field, ...] = (
     Field("autoCreateStudyInstanceUID", "Auto", B, "study", default="TRUE",
           description="If enabled each written file gets a new Study Instance UID."),
     Field("studyDate", "Study Date", S, "study", vr="DA", tag="StudyDate",
-          description="The date the study started. May be empty."),
+          description="The date the study started. May be empty; a REG that creates a new "
+          "study writes the moment of saving unless this is set by hand."),
     Field("studyTime", "Study Time", S, "study", vr="TM", tag="StudyTime",
-          description="The time the study started. May be empty."),
+          description="The time the study started. May be empty; a REG that creates a new "
+          "study writes the moment of saving unless this is set by hand."),
     Field("referringPhysicianName", "Referring Physician Name", S, "study", vr="PN",
           tag="ReferringPhysicianName", description="May be empty."),
     Field("studyUID", "Study UID", S, "study", vr="SH", tag="StudyID",
-          description="The Study ID (0020,0010): user or equipment generated. May be empty."),
+          description="The Study ID (0020,0010): user or equipment generated. May be empty; "
+          "a REG that creates a new study writes the moment of saving (YYYYMMDDHHMMSS) "
+          "unless this is set by hand."),
     Field("accessionNumber", "Accession Number", S, "study", vr="SH", tag="AccessionNumber",
           description="A RIS generated number identifying the order of the study."),
     Field("studyDescription", "Study Description", S, "study", vr="LO",
@@ -300,7 +312,8 @@ FIELDS: tuple[Field, ...] = (
           description="If enabled each written file gets a new Series Instance UID."),
     Field("seriesNumber", "Series Number", S, "series", vr="IS", max_length=12,
           tag="SeriesNumber",
-          description="An integer of at most 12 characters within +-(2^31-1); may be empty."),
+          description="An integer of at most 12 characters within +-(2^31-1); may be empty. "
+          "A REG that creates a new study, with none inherited or set, is series 1."),
     Field("inheritSeriesNumber", "Inherit Series Number", B, "series", default="TRUE",
           description="Whether inheriting also sets the Series Number."),
     Field("laterality", "Laterality", E, "series", default="WriteEmptyTagValue",

@@ -70,28 +70,41 @@ def _numbers(values: Any) -> str:
     return " ".join(f"{float(v):.6g}" for v in np.asarray(values, float).ravel())
 
 
+def _stored(chunk: np.ndarray) -> np.ndarray:
+    """The components as Vector Grid Data stores them (float32): a float64 beyond float32's
+    range becomes infinite there, so it is checked after this cast, not before."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return chunk.astype(np.float32, copy=False)
+
+
 def check_vectors(voxels: np.ndarray) -> list[Problem]:
-    """Infinite components, and vectors only partly NaN, are refused; all-NaN means undefined.
+    """Infinite components (as stored: float32), and vectors only partly NaN, are refused;
+    all-NaN means undefined.
 
     The array is scanned slab by slab, so no full-size temporary is made.
     """
     if not np.issubdtype(voxels.dtype, np.floating):
-        return []
+        return []  # integers up to 2^64 are finite in float32 (its range is 3.4e38)
     step = max(1, (8 << 20) // max(1, voxels[0].nbytes)) if voxels.shape[0] else 1
     for first in range(0, voxels.shape[0], step):
         chunk = voxels[first : first + step]
+        stored = _stored(chunk)
         # Fast path, exact: a chunk with only finite components needs no closer look.
-        finite = bool(np.isfinite(chunk).all())
+        finite = bool(np.isfinite(stored).all())
         release_pages(chunk)
         if finite:
             continue
-        infinite = np.isinf(chunk)
+        infinite = np.isinf(stored)
         if infinite.any():
-            z, y, x, _ = np.argwhere(infinite)[0]
+            z, y, x, c = np.argwhere(infinite)[0]
+            value = float(chunk[z, y, x, c])
+            beyond = ("" if np.isinf(value) else f" as stored: {'xyz'[c]} = {value:g} is beyond "
+                      f"float32's range ({float(np.finfo(np.float32).max):.4g}), the type of "
+                      "Vector Grid Data")
             return [Problem("input0", f"vector at voxel (x={x}, y={y}, z={z + first}) has an "
-                            "infinite component; expected finite millimetres, or NaN in all "
-                            "three components for 'undefined'")]
-        nan = np.isnan(chunk)
+                            f"infinite component{beyond}; expected finite millimetres, or NaN "
+                            "in all three components for 'undefined'")]
+        nan = np.isnan(stored)
         partial = nan.any(axis=-1) & ~nan.all(axis=-1)
         if partial.any():
             z, y, x = np.argwhere(partial)[0]
@@ -195,24 +208,68 @@ def _check_references(values: Mapping[str, Any],
                                     "referenced images; at most one list per image"))
         else:
             problems += _check_numbers(name, lists, instances, catalogue)
-    listed: set[str] = set()
+    return problems + _check_instance_reference_fields(values, instances, catalogue)
+
+
+def _listed_instances(values: Mapping[str, Any]) -> tuple[dict[str, tuple[str, str, str]],
+                                                          list[Problem]]:
+    """Instance UID -> (field, study, series) the Common Instance Reference fields list it
+    under (the REG's own study for the referencedSeries fields)."""
+    listed: dict[str, tuple[str, str, str]] = {}
+    problems = []
     for kind in ("referencedSeries", "referencedStudies"):
         try:
-            for _study, _series, _classes, uids in series_groups(values, kind):
-                listed.update(uids)
+            for study, series, _classes, uids in series_groups(values, kind):
+                for uid in uids:
+                    listed[uid] = (f"{kind}SeriesInstanceUID",
+                                   study or values["studyInstanceUID"], series)
         except ReferenceFieldsError as error:
             problems.append(Problem(*str(error).split(": ", 1)))
-    if values["commonInstanceReferenceStudyInstanceUID"] and values["studyInstanceUID"] in \
+    return listed, problems
+
+
+def _check_instance_reference_fields(values: Mapping[str, Any], instances: list[str],
+                                     catalogue: Mapping[str, Any]) -> list[Problem]:
+    """The Common Instance Reference fields and the Referenced Image Sequence agree, both
+    ways, and each instance is listed under its own series and study where it is known."""
+    listed, problems = _listed_instances(values)
+    own = values["studyInstanceUID"]
+    if values["commonInstanceReferenceStudyInstanceUID"] and own in \
             uid_lines(values["commonInstanceReferenceStudyInstanceUID"]):
         problems.append(Problem("commonInstanceReferenceStudyInstanceUID",
                                 "names the REG's own study; its series belong in the "
                                 "referencedSeries fields (run updateUIDInheritance)"))
     missing = [uid for uid in instances if uid not in listed]
     if missing:
+        remedy = ("run updateUIDInheritance" if missing[0] in catalogue else
+                  "their series and study are not known here (typed by hand?): list them in "
+                  "the referencedSeries fields (the REG's study) or the referencedStudies "
+                  "fields (other studies), or reference the image itself with "
+                  "updateReferencedImageSequenceUIDInheritance")
         problems.append(Problem(
             "referencedImageSequenceReferencedSOPInstanceUIDs",
             f"{len(missing)} referenced image(s) (first {missing[0]}) are not in the Common "
-            "Instance Reference fields; run updateUIDInheritance or fill them"))
+            f"Instance Reference fields; {remedy}"))
+    referenced = set(instances)
+    extra = [uid for uid in listed if uid not in referenced]
+    if extra:
+        problems.append(Problem(
+            listed[extra[0]][0].replace("SeriesInstanceUID", "ReferencedSOPInstanceUIDs"),
+            f"{len(extra)} instance(s) (first {extra[0]}) are listed in the Common Instance "
+            "Reference but not referenced by the Referenced Image Sequence; run "
+            "updateUIDInheritance, or clear them"))
+    for uid, (name, study, series) in listed.items():
+        known = catalogue.get(uid)
+        if known is None or (known.study_instance_uid, known.series_instance_uid) == \
+                (study, series):
+            continue
+        where = "the REG's own study" if study == own else f"study {study}"
+        problems.append(Problem(name, (
+            f"series {series} is listed under {where}, but instance {uid} is of series "
+            f"{known.series_instance_uid} in study {known.study_instance_uid}; run "
+            "updateUIDInheritance (autoUpdateOnStudyInstanceUIDChanges keeps them in step "
+            "with the REG's study)")))
+        break
     return problems
 
 
@@ -430,14 +487,24 @@ def _check_common_instance_reference(ds: Dataset) -> list[Problem]:
         for series in study.get("ReferencedSeriesSequence") or []:
             listed |= {r.get("ReferencedSOPInstanceUID") for r in
                        series.get("ReferencedInstanceSequence") or []}
+    referenced: set[str] = set()
     for index, item in enumerate(ds.get("DeformableRegistrationSequence") or [], 1):
-        for reference in item.get("ReferencedImageSequence") or []:
-            uid = reference.get("ReferencedSOPInstanceUID")
-            if uid and uid not in listed:
-                problems.append(Problem(
-                    f"DeformableRegistrationSequence[{index}] > ReferencedImageSequence",
-                    f"instance {uid} is not listed in the Common Instance Reference Module"))
-                break
+        uids = [r.get("ReferencedSOPInstanceUID") for r in
+                item.get("ReferencedImageSequence") or []]
+        referenced.update(uids)
+        missing = [uid for uid in uids if uid and uid not in listed]
+        if missing:
+            problems.append(Problem(
+                f"DeformableRegistrationSequence[{index}] > ReferencedImageSequence",
+                f"instance {missing[0]} is not listed in the Common Instance Reference Module"))
+    # The other way (dciodvfy: "ReferencedSeriesSequence present but Instance does not
+    # reference Instances"): the module lists only what the REG references.
+    extra = sorted(uid for uid in listed - referenced if uid)
+    if extra:
+        problems.append(Problem(
+            "Common Instance Reference Module",
+            f"lists {len(extra)} instance(s) (first {extra[0]}) that no Referenced Image "
+            "Sequence references; it must list exactly the instances the REG references"))
     return problems
 
 

@@ -7,7 +7,8 @@ value is a view of the field's array (see :mod:`.vector_grid`), not a copy.
 
 Each top-level attribute is the field whose ``tag`` names it in the field table, converted
 where :data:`~dicomreg.core.fields.TO_ATTRIBUTE` says (birth date, sex, laterality); an empty
-value of an optional (Type 3) attribute is left out, as the standard's tables say.
+value of an optional (Type 3) attribute is left out, as the standard's tables say (but
+Content Creator's Name, Type 2 in older editions, is written empty).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ _NESTED_GROUPS = ("registration", "referenced images", "common instance referenc
 _TOP_LEVEL_FIELDS = tuple(f for f in FIELDS if f.tag and f.group not in _NESTED_GROUPS)
 # Number strings: pydicom reads an empty one as None, so an empty one is written as None.
 _NUMBER_VRS = ("IS", "DS")
+# Type 3 now, but Type 2 in older editions of the Content Identification Macro (and in
+# pydicomrt 0.9.1's IOD check): written empty when unknown, which satisfies both.
+_WRITTEN_EMPTY = frozenset({"ContentCreatorName"})
 
 
 
@@ -61,7 +65,7 @@ def _write_fields(ds: Dataset, values: Mapping[str, Any], when_empty: Mapping[st
     for f in _TOP_LEVEL_FIELDS:
         convert = TO_ATTRIBUTE.get(f.name)
         value = convert(values) if convert else (values[f.name] or when_empty.get(f.name, ""))
-        if value is None or (value == "" and f.tag in optional):
+        if value is None or (value == "" and f.tag in optional and f.tag not in _WRITTEN_EMPTY):
             continue
         setattr(ds, f.tag, None if value == "" and f.vr in _NUMBER_VRS else value)
 

@@ -9,7 +9,8 @@ Abort (dciodvfy could not go on) counts as an error.
 Some warnings are the honest result rather than a fault, and the verdict says why they are
 there: a private block is legitimate, yet dciodvfy cannot look up private tags; an empty
 Laterality is what the standard asks for when the side is unknown (no Body Part Examined, or
-a paired part without a side, in the source), and no side is invented to silence it; and
+a paired part without a side, in the source), and no side is invented to silence it; an
+empty Patient ID when no source names the patient (Type 2: empty when unknown); and
 ``copyOtherInputTags`` copies attributes the IOD does not have (a Standard Extended SOP
 Class).
 """
@@ -36,6 +37,9 @@ _EXPECTED: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("about an empty Laterality: the source gives no Body Part Examined or no side, and "
      "none is invented",
      lambda line: "attribute <Laterality>" in line and "permitted to be empty" in line),
+    ("about an empty Patient ID: no source gives the patient and none was set, and none is "
+     "invented (Type 2: present, empty when unknown)",
+     lambda line: line.endswith("needed to build DICOMDIR - Patient ID")),
     ("about attributes that copyOtherInputTags copied from the source and the IOD does "
      "not have",
      lambda line: "not present in standard DICOM IOD" in line),

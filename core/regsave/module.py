@@ -8,6 +8,7 @@ set by hand, save) that the command line, the node and the panel's Save share.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -35,6 +36,7 @@ from dicomreg.core.fields import (
     field_by_name,
     format_value,
     parse,
+    uid_lines,
 )
 from dicomreg.core.formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES, file_suffix
 from dicomreg.core.image import Geometry, Image
@@ -69,6 +71,14 @@ _CIR_FIELDS = (
     "referencedStudiesSeriesInstanceUID", "referencedStudiesReferencedSOPClassUIDs",
     "referencedStudiesReferencedSOPInstanceUIDs",
 )  # fmt: skip
+_RIS_FIELDS = ("referencedFrameNumbers", "referencedSegmentNumbers",
+               "referencedImageSequenceReferencedSOPClassUIDs",
+               "referencedImageSequenceReferencedSOPInstanceUIDs")
+# A REG that creates a new study: these describe that study, so they are the moment of saving
+# (date, time, and as Study ID the two together) unless set by hand; an inherited value is
+# the source's study's, not the new one's.
+_NEW_STUDY_MOMENT = {"studyDate": slice(0, 8), "studyTime": slice(8, 14),
+                     "studyUID": slice(0, 14)}
 
 
 class BadParameterError(DicomRegError):
@@ -129,6 +139,10 @@ class DicomREGSave:
         # exactly what Save writes; a successful save uses them up.
         self._pending: dict[str, str] = {}
         self._dump_key: tuple | None = None
+        # What the last inheritance gave (to tell an inherited study date from one set), and
+        # the Study Instance UID createStudyInstanceUID made (a new study, as Auto makes).
+        self._inherited: dict[str, Any] = {}
+        self._created_study = ""
 
     @property
     def inputBase(self) -> Dataset | VolumeList | None:
@@ -269,6 +283,7 @@ class DicomREGSave:
     def createStudyInstanceUID(self) -> str:
         """Create a new Study Instance UID."""
         self.set("studyInstanceUID", generate_uid())
+        self._created_study = self._values["studyInstanceUID"]
         self._set_status("created a new Study Instance UID")
         return self._values["studyInstanceUID"]
 
@@ -359,6 +374,7 @@ class DicomREGSave:
             undo.update({name: self._values[name] for name in _CIR_FIELDS})
             self._study_changed()
         self._undo = (undo, self._other_tags, self.overrides)
+        self._inherited = {name: self._values[name] for name in new}
         self.overrides = {}
         self._other_tags = other_input_tags(source)
         self.last_inheritance = report
@@ -392,24 +408,39 @@ class DicomREGSave:
         self._values["referencedImageSequenceReferencedSOPInstanceUIDs"] = "\n".join(
             r.sop_instance_uid for r in self._references)
         self.updateUIDInheritance()
-        warning = other_patient_warning(self._values["patientID"], image)
+        warnings = [other_patient_warning(self._values["patientID"], image)]
+        if image.reading_note:  # a referenced series that lost a slice says so
+            warnings.append(f"warning: {len(self._references)} instance(s) referenced, but "
+                            f"{image.reading_note}")
+        warning = "; ".join(w for w in warnings if w) or None
         self._set_status(f"referenced {len(self._references)} instance(s) of "
                          f"{_CONNECTOR_OF[selector]}" + (f"; {warning}" if warning else ""))
         return warning
 
     def clearReferencedImageSequenceFields(self) -> None:
-        """Clear the four referenced-image fields."""
-        for name in ("referencedFrameNumbers", "referencedSegmentNumbers",
-                     "referencedImageSequenceReferencedSOPClassUIDs",
-                     "referencedImageSequenceReferencedSOPInstanceUIDs"):
+        """Clear the four referenced-image fields, and the Common Instance Reference fields
+        with them: the module lists exactly the instances the REG references."""
+        for name in _RIS_FIELDS + _CIR_FIELDS:
             self._values[name] = ""
         self._references = []
 
+    def _referenced(self, values: Mapping[str, Any]) -> list[InstanceReference] | None:
+        """The known instances the Referenced Image Sequence fields name, in their order;
+        None when they name none that is known (typed by hand: their series are unknown)."""
+        named = uid_lines(values["referencedImageSequenceReferencedSOPInstanceUIDs"])
+        if not named:
+            return []
+        chosen = set(named)
+        known = [r for r in self._references if r.sop_instance_uid in chosen]
+        return known or None
+
     def updateUIDInheritance(self) -> None:
-        """Recompute the Common Instance Reference fields for the current Study Instance UID."""
-        if self._references:
-            self._values.update(reference_fields(self._references,
-                                                 self._values["studyInstanceUID"]))
+        """Recompute the Common Instance Reference fields for the current Study Instance UID
+        from the referenced instances: empty without any; left as they are when the
+        referenced UIDs were typed by hand (their series and studies are not known here)."""
+        referenced = self._referenced(self._values)
+        if referenced is not None:
+            self._values.update(reference_fields(referenced, self._values["studyInstanceUID"]))
 
     def referencedSeriesClear(self) -> None:
         """Clear the Referenced Series fields of the Common Instance Reference Module."""
@@ -432,11 +463,27 @@ class DicomREGSave:
         values = dict(self._values)
         if values["autoCreateStudyInstanceUID"]:
             values["studyInstanceUID"] = self._pending.setdefault("study", generate_uid())
-            if values["autoUpdateOnStudyInstanceUIDChanges"] and self._references:
-                values.update(reference_fields(self._references, values["studyInstanceUID"]))
+            referenced = self._referenced(values)
+            if values["autoUpdateOnStudyInstanceUIDChanges"] and referenced:
+                values.update(reference_fields(referenced, values["studyInstanceUID"]))
+        if values["autoCreateStudyInstanceUID"] or (
+                values["studyInstanceUID"] == self._created_study):
+            self._new_study_values(values)
         if values["autoCreateSeriesInstanceUID"]:
             values["seriesInstanceUID"] = self._pending.setdefault("series", generate_uid())
         return values
+
+    def _new_study_values(self, values: dict[str, Any]) -> None:
+        """A new study's date, time and ID are the moment of saving (unless set by hand:
+        an inherited one is another study's); its series number 1 when none is given."""
+        moment = self._pending.setdefault(
+            "moment", datetime.datetime.now().strftime("%Y%m%d%H%M%S"))
+        for name, part in _NEW_STUDY_MOMENT.items():
+            inherited = name in self._inherited and values[name] == self._inherited[name]
+            if name not in self.overrides and (not values[name] or inherited):
+                values[name] = moment[part]
+        if not values["seriesNumber"]:
+            values["seriesNumber"] = "1"
 
     def _refresh_tag_dump(self) -> None:
         plugins = tuple((id(p), repr(getattr(p, "config", p))) for p in self.inputModifierList)

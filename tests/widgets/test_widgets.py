@@ -72,8 +72,12 @@ def test_an_invalid_value_is_marked_at_once_with_its_rule(panel, module, qtbot):
 
 def test_user_defined_strings_and_read_only_outputs(panel, module):
     year_string = panel.editors["patientBirthDateYearString"].edit
-    assert not year_string.isEnabled()
     combo = panel.editors["patientBirthDateYearEnum"].combo
+    # The year defaults to unknown (User Defined, empty); a chosen year disables the string.
+    assert module.get("patientBirthDateYearEnum") == "User Defined" and year_string.isEnabled()
+    combo.setCurrentIndex(combo.findData("1970"))
+    assert module.get("patientBirthDateYearEnum") == "1970"
+    assert not year_string.isEnabled()
     combo.setCurrentIndex(combo.findData("User Defined"))
     assert module.get("patientBirthDateYearEnum") == "User Defined" and year_string.isEnabled()
     for name in ("absoluteFileName", "numVolumes", "status"):

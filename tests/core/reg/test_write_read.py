@@ -211,18 +211,21 @@ def test_each_field_is_written_at_its_attribute(tmp_path):
     ds = dcmread(path)
     for name, keyword in WRITTEN_AT.items():
         assert str(ds[keyword].value) == texts[name], name
-    assert (ds.Laterality, ds.PatientSex, ds.PatientBirthDate) == ("L", "F", "19000101")
+    # No birth date was set or inherited: unknown (empty), not the enums' 1900-01-01.
+    assert (ds.Laterality, ds.PatientSex, ds.PatientBirthDate) == ("L", "F", "")
 
 
 def test_empty_fields_write_empty_values_defaults_or_nothing(tmp_path):
-    optional = ("studyDescription", "seriesDescription", "bodyPartExamined",
-                "contentCreatorsName")
+    optional = ("studyDescription", "seriesDescription", "bodyPartExamined")
     path = tmp_path / "empty.dcm"
+    # An existing study (not a new one, which would be series 1 of its own).
     module_for(field_image(), path, seriesNumber="", softwareVersions="", contentDate="",
-               contentTime="", laterality="WriteEmptyTagValue",
+               contentTime="", laterality="WriteEmptyTagValue", contentCreatorsName="",
+               autoCreateStudyInstanceUID=False, studyInstanceUID=generate_uid(),
                **dict.fromkeys(optional, "")).save()
     ds = dcmread(path)
     assert not any(WRITTEN_AT[name] in ds for name in optional)  # Type 3: left out
-    for keyword in ("SeriesNumber", "Laterality"):  # Type 2 and 2C: present, empty
+    # Type 2 and 2C: present, empty; Content Creator's Name too (Type 2 in older editions)
+    for keyword in ("SeriesNumber", "Laterality", "ContentCreatorName"):
         assert keyword in ds and ds[keyword].is_empty
     assert ds.SoftwareVersions and len(ds.ContentDate) == 8 and ds.ContentTime
