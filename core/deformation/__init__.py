@@ -16,6 +16,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "TransformFileError": "transform_file",
     "TransformRegistration": "transform_file",
     "read_transform_file": "transform_file",
+    "transform_as_deformation": "transform_file",
     "CONVENTION_OPTIONS": "conventions",
     "ConventionError": "conventions",
     "FieldConvention": "conventions",
