@@ -15,6 +15,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "load_settings": "settings",
     "settings_for": "settings",
     "load_image": "images",
+    "with_voxels": "images",
     "QualityReport": "quality",
     "RegistrationResult": "register",
     "register": "register",

@@ -8,7 +8,7 @@ import numpy as np
 
 from dicomreg.core.image import Geometry, Image
 
-__all__ = ["grid_image", "load_image", "to_sitk"]
+__all__ = ["grid_image", "load_image", "to_sitk", "with_voxels"]
 
 
 def load_image(path: str | os.PathLike[str], volume: int | None = None,
@@ -54,3 +54,31 @@ def to_sitk(image: Image, pixel_type: int | None = None):  # noqa: ANN201
     out.SetSpacing(image.geometry.spacing)
     out.SetDirection(image.geometry.direction)
     return out if pixel_type is None else sitk.Cast(out, pixel_type)
+
+
+def with_voxels(image: Image) -> Image:
+    """``image`` with its voxels: as it is when it has them, else a DICOM volume's headers
+    (:meth:`~dicomreg.core.dicom.Volume.image`) with the pixel data of their files read."""
+    import SimpleITK as sitk
+
+    from dicomreg.core.registration.settings import RegistrationError
+
+    if image.voxels is not None:
+        return image
+    files = [str(ds.filename) for ds in image.datasets if getattr(ds, "filename", None)]
+    if not files:
+        raise RegistrationError(f"{image.source or 'the image'} has neither voxels nor files "
+                                "to read them from")
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(files)
+    try:
+        pixels = reader.Execute()
+    except RuntimeError as error:
+        raise RegistrationError(f"cannot read the pixel data of {image.source}: "
+                                f"{str(error).strip().splitlines()[-1]}") from None
+    if pixels.GetDimension() == 4:
+        pixels = sitk.Extract(pixels, [*pixels.GetSize()[:3], 0], [0, 0, 0, 0])
+    geometry = Geometry.from_itk(pixels.GetSize(), pixels.GetSpacing(), pixels.GetOrigin(),
+                                 pixels.GetDirection())
+    return Image(sitk.GetArrayViewFromImage(pixels), geometry, datasets=image.datasets,
+                 source=image.source, owner=pixels)

@@ -28,8 +28,7 @@ from test_standard_equation import decode, standard_map  # noqa: E402
 SMALL = (48, 48, 24)
 SMALL_SPACING = (2.5, 2.5, 3.5)
 QUICK = {"shrink_factors": [2, 1], "smoothing_sigmas": [1.0, 0.0], "linear_iterations": 80,
-         "bspline_iterations": 20, "demons_shrink_factors": [2, 1],
-         "demons_smoothing_sigmas": [1.0, 0.0], "demons_iterations": 50}
+         "bspline_iterations": 20}
 RIGID = rotation(3.0, [3.0, -2.0, 1.5])
 
 
