@@ -59,6 +59,9 @@ def _method(settings: dict[str, Any], masks: tuple[Any, Any], seed: int, shrink:
         raise RegistrationError(f"{len(shrink)} shrink factors but {len(sigmas)} smoothing "
                                 "sigmas; give one of each per level")
     method = sitk.ImageRegistrationMethod()
+    # One thread: ITK's threads share the metric's sums in whatever order they finish, which
+    # changes the last bits, so reruns would differ; one thread makes them bit-identical.
+    method.SetNumberOfThreads(1)
     method.SetMetricAsMattesMutualInformation(int(settings["histogram_bins"]))
     method.SetMetricSamplingStrategy(method.RANDOM)
     method.SetMetricSamplingPercentage(float(settings["sampling_percentage"]), int(seed))
