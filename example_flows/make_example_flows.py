@@ -5,7 +5,9 @@
 - ``reg_with_modifiers.json``: the same with a chain of the three modifier plugins in front
   of DicomREGSave (de-identification and a site's private block, a registration type code, a
   comment): ``out/reg_with_modifiers.dcm``;
-- ``load_and_dump.json``: a REG loaded back and its tag dump, annotated.
+- ``load_and_dump.json``: a REG loaded back and its tag dump, annotated;
+- ``register_and_save.json``: the fixed and the moving CT registered inside the flow (the
+  Register node, rigid then B-spline), saved ``out/register_and_save.dcm``.
 
 Run: ``python example_flows/make_example_flows.py``; run a flow with ``dicomreg run FLOW``.
 """
@@ -72,12 +74,32 @@ def dump_flow() -> Path:
     return save_flow(session, HERE / "load_and_dump.json")
 
 
+def register_flow() -> Path:
+    session = new_session()
+    types = _types(session)
+    flow = session.create_flow("register_and_save")
+    fixed = _configure(flow.create_node(types["DicomImport"]), (0, 0),
+                       directory="data/fixed")
+    moving = _configure(flow.create_node(types["DicomImport"]), (0, 260),
+                        directory="data/moving")
+    register = _configure(flow.create_node(types["Register"]), (320, 0), method="bspline")
+    save = _configure(flow.create_node(types["DicomREGSave"]), (700, 160))
+    save.module.set_many({"fileName": "out/register_and_save.dcm",
+                          "contentLabel": "SAMPLE_REGISTER",
+                          "contentDescription": "The sample CTs registered by dicomreg"})
+    flow.connect_nodes(fixed.outputs[1], register.inputs[0])
+    flow.connect_nodes(moving.outputs[1], register.inputs[1])
+    flow.connect_nodes(register.outputs[0], save.inputs[0])
+    flow.connect_nodes(moving.outputs[1], save.inputs[1])
+    return save_flow(session, HERE / "register_and_save.json")
+
+
 def main() -> None:
-    """Write the three example flows next to this script."""
+    """Write the example flows next to this script."""
     (HERE / "out").mkdir(exist_ok=True)
     for path in (reg_flow("reg_from_field", "out/reg_from_field.dcm", False),
                  reg_flow("reg_with_modifiers", "out/reg_with_modifiers.dcm", True),
-                 dump_flow()):
+                 dump_flow(), register_flow()):
         print(f"wrote {path}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .modifier_nodes import MODIFIER_NODES
 from .payloads import DatasetData, DeformationData, ImageData, ModifierListData, VolumeListData
+from .register_node import RegisterNode
 from .regsave_node import DicomREGSaveNode
 from .source_nodes import (
     DicomFileNode,
@@ -16,5 +17,5 @@ from .source_nodes import (
 __all__ = ["DATA_TYPES", "NODE_TYPES"]
 
 NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
-              RegLoadNode, TagDumpNode, *MODIFIER_NODES)
+              RegisterNode, RegLoadNode, TagDumpNode, *MODIFIER_NODES)
 DATA_TYPES = (ImageData, DeformationData, DatasetData, VolumeListData, ModifierListData)

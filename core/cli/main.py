@@ -29,13 +29,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from dicomreg.core.cli import apply, batch, dump, fields, save, scan, validate
+from dicomreg.core.cli import apply, batch, dump, fields, register, save, scan, validate
 from dicomreg.core.cli.plugins import add_plugin_commands
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "builtin_commands", "main"]
 
-COMMAND_MODULES = (save, apply, validate, dump, scan, fields, batch)
+COMMAND_MODULES = (save, register, apply, validate, dump, scan, fields, batch)
 
 
 def builtin_commands() -> list[str]:

@@ -49,8 +49,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     for option, choices in CONVENTION_OPTIONS.items():
         conventions.add_argument(f"--{option}", choices=choices, default=choices[0],
                                  help=_CONVENTION_HELP.get(option))
+    add_reg_options(parser)
+    parser.set_defaults(runner=save, reads_dicom=True)
+
+
+def add_reg_options(parser: argparse.ArgumentParser, images: bool = True) -> None:
+    """The options of the REG's fields, shared by ``save`` and ``register``: the output, the
+    DICOM sources (``--fixed``/``--moving`` unless ``images`` is False: ``register`` takes
+    them as its arguments), ``--set``, the modifiers, and the checks."""
     parser.add_argument("-o", "--output", required=True, help="the REG file to write")
-    _add_sources(parser)
+    _add_sources(parser, images)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="set a field by its name (see 'dicomreg fields'), after "
                         "inheritance")
@@ -59,11 +67,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--verbose", action="store_true", help="show what was inherited")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not run dciodvfy on the written file")
-    parser.set_defaults(runner=save, reads_dicom=True)
 
 
-def _add_sources(parser: argparse.ArgumentParser) -> None:
+def _add_sources(parser: argparse.ArgumentParser, images: bool) -> None:
     """The DICOM the REG inherits from and references."""
+    if images:
+        _add_images(parser)
+    parser.add_argument("--inherit-file", metavar="FILE", help="inherit the DICOM information "
+                        "from this file instead (inputSelector=File)")
+    parser.add_argument("--base", metavar="PATH", help="inherit from a directory scanned into "
+                        "a volume list, or a DICOM file (inputSelector=BaseConnector)")
+    parser.add_argument("--base-volume", type=int, default=0, metavar="N",
+                        help="which volume of --base (inputVolumeIndex; default 0)")
+
+
+def _add_images(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fixed", help="fixed (registered) image: a DICOM file or a directory "
                         "holding one series; patient, study and frame of reference come from "
                         "it (the grid's position and orientation come from FIELD itself unless "
@@ -75,12 +93,6 @@ def _add_sources(parser: argparse.ArgumentParser) -> None:
                         "referenced")
     parser.add_argument("--moving-volume", type=int, metavar="N",
                         help="which volume of --moving when it holds several")
-    parser.add_argument("--inherit-file", metavar="FILE", help="inherit the DICOM information "
-                        "from this file instead (inputSelector=File)")
-    parser.add_argument("--base", metavar="PATH", help="inherit from a directory scanned into "
-                        "a volume list, or a DICOM file (inputSelector=BaseConnector)")
-    parser.add_argument("--base-volume", type=int, default=0, metavar="N",
-                        help="which volume of --base (inputVolumeIndex; default 0)")
 
 
 def _assignments(pairs: Sequence[str]) -> dict[str, str]:
@@ -97,17 +109,35 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def save(args: argparse.Namespace) -> int:
-    """``dicomreg save``: one REG file, and what was written and checked."""
-    from dicomreg.core.reg import print_dciodvfy
-    from dicomreg.core.regsave import SaveRequest, save_registration
+def save_request(args: argparse.Namespace, **given: object):  # noqa: ANN201
+    """The SaveRequest of the REG options in ``args`` (see :func:`add_reg_options`), with
+    ``given`` (the field, or a loaded deformation) on top."""
+    from dicomreg.core.regsave import SaveRequest
 
-    result = save_registration(SaveRequest(
-        field=args.field, output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
+    values = dict(
+        output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
         moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,
         base=args.base, base_volume=args.base_volume, assignments=_assignments(args.set),
-        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy, components=args.components,
-        units=args.units, kind=args.kind, direction=args.direction))
+        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy)
+    values.update(given)
+    return SaveRequest(**values)
+
+
+def save(args: argparse.Namespace) -> int:
+    """``dicomreg save``: one REG file, and what was written and checked."""
+    from dicomreg.core.regsave import save_registration
+
+    result = save_registration(save_request(
+        args, field=args.field, components=args.components, units=args.units, kind=args.kind,
+        direction=args.direction))
+    print_saved(args, result)
+    return 0
+
+
+def print_saved(args: argparse.Namespace, result) -> None:  # noqa: ANN001
+    """What was written and checked, for ``save`` and ``register``."""
+    from dicomreg.core.reg import print_dciodvfy
+
     module, path = result.module, result.path
     if args.verbose and result.report is not None:
         print(f"inherited from {module.get('inputSelector')}:\n{result.report}")
@@ -130,4 +160,3 @@ def save(args: argparse.Namespace) -> int:
         print_dciodvfy(result.dciodvfy)
     elif not args.no_dciodvfy:
         print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
-    return 0

@@ -51,7 +51,7 @@ from dicomreg.core.itk_messages import itk_reason, native_stderr
 from dicomreg.core.matrices import classify_matrix
 
 __all__ = ["TRANSFORM_SUFFIXES", "TransformFileError", "TransformRegistration",
-           "read_transform_file"]
+           "read_transform_file", "transform_as_deformation"]
 
 _IDENTITY = np.eye(4)
 
@@ -194,22 +194,44 @@ def read_transform_file(path: str | os.PathLike[str],
     if transform.GetDimension() != 3:
         raise TransformFileError(f"'{path}' holds a {transform.GetDimension()}-D transform; "
                                  "expected 3-D")
-    if transform.GetName() == "CompositeTransform":
+    _check_text_parameters(path, _stored(transform))
+    return transform_as_deformation(transform, grid, str(path))
+
+
+def _stored(transform: object) -> list:
+    """The parts of a composite transform in the order they were added (or the transform)."""
+    import SimpleITK as sitk
+
+    if transform.GetName() == "CompositeTransform":  # type: ignore[attr-defined]
         composite = sitk.CompositeTransform(transform)
-        stored = [composite.GetNthTransform(i) for i in range(composite.GetNumberOfTransforms())]
-    else:
-        stored = [transform]
-    _check_text_parameters(path, stored)
-    applied = list(reversed(stored))  # in a composite, the last added is applied first
+        return [composite.GetNthTransform(i) for i in range(composite.GetNumberOfTransforms())]
+    return [transform]
+
+
+def transform_as_deformation(transform: object, grid: Geometry | None = None,
+                             source: str = "the transform") -> LoadedDeformation:
+    """A SimpleITK transform (fixed point -> moving point) as a REG's grid and matrices, as
+    :func:`read_transform_file` turns the transform of a file (see the module documentation).
+
+    Parameters
+    ----------
+    transform
+        A 3-D SimpleITK transform with a deformable part, composite or not.
+    grid
+        The fixed image's grid, on which a B-spline or other deformable part is sampled.
+    source
+        What the transform is, for messages and the image's ``source``.
+    """
+    applied = list(reversed(_stored(transform)))  # the last added is applied first
     deformable = [i for i, t in enumerate(applied) if not t.IsLinear()]
     if not deformable:
-        raise TransformFileError(f"'{path}' holds only linear transforms: that is a rigid or "
-                                 "affine registration, a Spatial Registration object rather "
-                                 "than a deformable one")
-    return _as_registration(path, applied, deformable[0], deformable[-1], grid)
+        raise TransformFileError(f"'{source}' holds only linear transforms: that is a rigid "
+                                 "or affine registration, a Spatial Registration object "
+                                 "rather than a deformable one")
+    return _as_registration(source, applied, deformable[0], deformable[-1], grid)
 
 
-def _as_registration(path: Path, applied: list, first: int, last: int,
+def _as_registration(path: str, applied: list, first: int, last: int,
                      grid: Geometry | None) -> TransformRegistration:
     """Pre = the linear parts before ``first``, Post those after ``last``, and the grid
     D(p) = u(Pre p) of the parts between (see the module documentation)."""

@@ -8,7 +8,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from dicomreg.core.atomic import refuse_overwriting_inputs
-from dicomreg.core.deformation import FieldConvention, load_deformation
+from dicomreg.core.deformation import FieldConvention, LoadedDeformation, load_deformation
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Image
@@ -67,6 +67,8 @@ class SaveRequest:
     units: str = "mm"
     kind: str = "displacement"
     direction: str = "pull"
+    # A deformation already loaded (a registration's result) instead of ``field``'s file.
+    deformation: LoadedDeformation | None = None
 
 
 @dataclass
@@ -155,8 +157,8 @@ def save_registration(request: SaveRequest) -> SaveResult:
         "--inherit-file": request.inherit_file and resolve(request.inherit_file)})
     module = DicomREGSave(base_dir=base)
     fixed, moving, notes = _read_series(request, resolve)
-    loaded = load_deformation(resolve(request.field), convention,
-                              fixed.geometry if fixed is not None else None)
+    loaded = request.deformation or load_deformation(
+        resolve(request.field), convention, fixed.geometry if fixed is not None else None)
     notes += loaded.notes
     if fixed is not None:
         # The field lives on the fixed image's grid: it carries the fixed image's DICOM.

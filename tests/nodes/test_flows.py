@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ROOT, SITE_BLOCK_WARNINGS, dciodvfy_counts
 from pydicom import dcmread
@@ -19,7 +20,8 @@ from dicomreg.core.cli.main import main
 from dicomreg.nodes.flows import FlowError, check_flow, load_flow
 
 EXAMPLES = ROOT / "example_flows"
-FLOWS = ("reg_from_field.json", "reg_with_modifiers.json", "load_and_dump.json")
+FLOWS = ("reg_from_field.json", "reg_with_modifiers.json", "load_and_dump.json",
+         "register_and_save.json")
 
 
 @pytest.fixture
@@ -233,3 +235,13 @@ def test_an_empty_selected_source_is_an_error_in_one_line(examples, capsys):
     assert "the selected source (File) is empty" in lines[0]
     assert "wrote" not in captured.out
     assert not (examples / "out" / "reg_from_field.dcm").exists()
+
+
+def test_the_register_flow_stores_the_rigid_stage_as_the_pre_matrix(examples):
+    assert main(["run", str(examples / "register_and_save.json")]) == 0
+    ds = dcmread(examples / "out" / "register_and_save.dcm")
+    item = ds.DeformableRegistrationSequence[0]
+    pre = np.asarray(item.PreDeformationMatrixRegistrationSequence[0]
+                     .FrameOfReferenceTransformationMatrix, float).reshape(4, 4)
+    # the sample's moving patient lies shifted by (4, -3, 1.5) mm: the rigid stage finds x, y
+    assert np.allclose(pre[:2, 3], [4.0, -3.0], atol=1.0)

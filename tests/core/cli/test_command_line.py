@@ -21,10 +21,10 @@ from dicomreg.core.cli import plugins
 from dicomreg.core.cli.main import build_parser, main
 
 # Written out here, not taken from the code: what the README documents.
-COMMANDS = ["save", "read", "warp", "map", "validate", "dump", "scan", "fields", "batch",
-            "run", "editor"]
+COMMANDS = ["save", "register", "read", "warp", "map", "validate", "dump", "scan", "fields",
+            "batch", "run", "editor"]
 # The commands that read DICOM through pydicom, whose reading warnings are quieted.
-READING_DICOM = {"save", "read", "warp", "map", "validate", "dump", "run"}
+READING_DICOM = {"save", "register", "read", "warp", "map", "validate", "dump", "run"}
 
 
 def commands_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -1,0 +1,166 @@
+"""``register``: a fixed and a moving image into a REG's matrices and grid, with a report.
+
+The linear stage (rigid, or rigid then affine) becomes the pre-deformation matrix A; the
+deformable stage u, registered after A (see :mod:`.stages`), becomes the grid through the
+deformation package's :func:`~dicomreg.core.deformation.transform_as_deformation`, which
+stores "A, then u" as Pre = A and D(p) = u(A p) on the fixed grid, the standard's
+p -> Pre p + D(p). With ``fold_affine`` A is folded into the grid instead
+(D(p) = A p + u(A p) - p, Pre the identity). A rigid or affine method gives a zero grid.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dicomreg.core.deformation import LoadedDeformation, transform_as_deformation
+from dicomreg.core.image import Geometry, Image
+from dicomreg.core.registration.images import to_sitk
+from dicomreg.core.registration.quality import QualityReport, quality_report
+from dicomreg.core.registration.settings import (
+    ProgressCallback,
+    RegistrationError,
+    settings_for,
+)
+from dicomreg.core.registration.stages import (
+    affine_transform,
+    deformable_stage,
+    linear_stage,
+)
+
+__all__ = ["RegistrationResult", "register"]
+
+DEFAULT_SEED = 20260105
+
+
+@dataclass
+class RegistrationResult:
+    """What a registration gives.
+
+    Attributes
+    ----------
+    deformation
+        The grid on the fixed grid in the REG's convention (pull-back, LPS mm) and the
+        pre-deformation matrix, as a file's deformation is loaded: ready for DicomREGSave.
+    affine
+        The linear stage's 4x4 matrix (fixed point -> moving point).
+    quality
+        The quality report.
+    transform
+        The whole mapping as one SimpleITK transform (fixed point -> moving point).
+    """
+
+    deformation: LoadedDeformation
+    affine: np.ndarray
+    quality: QualityReport
+    transform: Any
+
+
+def _masks(masks: tuple[Image | None, Image | None] | None) -> tuple[Any, Any]:
+    import SimpleITK as sitk
+
+    if masks is None:
+        return None, None
+    return tuple(None if m is None else to_sitk(m, sitk.sitkUInt8) for m in masks)  # type: ignore[return-value]
+
+
+def _zero_field(geometry: Geometry, source: str) -> Image:
+    x, y, z = (int(n) for n in geometry.size)
+    return Image(np.zeros((z, y, x, 3), np.float32), geometry, source=source)
+
+
+def _full_field(transform: Any, geometry: Geometry, source: str) -> Image:
+    """The whole mapping's displacement at the grid's points (A folded in)."""
+    import SimpleITK as sitk
+
+    field = sitk.TransformToDisplacementField(
+        transform, sitk.sitkVectorFloat64, [int(n) for n in geometry.size], geometry.origin,
+        geometry.spacing, geometry.direction)
+    return Image(sitk.GetArrayFromImage(field).astype(np.float32), geometry, source=source)
+
+
+def _sitk_stages(method: str, fixed: Any, moving: Any, settings: dict[str, Any],
+                 masks: tuple[Any, Any], seed: int, progress: ProgressCallback | None
+                 ) -> tuple[np.ndarray, Any]:
+    """The linear matrix and the whole transform of a SimpleITK method."""
+    import SimpleITK as sitk
+
+    matrix = linear_stage(fixed, moving, "rigid", settings, masks, seed, progress)
+    if method == "affine":
+        matrix = linear_stage(fixed, moving, "affine", settings, masks, seed, progress,
+                              initial=matrix)
+    if method in ("rigid", "affine"):
+        whole = sitk.CompositeTransform(3)
+        whole.AddTransform(affine_transform(matrix))
+        return matrix, whole
+    return matrix, deformable_stage(fixed, moving, method, matrix, settings, masks, seed,
+                                    progress)
+
+
+def register(fixed: Image, moving: Image, method: str = "bspline",
+             params: Mapping[str, Any] | None = None,
+             masks: tuple[Image | None, Image | None] | None = None, seed: int = DEFAULT_SEED,
+             progress: ProgressCallback | None = None,
+             fold_affine: bool = False) -> RegistrationResult:
+    """Register ``moving`` to ``fixed`` (see the module documentation).
+
+    Parameters
+    ----------
+    fixed, moving
+        Images with voxels and geometry (:func:`~dicomreg.core.registration.load_image`).
+        The result's grid carries the fixed image's DICOM headers.
+    method
+        One of :data:`~dicomreg.core.registration.METHODS`.
+    params
+        Settings overriding the method's defaults (see ``settings.py``).
+    masks
+        The fixed and the moving mask (non-zero inside), either may be None.
+    seed
+        The seed of the random metric sampling: the same seed gives the same result.
+    progress
+        Called with each :class:`~dicomreg.core.registration.Progress`; False stops.
+    fold_affine
+        Fold the linear stage into the grid (identity pre-deformation matrix).
+
+    Raises
+    ------
+    RegistrationError
+        For an unknown method or setting, a failed stage, or a cancel
+        (:class:`~dicomreg.core.registration.RegistrationCancelledError`).
+    """
+    settings = settings_for(method, params)
+    seed = int(settings.pop("seed", seed))
+    if fixed.geometry is None or moving.geometry is None:
+        raise RegistrationError("the fixed and the moving image both need a geometry")
+    started = time.perf_counter()
+    fixed_itk, moving_itk = to_sitk(fixed), to_sitk(moving)
+    if method == "elastix":  # itk-elastix installs (the [register] extra); not wired yet
+        raise RegistrationError("--method elastix is not available yet in this version; "
+                                "use rigid, affine, bspline or demons")
+    matrix, whole = _sitk_stages(method, fixed_itk, moving_itk, settings, _masks(masks), seed,
+                                 progress)
+    source = f"{method} registration of {moving.source or 'the moving image'}"
+    deformation = _as_deformation(method, whole, matrix, fixed.geometry, source, fold_affine)
+    deformation.image.datasets = fixed.datasets
+    quality = quality_report(method, fixed_itk, moving_itk, whole, fixed.geometry)
+    quality.seconds = time.perf_counter() - started
+    deformation.notes += quality.warnings
+    return RegistrationResult(deformation, matrix, quality, whole)
+
+
+def _as_deformation(method: str, whole: Any, matrix: np.ndarray, grid: Geometry, source: str,
+                    fold_affine: bool) -> LoadedDeformation:
+    """The REG's grid and matrices of the whole transform (see the module documentation)."""
+    if fold_affine:
+        return LoadedDeformation(_full_field(whole, grid, source), notes=[
+            "the linear stage is folded into the grid (identity pre-deformation matrix)"],
+            has_matrices=True)
+    if method in ("rigid", "affine"):
+        return LoadedDeformation(_zero_field(grid, source), pre_matrix=matrix, notes=[
+            f"the {method} stage is the pre-deformation matrix; the grid is zero"],
+            has_matrices=True)
+    return transform_as_deformation(whole, grid, source)

@@ -1,0 +1,116 @@
+"""The registration methods, their default settings, progress and errors.
+
+The defaults are multi-resolution and tuned for CT to CT and CT to cone-beam CT of the same
+patient: Mattes mutual information (robust to the cone-beam's other intensity scale), a
+rigid stage first, three levels (shrink 4, 2, 1). A settings file (JSON) overrides any of
+them by name, and a fixed seed drives the random metric sampling, so that a rerun gives the
+same result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dicomreg.core.errors import DicomRegError
+
+__all__ = ["METHODS", "Progress", "ProgressCallback", "RegistrationCancelledError",
+           "RegistrationError", "load_settings", "settings_for"]
+
+#: each method, what it does
+METHODS = {
+    "rigid": "rigid (rotation and translation): a pre-deformation matrix and a zero grid",
+    "affine": "rigid, then affine: a pre-deformation matrix and a zero grid",
+    "bspline": "rigid, then a B-spline free-form deformation (SimpleITK)",
+    "demons": "rigid, then a smoothed displacement field driven by the demons metric "
+              "(SimpleITK)",
+    "elastix": "elastix (itk-elastix, the [register] extra): rigid, then B-spline",
+}
+
+_COMMON = {
+    "shrink_factors": [4, 2, 1],
+    "smoothing_sigmas": [2.0, 1.0, 0.0],  # voxels, per level
+    "histogram_bins": 32,
+    "sampling_percentage": 0.25,
+    "linear_iterations": 200,
+}
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "rigid": {**_COMMON},
+    "affine": {**_COMMON},
+    "bspline": {**_COMMON, "grid_spacing_mm": 40.0, "bspline_shrink_factors": [2, 1],
+                "bspline_smoothing_sigmas": [1.0, 0.0], "bspline_iterations": 30},
+    "demons": {**_COMMON, "demons_shrink_factors": [4, 2, 1],
+               "demons_smoothing_sigmas": [2.0, 1.0, 0.0], "demons_iterations": 40,
+               "field_variance_mm2": 4.0, "intensity_threshold": 0.001},
+    "elastix": {"number_of_resolutions": 3, "final_grid_spacing_mm": 30.0,
+                "maximum_iterations": 250, "parameter_files": []},
+}
+
+
+class RegistrationError(DicomRegError):
+    """A registration that cannot run or failed; the message says why."""
+
+
+class RegistrationCancelledError(RegistrationError):
+    """The progress callback asked to stop."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a registration is: its stage, multi-resolution level, iteration and metric."""
+
+    stage: str
+    level: int
+    levels: int
+    iteration: int
+    metric: float
+
+    def describe(self) -> str:
+        """One line for a terminal or a node's status."""
+        return (f"{self.stage}: level {self.level + 1}/{self.levels}, iteration "
+                f"{self.iteration}, metric {self.metric:.6g}")
+
+
+#: called with each Progress; returning False stops the registration
+ProgressCallback = Callable[[Progress], "bool | None"]
+
+
+def settings_for(method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The method's defaults, with ``params`` overriding them; an unknown name refused."""
+    if method not in METHODS:
+        raise RegistrationError(f"method {method!r} is not known; the methods are "
+                                f"{', '.join(METHODS)}")
+    chosen = dict(_DEFAULTS[method])
+    unknown = sorted(set(params or {}) - set(chosen) - {"seed"})
+    if unknown:
+        raise RegistrationError(f"{method} settings: {', '.join(map(repr, unknown))} is not a "
+                                f"setting; the settings are {', '.join(sorted(chosen))}")
+    chosen.update(params or {})
+    return chosen
+
+
+def load_settings(paths: list[str | os.PathLike[str]], method: str) -> dict[str, Any]:
+    """Settings from files: elastix parameter files for ``elastix`` (one per stage, in
+    order), JSON objects of settings by name (later files win) for the other methods."""
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.is_file():
+            raise RegistrationError(f"--params '{path}' does not exist")
+    if method == "elastix":
+        return {"parameter_files": [str(p) for p in files]}
+    merged: dict[str, Any] = {}
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RegistrationError(f"--params '{path}' is not JSON ({error}); expected an "
+                                    "object of settings by name") from None
+        if not isinstance(data, dict):
+            raise RegistrationError(f"--params '{path}' holds a {type(data).__name__}; "
+                                    "expected an object of settings by name")
+        merged.update(data)
+    return merged

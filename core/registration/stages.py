@@ -1,0 +1,213 @@
+"""The SimpleITK stages: a linear stage (rigid or affine) and a deformable one (B-spline or
+demons displacement field), each an ImageRegistrationMethod run with progress and cancel.
+
+The deformable stage is registered **after** the linear matrix A, as the REG stores it
+(PS3.3 C.20.3.1.1: p -> Pre p + D(p), D kept at p): ITK's virtual domain is the fixed grid
+carried by A, the fixed image is reached from it through A's inverse (the fixed initial
+transform), and the optimised u maps the virtual point q = A p to q + u(q) in the moving
+image. The whole mapping is then "A, then u", p -> A p + u(A p), which the deformation
+package stores as Pre = A and D(p) = u(A p) (``transform_as_deformation``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dicomreg.core.image import Geometry
+from dicomreg.core.matrices import classify_matrix
+from dicomreg.core.registration.images import grid_image
+from dicomreg.core.registration.settings import (
+    Progress,
+    ProgressCallback,
+    RegistrationCancelledError,
+    RegistrationError,
+)
+
+__all__ = ["affine_transform", "deformable_stage", "linear_stage", "matrix_of",
+           "virtual_geometry"]
+
+
+def matrix_of(transform: Any) -> np.ndarray:
+    """The 4x4 matrix of a linear SimpleITK transform."""
+    origin = np.asarray(transform.TransformPoint((0.0, 0.0, 0.0)))
+    matrix = np.eye(4)
+    for axis in range(3):
+        unit = [0.0, 0.0, 0.0]
+        unit[axis] = 1.0
+        matrix[:3, axis] = np.asarray(transform.TransformPoint(unit)) - origin
+    matrix[:3, 3] = origin
+    return matrix
+
+
+def affine_transform(matrix: np.ndarray) -> Any:
+    """A 4x4 matrix as a SimpleITK AffineTransform."""
+    import SimpleITK as sitk
+
+    return sitk.AffineTransform(tuple(float(v) for v in matrix[:3, :3].ravel()),
+                                tuple(float(v) for v in matrix[:3, 3]))
+
+
+def _method(settings: dict[str, Any], masks: tuple[Any, Any], seed: int, shrink: list[int],
+            sigmas: list[float]) -> Any:
+    """An ImageRegistrationMethod with the shared choices: Mattes mutual information on a
+    seeded random sample, linear interpolation, the pyramid and the masks."""
+    import SimpleITK as sitk
+
+    if len(shrink) != len(sigmas):
+        raise RegistrationError(f"{len(shrink)} shrink factors but {len(sigmas)} smoothing "
+                                "sigmas; give one of each per level")
+    method = sitk.ImageRegistrationMethod()
+    # One thread: ITK's threads share the metric's sums in whatever order they finish, which
+    # changes the last bits, so reruns would differ; one thread makes them bit-identical.
+    method.SetNumberOfThreads(1)
+    method.SetMetricAsMattesMutualInformation(int(settings["histogram_bins"]))
+    method.SetMetricSamplingStrategy(method.RANDOM)
+    method.SetMetricSamplingPercentage(float(settings["sampling_percentage"]), int(seed))
+    method.SetInterpolator(sitk.sitkLinear)
+    method.SetShrinkFactorsPerLevel([int(f) for f in shrink])
+    method.SetSmoothingSigmasPerLevel([float(s) for s in sigmas])
+    fixed_mask, moving_mask = masks
+    if fixed_mask is not None:
+        method.SetMetricFixedMask(fixed_mask)
+    if moving_mask is not None:
+        method.SetMetricMovingMask(moving_mask)
+    return method
+
+
+def _run(method: Any, stage: str, levels: int, fixed: Any, moving: Any,
+         progress: ProgressCallback | None) -> None:
+    """Execute with an observer that reports each iteration and stops when told."""
+    import SimpleITK as sitk
+
+    stopped = []
+
+    def observe() -> None:
+        if stopped:  # ITK's StopRegistration ends one level only: stop each later one too
+            method.StopRegistration()
+            return
+        if progress is None:
+            return
+        report = Progress(stage, int(method.GetCurrentLevel()), levels,
+                          int(method.GetOptimizerIteration()), float(method.GetMetricValue()))
+        if progress(report) is False and not stopped:
+            stopped.append(report)
+            method.StopRegistration()
+
+    method.AddCommand(sitk.sitkIterationEvent, observe)
+    try:
+        method.Execute(fixed, moving)
+    except RuntimeError as error:
+        raise RegistrationError(f"the {stage} stage failed: "
+                                f"{str(error).strip().splitlines()[-1]}") from None
+    if stopped:
+        raise RegistrationCancelledError(
+            f"the registration was cancelled ({stopped[0].describe()})")
+
+
+def linear_stage(fixed: Any, moving: Any, kind: str, settings: dict[str, Any],
+                 masks: tuple[Any, Any], seed: int, progress: ProgressCallback | None,
+                 initial: np.ndarray | None = None) -> np.ndarray:
+    """A rigid or affine registration of ``moving`` to ``fixed``: its 4x4 matrix (fixed
+    point -> moving point), started from the images' centres or from ``initial``."""
+    import SimpleITK as sitk
+
+    shrink, sigmas = settings["shrink_factors"], settings["smoothing_sigmas"]
+    method = _method(settings, masks, seed, shrink, sigmas)
+    if initial is None:
+        transform = sitk.CenteredTransformInitializer(
+            fixed, moving, sitk.Euler3DTransform(),
+            sitk.CenteredTransformInitializerFilter.GEOMETRY)
+    else:
+        transform = affine_transform(initial)
+        centre = fixed.TransformContinuousIndexToPhysicalPoint(
+            [(n - 1) / 2 for n in fixed.GetSize()])
+        transform.SetCenter(centre)
+        transform.SetTranslation(tuple(np.asarray(initial[:3, :3] @ centre + initial[:3, 3])
+                                       - np.asarray(centre)))
+        transform.SetMatrix(tuple(initial[:3, :3].ravel()))
+    method.SetOptimizerAsRegularStepGradientDescent(
+        learningRate=2.0, minStep=1e-4, numberOfIterations=int(settings["linear_iterations"]),
+        relaxationFactor=0.6, gradientMagnitudeTolerance=1e-8)
+    method.SetOptimizerScalesFromPhysicalShift()
+    method.SetInitialTransform(transform, inPlace=True)
+    _run(method, kind, len(shrink), fixed, moving, progress)
+    return matrix_of(transform)
+
+
+def virtual_geometry(fixed: Geometry, matrix: np.ndarray) -> Geometry:
+    """The fixed grid carried by ``matrix`` (q = A p): exactly, for a rigid matrix (so that
+    the field carried back lies on the fixed grid); else the box of the carried corners, on
+    the fixed grid's axes and spacing."""
+    linear = matrix[:3, :3]
+    if classify_matrix(matrix) == "RIGID" or np.allclose(matrix, np.eye(4)):
+        origin = linear @ np.asarray(fixed.origin) + matrix[:3, 3]
+        direction = linear @ fixed.direction_matrix
+        return Geometry(fixed.size, fixed.spacing, tuple(float(v) for v in origin),
+                        tuple(float(v) for v in direction.ravel()))
+    low, high = fixed.bounds()
+    corners = np.array([[a, b, c] for a in (low[0], high[0]) for b in (low[1], high[1])
+                        for c in (low[2], high[2])]) @ linear.T + matrix[:3, 3]
+    axes = fixed.direction_matrix
+    local = corners @ axes  # in the fixed axes' frame
+    start, stop = local.min(axis=0), local.max(axis=0)
+    size = tuple(int(np.ceil((b - a) / s)) + 1
+                 for a, b, s in zip(start, stop, fixed.spacing, strict=True))
+    return Geometry(size, fixed.spacing, tuple(float(v) for v in axes @ start), fixed.direction)
+
+
+def _bspline(method: Any, virtual: Geometry, settings: dict[str, Any]) -> Any:
+    import SimpleITK as sitk
+
+    extent = np.asarray(virtual.size, float) * np.asarray(virtual.spacing)
+    mesh = [max(1, int(round(e / float(settings["grid_spacing_mm"])))) for e in extent]
+    transform = sitk.BSplineTransformInitializer(grid_image(virtual), mesh, order=3)
+    method.SetOptimizerAsLBFGSB(gradientConvergenceTolerance=1e-5,
+                                numberOfIterations=int(settings["bspline_iterations"]),
+                                maximumNumberOfCorrections=5,
+                                maximumNumberOfFunctionEvaluations=1000,
+                                costFunctionConvergenceFactor=1e7)
+    method.SetInitialTransform(transform, inPlace=True)
+    return transform
+
+
+def _demons(method: Any, virtual: Geometry, settings: dict[str, Any]) -> Any:
+    import SimpleITK as sitk
+
+    zero = grid_image(virtual, sitk.sitkVectorFloat64)
+    transform = sitk.DisplacementFieldTransform(zero)
+    transform.SetSmoothingGaussianOnUpdate(
+        varianceForUpdateField=0.0, varianceForTotalField=float(settings["field_variance_mm2"]))
+    method.SetMetricAsDemons(float(settings["intensity_threshold"]))
+    method.SetOptimizerAsGradientDescent(
+        learningRate=1.0, numberOfIterations=int(settings["demons_iterations"]),
+        convergenceMinimumValue=1e-6, convergenceWindowSize=10,
+        estimateLearningRate=method.EachIteration)
+    method.SetOptimizerScalesFromPhysicalShift()
+    method.SetInitialTransform(transform, inPlace=True)
+    return transform
+
+
+def deformable_stage(fixed: Any, moving: Any, kind: str, pre: np.ndarray,
+                     settings: dict[str, Any], masks: tuple[Any, Any], seed: int,
+                     progress: ProgressCallback | None) -> Any:
+    """The deformable part u registered after ``pre`` (see the module documentation): the
+    composite SimpleITK transform "``pre``, then u"."""
+    import SimpleITK as sitk
+
+    fixed_geometry = Geometry.from_itk(fixed.GetSize(), fixed.GetSpacing(), fixed.GetOrigin(),
+                                       fixed.GetDirection())
+    assert fixed_geometry is not None
+    virtual = virtual_geometry(fixed_geometry, pre)
+    shrink, sigmas = settings[f"{kind}_shrink_factors"], settings[f"{kind}_smoothing_sigmas"]
+    method = _method(settings, masks, seed, shrink, sigmas)
+    method.SetVirtualDomain([int(n) for n in virtual.size], virtual.origin, virtual.spacing,
+                            virtual.direction)
+    method.SetFixedInitialTransform(affine_transform(np.linalg.inv(pre)))
+    deformable = (_bspline if kind == "bspline" else _demons)(method, virtual, settings)
+    _run(method, kind, len(shrink), fixed, moving, progress)
+    composite = sitk.CompositeTransform(3)
+    composite.AddTransform(deformable)
+    composite.AddTransform(affine_transform(pre))  # added last: applied first
+    return composite
