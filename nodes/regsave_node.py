@@ -19,9 +19,21 @@ from dicomreg.core.regsave import DicomREGSave
 
 from .base import DicomNode, flow_directory
 
-__all__ = ["DicomREGSaveNode", "TRIGGERS"]
+__all__ = ["DicomREGSaveNode", "TRIGGERS", "trigger_menu"]
 
 TRIGGERS = tuple(f.name for f in FIELDS if f.type is FieldType.TRIGGER)
+
+
+def trigger_menu() -> dict[str, str]:
+    """The node's context menu: each trigger's visible title -> its method name.
+
+    Titles are distinct in the field table (the two "Create new UID" carry their field
+    names), so that every trigger has its own entry.
+    """
+    menu = {field_by_name(name).title: name for name in TRIGGERS}
+    if len(menu) != len(TRIGGERS):
+        raise RuntimeError("two triggers share a title; the context menu would lose one")
+    return menu
 
 
 class DicomREGSaveNode(DicomNode):

@@ -49,7 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     for option, choices in CONVENTION_OPTIONS.items():
         conventions.add_argument(f"--{option}", choices=choices, default=choices[0],
                                  help=_CONVENTION_HELP.get(option))
-    parser.add_argument("-o", "--output", required=True, help="the REG file to write")
+    parser.add_argument("-o", "--output", required=True, help="the REG file to write, or an "
+                        "existing directory to write REG_<SOPInstanceUID>.dcm in")
     _add_sources(parser)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="set a field by its name (see 'dicomreg fields'), after "
@@ -57,6 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--modifiers", metavar="FILE.json", help="modifier plugins to apply "
                         "before the checks and the writing (a JSON chain; see the README)")
     parser.add_argument("--verbose", action="store_true", help="show what was inherited")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no notes and no progress (progress is shown only on a terminal)")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not run dciodvfy on the written file")
     parser.set_defaults(runner=save, reads_dicom=True)
@@ -99,15 +102,19 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
 
 def save(args: argparse.Namespace) -> int:
     """``dicomreg save``: one REG file, and what was written and checked."""
+    from dicomreg.core.cli.progress import terminal_progress
     from dicomreg.core.reg import print_dciodvfy
     from dicomreg.core.regsave import SaveRequest, save_registration
 
-    result = save_registration(SaveRequest(
-        field=args.field, output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
-        moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,
-        base=args.base, base_volume=args.base_volume, assignments=_assignments(args.set),
-        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy, components=args.components,
-        units=args.units, kind=args.kind, direction=args.direction))
+    with terminal_progress("writing the REG", args.quiet) as progress:
+        result = save_registration(SaveRequest(
+            field=args.field, output=args.output, fixed=args.fixed,
+            fixed_volume=args.fixed_volume, moving=args.moving,
+            moving_volume=args.moving_volume, inherit_file=args.inherit_file, base=args.base,
+            base_volume=args.base_volume, assignments=_assignments(args.set),
+            modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy,
+            components=args.components, units=args.units, kind=args.kind,
+            direction=args.direction, progress=progress))
     module, path = result.module, result.path
     if args.verbose and result.report is not None:
         print(f"inherited from {module.get('inputSelector')}:\n{result.report}")
@@ -123,7 +130,7 @@ def save(args: argparse.Namespace) -> int:
           + (f" (moving: {args.moving}, {result.references} instance(s) referenced)"
              if args.moving else ""))
     print(f"  study {module.get('studyInstanceUID')}, series {module.get('seriesInstanceUID')}")
-    for note in result.notes:
+    for note in [] if args.quiet else result.notes:
         print(f"  note: {note}")
     print(_CHECKED + ": no problem")
     if result.dciodvfy is not None:

@@ -142,9 +142,12 @@ def test_birth_date_and_sex_from_the_source_and_their_user_defined_rules(tmp_pat
     assert patient_sex(module.values()) == "O"
     module.set_many({"patientSexEnum": "User Defined", "patientSexString": "F"})
     assert patient_sex(module.values()) == "F"
-    # A string counts only when its enum says User Defined.
-    module.set_many({"patientSexEnum": "Male", "patientSexString": "F"})
-    assert patient_sex(module.values()) == "M"
+    # A string counts only when its enum says User Defined: setting it otherwise is refused
+    # (it was accepted and then ignored), and it follows its enum.
+    with pytest.raises(BadParameterError, match="patientSexString: can be set only while"):
+        module.set_many({"patientSexEnum": "Male", "patientSexString": "F"})
+    module.set("patientSexEnum", "Male")
+    assert patient_sex(module.values()) == "M" and module.get("patientSexString") == "Male"
 
 
 # --- what inheritance carries besides fields ------------------------------------------------
