@@ -3,6 +3,7 @@ work move; a pipe, a log file or a batch worker gets nothing (no bar characters 
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,11 @@ def terminal_progress(description: str, quiet: bool = False
         return
     from tqdm import tqdm
 
+    # A terminal that reports no size (a fresh pseudo-terminal) gets no bar at all from tqdm
+    # (it thinks the bar is below the last row): shutil's answer falls back to 80x24 then.
+    size = shutil.get_terminal_size()
     bar = tqdm(total=100, desc=description, unit="%", file=sys.stderr, leave=False,
+               ncols=size.columns, nrows=size.lines,
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
 
     def progress(fraction: float) -> bool:
