@@ -233,3 +233,20 @@ def test_an_empty_selected_source_is_an_error_in_one_line(examples, capsys):
     assert "the selected source (File) is empty" in lines[0]
     assert "wrote" not in captured.out
     assert not (examples / "out" / "reg_from_field.dcm").exists()
+
+
+def test_the_context_menu_has_one_entry_per_trigger():
+    from dicomreg.nodes.regsave_node import TRIGGERS, trigger_menu
+
+    menu = trigger_menu()
+    assert sorted(menu.values()) == sorted(TRIGGERS) and len(menu) == len(TRIGGERS)
+    assert menu["Create new UID (createStudyInstanceUID)"] == "createStudyInstanceUID"
+    assert menu["Create new UID (createSeriesInstanceUID)"] == "createSeriesInstanceUID"
+
+
+def test_a_missing_selected_image_is_named_empty(examples, capsys):
+    assert main(["run", str(examples / "reg_from_field.json"), "--no-dciodvfy",
+                 "--set", "DicomREGSave.inputSelector=Base Connector"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "inputBase is not connected, so the selected source (BaseConnector) is empty" in err[0]
