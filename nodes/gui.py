@@ -28,13 +28,12 @@ from qtpy.QtWidgets import (
 from ryven.gui_env import NodeGUI, NodeInspectorWidget, node_gui
 
 from dicomreg.core.errors import DicomRegError
-from dicomreg.core.fields import field_by_name
 from dicomreg.widgets.deformation_preview import DeformationPreview
 from dicomreg.widgets.panel import DicomREGSavePanel
 from dicomreg.widgets.tasks import BackgroundTask
 
 from .catalogue import NODE_TYPES
-from .regsave_node import TRIGGERS, DicomREGSaveNode
+from .regsave_node import DicomREGSaveNode, trigger_menu
 from .source_nodes import DisplacementFieldNode, RegLoadNode
 
 __all__ = ["DicomNodeGUI", "DicomREGSaveGUI", "DicomREGSaveInspector", "SettingsInspector"]
@@ -170,8 +169,8 @@ class DicomREGSaveGUI(DicomNodeGUI):
 
     def __init__(self, params: Any) -> None:
         super().__init__(params)
-        for name in TRIGGERS:
-            self.actions[field_by_name(name).title] = {"method": getattr(self.node, name)}
+        for title, name in trigger_menu().items():
+            self.actions[title] = {"method": getattr(self.node, name)}
 
 
 for _node_type in NODE_TYPES:

@@ -4,7 +4,10 @@ The node forwards its four inputs to a headless :class:`~dicomreg.core.DicomREGS
 the module's persistent fields and the values set by hand with the flow (deprecated names
 accepted on load), and has one method per trigger field, named after it, for the editor's
 actions and ``dicomreg run``; Save runs the module's run sequence. Its outputs are the written
-file's path, the tag dump and the status.
+file's path, the tag dump and the status. Any settable field can also be shown as an input
+port (:meth:`DicomREGSaveNode.show_field_as_input`), after the four connectors: a value
+arriving there is set as ``--set`` sets it, and the port and its connection are saved with
+the flow.
 """
 
 from __future__ import annotations
@@ -19,9 +22,24 @@ from dicomreg.core.regsave import DicomREGSave
 
 from .base import DicomNode, flow_directory
 
-__all__ = ["DicomREGSaveNode", "TRIGGERS"]
+__all__ = ["DicomREGSaveNode", "TRIGGERS", "trigger_menu"]
 
 TRIGGERS = tuple(f.name for f in FIELDS if f.type is FieldType.TRIGGER)
+
+
+def trigger_menu() -> dict[str, str]:
+    """The node's context menu: each trigger's visible title -> its method name.
+
+    Titles are distinct in the field table (the two "Create new UID" carry their field
+    names), so that every trigger has its own entry.
+    """
+    menu = {field_by_name(name).title: name for name in TRIGGERS}
+    if len(menu) != len(TRIGGERS):
+        raise RuntimeError("two triggers share a title; the context menu would lose one")
+    return menu
+
+
+_CONNECTORS = 4  # input0, input1, inputBase, inputModifierList; field ports follow
 
 
 class DicomREGSaveNode(DicomNode):
@@ -70,7 +88,37 @@ class DicomREGSaveNode(DicomNode):
         self.module.input1 = self.payload(1)
         self.guarded(lambda: setattr(self.module, "inputBase", self.payload(2)))
         self.module.inputModifierList = list(self.payload(3) or [])
+        self._apply_field_ports()
         self.publish()
+
+    # --- fields shown as inputs -------------------------------------------------------------
+
+    @property
+    def exposed_fields(self) -> list[str]:
+        """The fields shown as input ports, after the four connectors (saved with the flow
+        as the node's ports, their connections with them)."""
+        return [port.label_str for port in self.inputs[_CONNECTORS:]]
+
+    def show_field_as_input(self, name: str) -> None:
+        """Show a field as an input port: a value arriving there is set as ``--set`` sets it
+        (by hand, by the module's rules); a refusal is the node's error."""
+        field = field_by_name(name)
+        if field.type is FieldType.TRIGGER or not field.persistent:
+            raise DicomRegError(f"{field.name} is a trigger or an output; only fields that can "
+                                "be set can be shown as inputs")
+        if field.name in self.exposed_fields:
+            raise DicomRegError(f"{field.name} is already shown as an input")
+        self.create_input(label=field.name)
+
+    def _apply_field_ports(self) -> None:
+        for index, name in enumerate(self.exposed_fields, _CONNECTORS):
+            value = self.payload(index)
+            if value is not None:
+                self.guarded(lambda n=name, v=value: self.module.set(n, v, by_hand=True))
+                if self.error:
+                    self.error = f"input {name}: {self.error}"
+                    self.status = f"error: {self.error}"
+                    return
 
     def publish(self) -> None:
         """Put the written path, the tag dump and the status on the outputs."""
@@ -108,6 +156,10 @@ class DicomREGSaveNode(DicomNode):
     def run(self) -> str | None:
         """The module's run sequence (:meth:`~dicomreg.core.regsave.DicomREGSave.run`), as
         ``dicomreg run`` and the editor's Save do it; returns the written path."""
+        self._apply_field_ports()
+        if self.error:
+            self.publish()
+            return None
         result = self.guarded(self.module.run)
         path = str(result.path) if result is not None and result.path is not None else None
         self.written = path or self.written

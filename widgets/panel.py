@@ -34,7 +34,6 @@ from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import (
     FIELDS,
     GROUPS,
-    USER_DEFINED,
     FieldType,
     FieldValueError,
     field_by_name,
@@ -50,10 +49,6 @@ __all__ = ["DicomREGSavePanel"]
 
 _TOP_TRIGGERS = ("inheritDICOMTags", "undoInheritance", "save")
 _SHORTCUTS = {"inheritDICOMTags": "Ctrl+R", "save": "Ctrl+S"}
-# A "... String" field is editable only when its "... Enum" says User Defined.
-_STRING_OF_ENUM = {f.name: f.name[: -len("String")] + "Enum" for f in FIELDS
-                   if f.name.endswith("String")
-                   and any(g.name == f.name[: -len("String")] + "Enum" for g in FIELDS)}
 
 
 class DicomREGSavePanel(QWidget):
@@ -161,8 +156,12 @@ class DicomREGSavePanel(QWidget):
         for name, editor in self.editors.items():
             if editor.problem is None:  # a value being corrected stays as typed
                 editor.set_text(self.module.text(name))
-            if name in _STRING_OF_ENUM:
-                editor.set_editable(self.module.get(_STRING_OF_ENUM[name]) == USER_DEFINED)
+            declared = field_by_name(name)
+            if declared.sensitive_when is not None:
+                # Greyed while it has no effect (the table's sensitive_when: File Name while
+                # Input Selector is not File, a String twin while its enum is not User
+                # Defined).
+                editor.set_editable(declared.is_sensitive(self.module.values()))
         self.dump_view.refresh()
         self.show_status(self.module.status)
 
@@ -177,7 +176,7 @@ class DicomREGSavePanel(QWidget):
         editor = self.editors[name]
         try:
             self._set(name, text)
-        except FieldValueError as error:
+        except DicomRegError as error:  # a value's rule, or a rule between fields
             editor.set_problem(str(error))
             self.show_status(str(error), error=True)
             return

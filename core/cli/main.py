@@ -1,8 +1,9 @@
 """The ``dicomreg`` command line: save, read, warp, map, validate, dump, scan, fields, batch,
 and the commands other packages add (the flows' run and editor).
 
-Every refusal is one line on stderr naming the cause and what is accepted, with exit status 1
-(2 for a malformed command line), and no output file. A traceback means a bug in dicomreg.
+Every refusal names the cause and what is accepted on stderr, with exit status 1 (2 for a
+malformed command line), and no output file: one line for one problem; for several, a summary
+line and then one line per problem, all of them at once. A traceback means a bug in dicomreg.
 
 The commands are the modules in ``COMMAND_MODULES``, then the entry points of the group
 ``dicomreg.commands`` (see :mod:`.plugins`). A command module holds, side by side:
@@ -102,6 +103,17 @@ def _pydicom_reading_quieted(quiet: bool) -> Iterator[None]:
         config.settings.reading_validation_mode = reading_mode
 
 
+def _print_refusal(command: str, error: DicomRegError) -> None:
+    """One line for one problem; a summary line and one line per problem for several."""
+    problems = getattr(error, "problems", None) or [str(error)]
+    if len(problems) == 1:
+        print(f"dicomreg {command}: error: {problems[0]}", file=sys.stderr)
+        return
+    print(f"dicomreg {command}: error: {len(problems)} problems:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dicomreg``; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -111,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return int(args.runner(args))
         except DicomRegError as error:
-            print(f"dicomreg {args.command}: error: {error}", file=sys.stderr)
+            _print_refusal(args.command, error)
             return 1
         except BrokenPipeError:
             # Whoever read our output has gone (``| head``): the work is done, and there is

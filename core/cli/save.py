@@ -57,7 +57,8 @@ def add_reg_options(parser: argparse.ArgumentParser, images: bool = True) -> Non
     """The options of the REG's fields, shared by ``save`` and ``register``: the output, the
     DICOM sources (``--fixed``/``--moving`` unless ``images`` is False: ``register`` takes
     them as its arguments), ``--set``, the modifiers, and the checks."""
-    parser.add_argument("-o", "--output", required=True, help="the REG file to write")
+    parser.add_argument("-o", "--output", required=True, help="the REG file to write, or an "
+                        "existing directory to write REG_<SOPInstanceUID>.dcm in")
     _add_sources(parser, images)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="set a field by its name (see 'dicomreg fields'), after "
@@ -65,6 +66,8 @@ def add_reg_options(parser: argparse.ArgumentParser, images: bool = True) -> Non
     parser.add_argument("--modifiers", metavar="FILE.json", help="modifier plugins to apply "
                         "before the checks and the writing (a JSON chain; see the README)")
     parser.add_argument("--verbose", action="store_true", help="show what was inherited")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no notes and no progress (progress is shown only on a terminal)")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not run dciodvfy on the written file")
 
@@ -125,11 +128,13 @@ def save_request(args: argparse.Namespace, **given: object):  # noqa: ANN201
 
 def save(args: argparse.Namespace) -> int:
     """``dicomreg save``: one REG file, and what was written and checked."""
+    from dicomreg.core.cli.progress import terminal_progress
     from dicomreg.core.regsave import save_registration
 
-    result = save_registration(save_request(
-        args, field=args.field, components=args.components, units=args.units, kind=args.kind,
-        direction=args.direction))
+    with terminal_progress("writing the REG", args.quiet) as progress:
+        result = save_registration(save_request(
+            args, field=args.field, components=args.components, units=args.units,
+            kind=args.kind, direction=args.direction, progress=progress))
     print_saved(args, result)
     return 0
 
@@ -153,7 +158,7 @@ def print_saved(args: argparse.Namespace, result) -> None:  # noqa: ANN001
           + (f" (moving: {args.moving}, {result.references} instance(s) referenced)"
              if args.moving else ""))
     print(f"  study {module.get('studyInstanceUID')}, series {module.get('seriesInstanceUID')}")
-    for note in result.notes:
+    for note in [] if args.quiet else result.notes:
         print(f"  note: {note}")
     print(_CHECKED + ": no problem")
     if result.dciodvfy is not None:

@@ -3,11 +3,13 @@
 One line per attribute: its tag, VR, name and value; a nested attribute is prefixed with one
 ``>`` per sequence level, and each item starts with a ``> Item N`` line. Binary values show
 ``numShownBinaryEntries`` bytes (read from a buffered or file-backed value without reading the
-rest). UIDs show their names. With ``annotate`` each line ends with the attribute's Types in
-the Deformable Spatial Registration IOD (every Type it has anywhere, since no context analysis
-is done) with their meanings, and the modules it belongs to. With ``dumpPrivateTagValues``
-private values are decoded by their creator's private dictionary where pydicom knows it.
-The dump may be filtered (:mod:`.line_filter`) and is clamped to ``tagDumpSize`` characters.
+rest). UIDs show their names. Unprintable characters (NUL bytes of an undecodable value,
+terminal controls, newlines) are shown escaped. With ``annotate`` each line ends with the
+attribute's Types in the Deformable Spatial Registration IOD (every Type it has anywhere,
+since no context analysis is done) with their meanings, and the modules it belongs to. With
+``dumpPrivateTagValues`` private values are decoded by their creator's private dictionary
+where pydicom knows it. The dump may be filtered (:mod:`.line_filter`) and is clamped to
+``tagDumpSize`` characters.
 """
 
 from __future__ import annotations
@@ -145,6 +147,16 @@ def _private(element: DataElement, ds: Dataset, decode: bool) -> tuple[DataEleme
     return element, f"[{creator}] {name}"
 
 
+def _printable(line: str) -> str:
+    """The line with every unprintable character escaped (``\\x00``, ``\\u200b``): a value
+    that could not be decoded must not put NUL bytes or terminal controls on a terminal, nor
+    break the one-line-per-attribute rule with a newline."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in line)
+
+
 def _lines(ds: Dataset, options: DumpOptions, depth: int) -> Iterator[str]:
     prefix = "> " * depth
     annotations = _annotations() if options.annotate else {}
@@ -166,7 +178,7 @@ def _lines(ds: Dataset, options: DumpOptions, depth: int) -> Iterator[str]:
                 line += "  [private]"
             else:
                 line += "  " + annotations.get(element.keyword, "[not in this IOD]")
-        yield line.rstrip()
+        yield _printable(line).rstrip()
         if element.VR == "SQ":
             for index, item in enumerate(element.value, 1):
                 yield f"{prefix}> Item {index}"

@@ -3,9 +3,11 @@
 :func:`scan_volumes` walks a directory (recursively) in one pass, reading of each file only
 the attributes that group, sort and describe it (:mod:`.header_scan`: no pixel data, no
 pydicom for ordinary files). Instances are grouped into volumes by study, series, frame of
-reference, image orientation, pixel spacing, matrix size, echo and temporal position; a
-multi-frame file is a volume of its own; instances that are not images (a REG, a structure
-set, a report) are passed over. Slices are sorted along the slice normal. This is
+reference, image orientation, pixel spacing, matrix size, echo and temporal position; the
+multi-frame instances of one such group are one volume too (a series stored as several
+multi-frame files, in Instance Number order), never mixed with single-frame slices;
+instances that are not images (a REG, a structure set, a report) are passed over. Slices
+are sorted along the slice normal. This is
 what the ``inputBase`` connector takes, what ``numVolumes`` counts and ``inputVolumeIndex``
 selects, and what ``dicomreg scan`` lists. A volume's full headers are read only when its
 image is asked for.
@@ -37,11 +39,16 @@ class VolumeError(DicomRegError):
 
 
 class Volume:
-    """One volume: a series' slices of one geometry, or one multi-frame instance."""
+    """One volume: a series' slices of one geometry, or its multi-frame instances."""
 
     def __init__(self, headers: list[SliceHeader], geometry: Geometry | None = None) -> None:
         self.headers = headers
         self._geometry = geometry
+
+    @property
+    def multiframe(self) -> bool:
+        """Whether the volume is made of multi-frame instances."""
+        return self.headers[0].number_of_frames > 1
 
     @property
     def files(self) -> list[Path]:
@@ -50,9 +57,9 @@ class Volume:
 
     @property
     def number_of_frames(self) -> int:
-        """Slices of a series, or frames of a multi-frame instance."""
-        if len(self.headers) == 1:
-            return self.headers[0].number_of_frames
+        """Slices of a series, or frames of its multi-frame instances (all of them)."""
+        if self.multiframe:
+            return sum(h.number_of_frames for h in self.headers)
         return len(self.headers)
 
     @cached_property
@@ -80,7 +87,9 @@ class Volume:
 
         if self._geometry is not None:
             return self._geometry
-        if len(self.headers) == 1 and self.headers[0].number_of_frames > 1:
+        if self.multiframe:
+            # Several instances of one series share its grid here (they were grouped by
+            # orientation, spacing and size): the first one's frames describe it.
             from dicomreg.core.dicom.series import multiframe_geometry
 
             return multiframe_geometry(self.first)
@@ -105,11 +114,12 @@ class Volume:
         """modality, 'description', N slices/frames, and the echo or temporal position that
         tells apart the volumes of one series."""
         first = self.headers[0]
-        multi = len(self.headers) == 1 and first.number_of_frames > 1
         text = first.modality or "?"
         if first.series_description:
             text += f" '{first.series_description}'"
-        text += f", {self.number_of_frames} {'frame(s)' if multi else 'slice(s)'}"
+        if self.multiframe and len(self.headers) > 1:
+            text += f", {len(self.headers)} multi-frame instances"
+        text += f", {self.number_of_frames} {'frame(s)' if self.multiframe else 'slice(s)'}"
         if first.echo_numbers:
             text += f", echo {first.echo_numbers}"
         if first.temporal_position:
@@ -207,7 +217,6 @@ def scan_volumes(path: str | os.PathLike[str],
         raise VolumeError(f"DICOM source '{path}' does not exist; expected a DICOM file or a "
                           "directory")
     groups: dict[tuple, dict[str, SliceHeader]] = defaultdict(dict)
-    volumes = []
     damaged: list[Path] = []
     files = list(_files(path))
     for number, file in enumerate(files, 1):
@@ -226,12 +235,12 @@ def scan_volumes(path: str | os.PathLike[str],
                 raise VolumeError(f"'{path}' is a {header.modality or 'non-image'} instance, "
                                   "not an image; expected a DICOM image or a directory")
             continue
-        if header.number_of_frames > 1:
-            volumes.append(Volume([header]))
-        else:
-            # The same instance stored twice counts once.
-            groups[_volume_key(header)][header.sop_instance_uid] = header
-    volumes += [Volume(_sorted(list(members.values()))) for members in groups.values()]
+        # The same instance stored twice counts once; multi-frame instances group apart.
+        multiframe = header.number_of_frames > 1
+        groups[(multiframe, *_volume_key(header))][header.sop_instance_uid] = header
+    volumes = [Volume(sorted(members.values(), key=lambda h: h.instance_number) if key[0]
+                      else _sorted(list(members.values())))
+               for key, members in groups.items()]
     volumes.sort(key=lambda v: (v.headers[0].study_date, v.headers[0].study_instance_uid,
                                 v.headers[0].series_number, v.headers[0].series_instance_uid,
                                 _rounded(v.headers[0].image_position)))

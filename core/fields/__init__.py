@@ -9,4 +9,4 @@ The face offers each listed module's ``__all__``, importing the module on first 
 from dicomreg.core.lazy_exports import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, (
-    "table", "values", "print_list", "line_filter", "reference", "conversions"))
+    "table", "values", "print_list", "line_filter", "reference", "conversions", "rules"))

@@ -20,8 +20,16 @@ for the Type 1 Instance Number (`instanceNumber`), none for Body Part Examined
 (`bodyPartExamined`, which decides whether Laterality is required), none to choose whether
 the equipment is inherited (`inheritEquipment`), none to undo an inheritance
 (`undoInheritance`, which restores every value it replaced), and mentions a status field
-without naming it (`status`). Non-persistent fields are outputs and are not saved with
-a flow.
+without naming it (`status`). Non-persistent fields are outputs: they are not saved with
+a flow, and setting one (`--set`, a flow's field port, the API) is refused.
+
+Where this project deviates from the documentation, the field says so and why. Beyond those
+notes, every field with a VR is checked against it when it is set (pydicom's validators plus
+calendar dates, the IS range and UIDs without leading zeros in a component), which the
+documentation leaves to the user; a refusal names the field and the rule. Enums accept their
+names, titles (without regard to case) and the documented translations. A field that has an
+effect only in some state may still be set in the others; `--set` then adds a note saying so,
+and the panel greys its editor.
 """
 
 
@@ -61,7 +69,15 @@ def field_reference(markdown: bool = False) -> str:
                 facts.append("deprecated name " + ", ".join(f"`{n}`" for n in f.deprecated_names))
             if f.extension:
                 facts.append("*extension*")
+            if f.sensitive_when is not None:
+                controller, states = f.sensitive_when
+                facts.append(f"has an effect only while `{controller}` is "
+                             + " or ".join(f"`{state}`" for state in states))
+            if f.follows:
+                facts.append(f"follows `{f.follows}` unless it is `User Defined`")
             out.append(f"- **{f.title}** (`{f.name}`): {'; '.join(facts)}. {f.description}")
+            if f.deviation:
+                out.append(f"  - *Deviation from the documentation:* {f.deviation}")
             if f.type is FieldType.ENUM and len(f.enum_values) <= 12:
                 for value in f.enum_values:
                     old = (f" (deprecated: {', '.join(value.deprecated_names)})"

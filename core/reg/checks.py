@@ -169,7 +169,8 @@ _SEGMENTATION_STORAGE = {SegmentationStorage, "1.2.840.10008.5.1.4.1.1.66.7"}
 def _check_numbers(name: str, lists: list[list[int]], instances: list[str],
                    catalogue: Mapping[str, Any]) -> list[Problem]:
     """Frame numbers only for multi-frame instances and within their frames; segment numbers
-    only for segmentations (where the referenced instances are known)."""
+    only for segmentations and within their segments (where the referenced instances are
+    known)."""
     for index, (numbers, uid) in enumerate(zip(lists, instances, strict=False), 1):
         known = catalogue.get(uid)
         if not numbers or known is None:
@@ -184,6 +185,9 @@ def _check_numbers(name: str, lists: list[list[int]], instances: list[str],
         elif known.sop_class_uid not in _SEGMENTATION_STORAGE:
             return [Problem(name, f"list {index} gives segment numbers for instance {uid}, "
                             "which is not a segmentation")]
+        elif known.number_of_segments is not None and max(numbers) > known.number_of_segments:
+            return [Problem(name, f"list {index}: segment {max(numbers)} is beyond the "
+                            f"{known.number_of_segments} segments of instance {uid}")]
     return []
 
 

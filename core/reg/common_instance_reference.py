@@ -42,6 +42,7 @@ class InstanceReference:
     series_instance_uid: str
     study_instance_uid: str
     number_of_frames: int = 1
+    number_of_segments: int | None = None  # a segmentation's; None: not known or not one
 
 
 class ReferenceFieldsError(DicomRegError):

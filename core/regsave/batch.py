@@ -18,11 +18,15 @@ given by its scheduler address (its workers must have dicomreg installed and see
 same paths). A failing case never stops the others. The results, one row per case with its
 status (done, skipped, failed), output, error, time and notes, are written to a CSV file (by default
 beside the manifest). A rerun skips the cases already done (their output exists and the last
-results say done) unless ``force`` is given.
+results say done) unless ``force`` is given. A row is numbered by its line in the manifest
+(the header on line 1, blank lines counted): the ``case`` column and the messages ("row 4")
+agree. The ``output`` column is the absolute path for every status. A row's missing output
+directories are created (``out/<case>/reg.dcm``), and removed when the case fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import time
@@ -53,7 +57,9 @@ class BatchError(DicomRegError):
 class Case:
     """One row of the manifest."""
 
-    number: int  # the row's number in the manifest, the header being row 1
+    # The row's line in the manifest (the header on line 1), as an editor shows it: the
+    # results' case column and every message ("row 4") give this number.
+    number: int
     field: str
     output: str
     fixed: str = ""
@@ -83,7 +89,8 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             columns = reader.fieldnames or []
-            rows = list(reader)
+            # csv skips blank lines: the line a row ends on, not its index, is its number.
+            rows = [(reader.line_num, row) for row in reader]
     except FileNotFoundError:
         raise BatchError(f"manifest '{path}' does not exist") from None
     except (csv.Error, UnicodeDecodeError) as error:
@@ -98,7 +105,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
         if column.startswith("set:"):
             field_by_name(column[4:])  # an unknown field name is refused, with suggestions
     cases = []
-    for number, row in enumerate(rows, 2):
+    for number, row in rows:
         if not any((value or "").strip() for value in row.values()):
             continue  # an empty line
         assignments = {c[4:]: row[c] for c in columns if c.startswith("set:") and row[c]}
@@ -117,14 +124,36 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
     return cases
 
 
+def _output_of(case: Case, base_dir: str) -> str:
+    """The results' output column: the absolute path, for done and failed rows alike."""
+    return str(resolve_path(case.output, base_dir)) if case.output else ""
+
+
+def _make_directories(target: Path) -> list[Path]:
+    """Create the missing directories above ``target``; return them, deepest first."""
+    missing = []
+    for parent in target.parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
 def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
-    """Save one case; every failure becomes a result, never an exception."""
+    """Save one case; every failure becomes a result, never an exception.
+
+    The output's missing directories are created (``out/<case>/reg.dcm``), and removed
+    again when the case fails and they stayed empty.
+    """
     from dicomreg.core.regsave.save_request import SaveRequest, save_registration
 
     started = time.perf_counter()
+    created: list[Path] = []
     try:
         if not case.field or not case.output:
             raise BatchError("the row needs both a field and an output")
+        created = _make_directories(resolve_path(case.output, base_dir))
         result = save_registration(SaveRequest(
             field=case.field, output=case.output, fixed=case.fixed or None,
             moving=case.moving or None, modifiers=case.modifiers or None,
@@ -133,13 +162,17 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
         verdict = str(result.dciodvfy) if result.dciodvfy else ""
         return CaseResult(case.number, "done", str(result.path), seconds=_since(started),
                           dciodvfy=verdict, notes="; ".join(result.notes))
-    except DicomRegError as error:
-        return CaseResult(case.number, "failed", case.output, str(error), _since(started))
+    except DicomRegError as error:  # every problem, not the first and a count
+        message = "; ".join(getattr(error, "problems", None) or [str(error)])
     except Exception as error:  # a bug in dicomreg: reported, the other cases go on
         where = traceback.extract_tb(error.__traceback__)[-1]
-        return CaseResult(case.number, "failed", case.output,
-                          f"internal error {type(error).__name__}: {error} "
-                          f"({Path(where.filename).name}:{where.lineno})", _since(started))
+        message = (f"internal error {type(error).__name__}: {error} "
+                   f"({Path(where.filename).name}:{where.lineno})")
+    for directory in created:
+        with contextlib.suppress(OSError):  # not empty: something else wrote there
+            directory.rmdir()
+    return CaseResult(case.number, "failed", _output_of(case, base_dir), message,
+                      _since(started))
 
 
 def _case_options(options: dict[str, str]) -> dict[str, object]:
@@ -243,7 +276,7 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
                 try:
                     result = future.result()
                 except Exception as error:  # a worker died: the case failed, the rest go on
-                    result = CaseResult(case.number, "failed", case.output,
+                    result = CaseResult(case.number, "failed", _output_of(case, base_dir),
                                         f"worker failed: {type(error).__name__}: {error}")
                 out[case.number] = result
                 bar.update()

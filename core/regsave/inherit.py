@@ -191,6 +191,7 @@ def instance_references(image: Image) -> list[InstanceReference]:
             series_instance_uid=_text(ds, "SeriesInstanceUID"),
             study_instance_uid=_text(ds, "StudyInstanceUID"),
             number_of_frames=int(ds.get("NumberOfFrames") or 1),
+            number_of_segments=len(ds.SegmentSequence) if "SegmentSequence" in ds else None,
         )
         for ds in image.datasets
     ]

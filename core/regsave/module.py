@@ -9,6 +9,7 @@ set by hand, save) that the command line, the node and the panel's Save share.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,7 +34,9 @@ from dicomreg.core.fields import (
     FieldType,
     FieldValueError,
     UnknownFieldError,
+    assignment_problems,
     field_by_name,
+    followed_values,
     format_value,
     parse,
     uid_lines,
@@ -88,6 +91,23 @@ class BadParameterError(DicomRegError):
         self.problems = [str(p) for p in problems]
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(self.problems[0] + more)
+
+
+def _trigger(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A trigger honours postBadParamErrors: a refusal is always shown in the status, and
+    raised only when the field is on (the trigger then returns None)."""
+
+    @functools.wraps(method)
+    def fire(self: DicomREGSave, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except BadParameterError as error:
+            self._set_status(f"{method.__name__} not done: " + "; ".join(error.problems))
+            if self._values["postBadParamErrors"]:
+                raise
+            return None
+
+    return fire
 
 
 def default_values() -> dict[str, Any]:
@@ -196,13 +216,34 @@ class DicomREGSave:
 
     def set_many(self, values: Mapping[str, Any], *, by_hand: bool = False) -> None:
         """Set several fields at once, as :meth:`set` does one: every value is parsed (once)
-        and checked first, then all are set, so that a refused value changes nothing."""
+        and checked first, then all are set, so that a refused value changes nothing.
+
+        Outputs (non-persistent fields) are refused, and so is a String twin set while its
+        enum is not User Defined (:mod:`dicomreg.core.fields.rules`); a twin follows its
+        enum otherwise.
+
+        Raises
+        ------
+        BadParameterError
+            Listing every assignment the rules refuse; nothing is set then.
+        """
+        parsed = self._parsed(values)
+        problems = assignment_problems(parsed, self._values)
+        if problems:
+            raise BadParameterError(problems)
+        self._assign(parsed, by_hand)
+
+    @staticmethod
+    def _parsed(values: Mapping[str, Any]) -> dict[str, Any]:
         parsed = {}
         for name, value in values.items():
             f = field_by_name(name)
             if f.type is FieldType.TRIGGER:
                 raise FieldValueError(f.name, "is a trigger; call it instead of setting it")
             parsed[f.name] = parse(f, value)
+        return parsed
+
+    def _assign(self, parsed: Mapping[str, Any], by_hand: bool) -> None:
         for name, new in parsed.items():
             old = self._values[name]
             self._values[name] = new
@@ -213,6 +254,7 @@ class DicomREGSave:
                 self._values["absoluteFileName"] = str(resolved)
             if by_hand:
                 self.overrides[name] = format_value(field_by_name(name), new)
+        self._values.update(followed_values(self._values))
 
     def use_deformation(self, deformation: LoadedDeformation | Image | None) -> None:
         """Connect the field to save at input0.
@@ -257,7 +299,14 @@ class DicomREGSave:
                 notes.append(f"field {name!r} is not persistent; its saved value is ignored")
                 continue
             accepted[f.name] = value
-        self.set_many(accepted)
+        parsed = self._parsed(accepted)
+        # A twin saved beside an enum that is not User Defined (a flow saved before the
+        # string followed its enum) follows the enum: the enum wins, with a note.
+        for problem in assignment_problems(parsed, self._values):
+            name = problem.split(":", 1)[0]
+            notes.append(f"saved value {format_value(field_by_name(name), parsed.pop(name))!r} "
+                         f"ignored: {problem}")
+        self._assign(parsed, by_hand=False)
         return notes
 
     @property
@@ -280,14 +329,16 @@ class DicomREGSave:
             raise NotImplementedError(f"trigger {f.name!r} is not available yet")
         return method()
 
-    def createStudyInstanceUID(self) -> str:
+    @_trigger
+    def createStudyInstanceUID(self) -> str | None:
         """Create a new Study Instance UID."""
         self.set("studyInstanceUID", generate_uid())
         self._created_study = self._values["studyInstanceUID"]
         self._set_status("created a new Study Instance UID")
         return self._values["studyInstanceUID"]
 
-    def createSeriesInstanceUID(self) -> str:
+    @_trigger
+    def createSeriesInstanceUID(self) -> str | None:
         """Create a new Series Instance UID."""
         self.set("seriesInstanceUID", generate_uid())
         self._set_status("created a new Series Instance UID")
@@ -344,8 +395,10 @@ class DicomREGSave:
             raise BadParameterError([str(error)]) from None
         return volume.first, volume.geometry
 
-    def inheritDICOMTags(self) -> InheritanceReport:
-        """Inherit DICOM information from the selected input; returns what changed.
+    @_trigger
+    def inheritDICOMTags(self) -> InheritanceReport | None:
+        """Inherit DICOM information from the selected input; returns what changed (None
+        when refused with ``postBadParamErrors`` off: the status says why).
 
         Hand-written values are overwritten, as documented, and no longer count as set by
         hand (:attr:`overrides`), but they are kept: :meth:`undoInheritance` restores them
@@ -382,6 +435,7 @@ class DicomREGSave:
                          f"{self._values['inputSelector']}")
         return report
 
+    @_trigger
     def undoInheritance(self) -> None:
         """Restore the values the last inheritance replaced."""
         if self._undo is None:
@@ -391,6 +445,7 @@ class DicomREGSave:
         self._undo = None
         self._set_status("restored the values before the last inheritance")
 
+    @_trigger
     def updateReferencedImageSequenceUIDInheritance(self) -> str | None:
         """Reference every instance of the input chosen by ``inputConnectorSelector``.
 
@@ -417,6 +472,7 @@ class DicomREGSave:
                          f"{_CONNECTOR_OF[selector]}" + (f"; {warning}" if warning else ""))
         return warning
 
+    @_trigger
     def clearReferencedImageSequenceFields(self) -> None:
         """Clear the four referenced-image fields, and the Common Instance Reference fields
         with them: the module lists exactly the instances the REG references."""
@@ -434,6 +490,7 @@ class DicomREGSave:
         known = [r for r in self._references if r.sop_instance_uid in chosen]
         return known or None
 
+    @_trigger
     def updateUIDInheritance(self) -> None:
         """Recompute the Common Instance Reference fields for the current Study Instance UID
         from the referenced instances: empty without any; left as they are when the
@@ -442,11 +499,13 @@ class DicomREGSave:
         if referenced is not None:
             self._values.update(reference_fields(referenced, self._values["studyInstanceUID"]))
 
+    @_trigger
     def referencedSeriesClear(self) -> None:
         """Clear the Referenced Series fields of the Common Instance Reference Module."""
         for name in _CIR_FIELDS[:3]:
             self._values[name] = ""
 
+    @_trigger
     def referencedStudiesClear(self) -> None:
         """Clear the Referenced Studies fields of the Common Instance Reference Module."""
         for name in _CIR_FIELDS[3:]:
@@ -525,7 +584,7 @@ class DicomREGSave:
             return None, problems, values
         assert self.input0 is not None
         ds = compose(values, self.input0, other_tags=self._other_tags,
-                     sop_instance_uid=self._pending.setdefault("sop", generate_uid()))
+                     sop_instance_uid=self.next_sop_instance_uid)
         problems = check_dataset(ds)
         for plugin in self.inputModifierList:
             if problems:
@@ -539,6 +598,11 @@ class DicomREGSave:
             problems = [Problem(f"after modifier {name}: {p.where}", p.message)
                         for p in check_dataset(ds)]
         return ds, problems, values
+
+    @property
+    def next_sop_instance_uid(self) -> str:
+        """The SOP Instance UID the next save writes (and the tag dump shows)."""
+        return self._pending.setdefault("sop", generate_uid())
 
     def resolved_file_name(self) -> Path:
         """``fileName`` resolved like every path of the module."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -11,6 +12,7 @@ from dicomreg.core.atomic import refuse_overwriting_inputs
 from dicomreg.core.deformation import FieldConvention, LoadedDeformation, load_deformation
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
 from dicomreg.core.errors import DicomRegError
+from dicomreg.core.fields import insensitivity_notes
 from dicomreg.core.image import Image
 from dicomreg.core.modifiers import load_chain
 from dicomreg.core.paths import resolve_path
@@ -69,6 +71,7 @@ class SaveRequest:
     direction: str = "pull"
     # A deformation already loaded (a registration's result) instead of ``field``'s file.
     deformation: LoadedDeformation | None = None
+    progress: Callable[[float], bool] | None = None  # sees the fraction done; False cancels
 
 
 @dataclass
@@ -115,9 +118,13 @@ def _set_options(module: DicomREGSave, request: SaveRequest, resolve: Callable[[
     # The field file carries its own world matrix, the truth about where its vectors are:
     # the grid is taken from it unless the user asks for the DICOM source's geometry.
     module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
+    if "fileName" in request.assignments:
+        raise DicomRegError("--set fileName conflicts with the output option (-o, a manifest's "
+                            "output), which names the file to write; give only the output")
     # Every --set is a value set by hand: it steers the inheritance, and the run applies it
     # again afterwards, so that the user's value wins over an inherited one.
     module.set_many(request.assignments, by_hand=True)
+    notes += insensitivity_notes(list(request.assignments), module.values())
     if module.input1 is None \
             and "sourceFrameOfReferenceUIDInheritanceSource" not in request.assignments:
         module.set("sourceFrameOfReferenceUIDInheritanceSource", "DICOM_INPUT")
@@ -125,7 +132,20 @@ def _set_options(module: DicomREGSave, request: SaveRequest, resolve: Callable[[
                      "(a registration within one frame)")
     if request.modifiers:
         module.inputModifierList = load_chain(resolve(request.modifiers))
-    module.set("fileName", str(resolve(request.output)), by_hand=True)  # -o wins over a --set
+    module.set("fileName", str(_output_file(module, resolve, request.output)), by_hand=True)
+
+
+def _output_file(module: DicomREGSave, resolve: Callable[[str], Path], output: str) -> Path:
+    """The file ``output`` names; an existing directory gets ``REG_<SOPInstanceUID>.dcm`` in
+    it (plastimatch's ``--output-dicom DIR`` habit), a missing one is refused."""
+    path = resolve(output)
+    if path.is_dir():
+        return path / f"REG_{module.next_sop_instance_uid}.dcm"
+    if output.rstrip().endswith(("/", os.sep)):
+        raise DicomRegError(f"-o '{output}' names a directory that does not exist; expected an "
+                            "existing directory (the REG is written there as "
+                            "REG_<SOPInstanceUID>.dcm) or a file name")
+    return path
 
 
 def save_registration(request: SaveRequest) -> SaveResult:
@@ -171,7 +191,7 @@ def save_registration(request: SaveRequest) -> SaveResult:
     # nothing to inherit: the run takes the grid from the field alone.
     has_source = (fixed is not None or bool(request.inherit_file or request.base)
                   or "inputSelector" in request.assignments)
-    run = module.run(inherit=has_source, verify=gate)
+    run = module.run(inherit=has_source, verify=gate, progress=request.progress)
     if run.path is None:  # postBadParamErrors off: the refusal is in the status
         raise DicomRegError(module.status)
     return SaveResult(path=run.path, module=module, references=run.references,

@@ -41,8 +41,8 @@ class RunResult:
     Attributes
     ----------
     path
-        The REG written; None when the save was refused with ``postBadParamErrors`` off
-        (the module's status says why).
+        The REG written; None when the inheritance or the save was refused with
+        ``postBadParamErrors`` off (the module's status says why).
     notes
         What the inheritance could not do, for the user.
     warnings
@@ -94,6 +94,8 @@ def run_sequence(module: DicomREGSave, *, inherit: bool = True,
     by_hand = dict(module.overrides)  # an inheritance forgets them; the run re-applies them
     _go_on(progress)
     report = module.inheritDICOMTags() if inherit else None
+    if inherit and report is None:  # refused with postBadParamErrors off: the status says why
+        return RunResult(path=None, notes=[], warnings=[], report=None, references=0)
     if not inherit:
         _without_source(module)
     _go_on(progress)

@@ -17,6 +17,7 @@ from conftest import ROOT, SITE_BLOCK_WARNINGS, dciodvfy_counts
 from pydicom import dcmread
 
 from dicomreg.core.cli.main import main
+from dicomreg.core.errors import DicomRegError
 from dicomreg.nodes.flows import FlowError, check_flow, load_flow
 
 EXAMPLES = ROOT / "example_flows"
@@ -245,3 +246,71 @@ def test_the_register_flow_stores_the_rigid_stage_as_the_pre_matrix(examples):
                      .FrameOfReferenceTransformationMatrix, float).reshape(4, 4)
     # the sample's moving patient lies shifted by (4, -3, 1.5) mm: the rigid stage finds x, y
     assert np.allclose(pre[:2, 3], [4.0, -3.0], atol=1.0)
+
+
+def test_the_context_menu_has_one_entry_per_trigger():
+    from dicomreg.nodes.regsave_node import TRIGGERS, trigger_menu
+
+    menu = trigger_menu()
+    assert sorted(menu.values()) == sorted(TRIGGERS) and len(menu) == len(TRIGGERS)
+    assert menu["Create new UID (createStudyInstanceUID)"] == "createStudyInstanceUID"
+    assert menu["Create new UID (createSeriesInstanceUID)"] == "createSeriesInstanceUID"
+
+
+def test_a_missing_selected_image_is_named_empty(examples, capsys):
+    assert main(["run", str(examples / "reg_from_field.json"), "--no-dciodvfy",
+                 "--set", "DicomREGSave.inputSelector=Base Connector"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "inputBase is not connected, so the selected source (BaseConnector) is empty" in err[0]
+
+
+def _text_node_type():
+    from ryven.node_env import Data, Node, NodeOutputType
+
+    class TextNode(Node):
+        """Another node's output: a fixed text."""
+
+        title = "Text"
+        init_outputs = [NodeOutputType("text")]
+        text = "FROM_PORT"
+
+        def update_event(self, inp=-1):
+            self.set_output_val(0, Data(self.text))
+
+    return TextNode
+
+
+def test_a_field_shown_as_input_saves_reloads_and_applies_its_value(tmp_path):
+    from dicomreg.nodes.flows import new_session, project_of
+
+    text_node = _text_node_type()
+    session = new_session()
+    session.register_node_type(text_node)
+    flow = session.create_flow("ports")
+    types = {t.title: t for t in session.nodes}
+    source, save = flow.create_node(text_node), flow.create_node(types["DicomREGSave"])
+    save.show_field_as_input("contentLabel")
+    assert save.exposed_fields == ["contentLabel"]
+    with pytest.raises(DicomRegError, match="numVolumes is a trigger or an output"):
+        save.show_field_as_input("numVolumes")
+    flow.connect_nodes(source.outputs[0], save.inputs[4])
+    source.update()
+    assert save.module.get("contentLabel") == "FROM_PORT" and not save.error
+    assert save.overrides["contentLabel"] == "FROM_PORT"  # as --set: set by hand
+
+    project = project_of(session)
+    again = new_session()
+    again.register_node_type(text_node)
+    (reloaded,) = again.load(project)
+    source2, save2 = sorted(reloaded.nodes, key=lambda n: n.title != "Text")
+    assert save2.exposed_fields == ["contentLabel"]
+    assert reloaded.connected_output(save2.inputs[4]) is source2.outputs[0]
+    text_node.text = "LOADED"
+    source2.update()
+    assert save2.module.get("contentLabel") == "LOADED"
+    # A value the module refuses is the node's error, named by its port.
+    text_node.text = "lower case"
+    source2.update()
+    assert save2.error.startswith("input contentLabel: contentLabel: 'lower case'")
+    assert save2.module.get("contentLabel") == "LOADED"

@@ -312,3 +312,27 @@ def test_a_scan_can_be_cancelled(tmp_path):
     with pytest.raises(VolumeError, match="was cancelled"):
         scan_volumes(tmp_path / "many", progress=lambda f: seen.append(f) or False)
     assert seen == [64 / 70]
+
+
+def test_insensitive_fields_are_greyed_until_their_state_enables_them(panel, module, qtbot,
+                                                                      tmp_path):
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QLineEdit
+
+    file_name = panel.editors["unresolvedFileName"].findChildren(QLineEdit)[0]
+    volume = panel.editors["inputVolumeIndex"]
+    assert module.get("inputSelector") == "ImageConnector #0"
+    assert not file_name.isEnabled()
+    assert not any(w.isEnabled() for w in volume.findChildren(QLineEdit))
+    combo = panel.editors["inputSelector"].combo
+    panel.tabs.setCurrentIndex(0)
+    combo.setCurrentIndex(combo.findData("File"))
+    assert module.get("inputSelector") == "File" and file_name.isEnabled()
+    qtbot.mouseClick(file_name, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(file_name, "x.dcm")
+    qtbot.keyClick(file_name, Qt.Key.Key_Return)
+    assert module.get("unresolvedFileName") == "x.dcm"
+    panel.grab().save(str(tmp_path / "file_selected.png"))
+    combo.setCurrentIndex(combo.findData("BaseConnector"))
+    assert not file_name.isEnabled()
+    assert all(w.isEnabled() for w in volume.findChildren(QLineEdit))

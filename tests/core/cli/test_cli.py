@@ -90,8 +90,12 @@ def existing(tmp_path):
 def assert_refused(status, stderr, target, message):
     assert status == 1
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    assert message in lines[0], lines[0]
+    assert "Traceback" not in stderr, stderr
+    # One problem: one line. Several: a summary line, then one line per problem, all of them.
+    if len(lines) > 1:
+        assert lines[0].endswith(f": error: {len(lines) - 1} problems:"), stderr
+        assert all(line.startswith("  ") and line.strip() for line in lines[1:]), stderr
+    assert any(message in line for line in lines), stderr
     assert target.read_bytes() == b"previous good content"
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
 

@@ -215,3 +215,17 @@ def test_dump_options_stand_for_every_tag_dump_field():
         assert options.to_values() == {**DumpOptions().to_values(), name: typed}
         assert DumpOptions.from_values(options.to_values()) == options
 
+
+
+def test_undecodable_values_are_escaped_never_raw_control_bytes(tmp_path, capsys):
+    from pydicom.dataset import Dataset
+
+    ds = Dataset()
+    ds.PatientName = "Bad\x00Name"
+    ds.StudyDescription = "two\nlines\x1b[31m"
+    ds.add_new((0x0011, 0x0010), "LO", "ACME")
+    ds.add_new((0x0011, 0x1001), "UN", b"\x00\x01text\x00")
+    text = tag_dump(ds, DumpOptions(private_values=True))
+    assert not any(ord(c) < 32 for c in text.replace("\n", ""))
+    assert "Bad\\x00Name" in text and "two\\nlines\\x1b[31m" in text
+    assert len(text.splitlines()) == 4  # one line per attribute, a newline escaped

@@ -134,3 +134,38 @@ def test_base_volume_out_of_range(tmp_path, capsys):
     assert main(["save", str(case.field), "-o", str(tmp_path / "reg.dcm"), "--base",
                  str(tmp_path), "--base-volume", "9"]) == 1
     assert "inputVolumeIndex: volume 9 does not exist" in capsys.readouterr().err
+
+
+def test_one_series_of_several_multiframe_instances_is_one_moving_image(tmp_path, capsys):
+    """The documentation's print-list example needs three multi-frame instances of one
+    series; they are one volume, and each gets its own list of frames."""
+    from conftest import make_case, write_multiframe
+    from pydicom import dcmread
+
+    from dicomreg.core.cli.main import main
+    from dicomreg.core.dicom import scan_volumes
+
+    case = make_case(tmp_path / "case")
+    moving = tmp_path / "moving"
+    moving.mkdir()
+    for number in (1, 2, 3):
+        path = write_multiframe(moving / f"mf{number}.dcm", frames=6)
+        ds = dcmread(path)
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.8.498.77.{number}"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = number
+        ds.save_as(path)
+    (volume,) = scan_volumes(moving)
+    assert len(volume.files) == 3 and volume.number_of_frames == 18
+    assert "3 multi-frame instances" in volume.describe()
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving", str(moving),
+                 "-o", str(out), "--no-dciodvfy",
+                 "--set", "referencedFrameNumbers=1-2,4,6 : 1 2 3 4 : 1"]) == 0, \
+        capsys.readouterr().err
+    items = dcmread(out).DeformableRegistrationSequence
+    referenced = [item for item in items if "ReferencedImageSequence" in item]
+    frames = [[int(f) for f in ([i.ReferencedFrameNumber] if isinstance(
+        i.ReferencedFrameNumber, int) else i.ReferencedFrameNumber)]
+        for i in referenced[0].ReferencedImageSequence]
+    assert frames == [[1, 2, 4, 6], [1, 2, 3, 4], [1]]

@@ -173,3 +173,21 @@ def test_manifest_paths_follow_the_one_rule(tmp_path, monkeypatch):
     assert done.status == "done", done.error
     assert done.output == str(tmp_path / "out" / "r.dcm")
     assert (tmp_path / "out" / "r.dcm").is_file()
+
+
+def test_rows_numbered_by_line_absolute_outputs_and_directories_made(tmp_path):
+    from dicomreg.core.regsave.batch import run_case
+
+    make_case(tmp_path / "a")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("field,output,fixed\n\na/field.mha,out/a/reg.dcm,a/fixed\n"
+                        "a/missing.mha,out/b/reg.dcm,a/fixed\n")
+    good, bad = read_manifest(manifest)
+    assert (good.number, bad.number) == (3, 4)  # the lines an editor shows, blank counted
+    done = run_case(good, str(tmp_path), dciodvfy=False)
+    assert done.status == "done" and done.output == str(tmp_path / "out" / "a" / "reg.dcm")
+    assert (tmp_path / "out" / "a" / "reg.dcm").is_file()
+    failed = run_case(bad, str(tmp_path), dciodvfy=False)
+    assert failed.status == "failed" and failed.case == 4
+    assert failed.output == str(tmp_path / "out" / "b" / "reg.dcm")  # absolute, as done rows
+    assert not (tmp_path / "out" / "b").exists()  # made for the case, removed when it failed

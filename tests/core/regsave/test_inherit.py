@@ -142,9 +142,12 @@ def test_birth_date_and_sex_from_the_source_and_their_user_defined_rules(tmp_pat
     assert patient_sex(module.values()) == "O"
     module.set_many({"patientSexEnum": "User Defined", "patientSexString": "F"})
     assert patient_sex(module.values()) == "F"
-    # A string counts only when its enum says User Defined.
-    module.set_many({"patientSexEnum": "Male", "patientSexString": "F"})
-    assert patient_sex(module.values()) == "M"
+    # A string counts only when its enum says User Defined: setting it otherwise is refused
+    # (it was accepted and then ignored), and it follows its enum.
+    with pytest.raises(BadParameterError, match="patientSexString: can be set only while"):
+        module.set_many({"patientSexEnum": "Male", "patientSexString": "F"})
+    module.set("patientSexEnum", "Male")
+    assert patient_sex(module.values()) == "M" and module.get("patientSexString") == "Male"
 
 
 # --- what inheritance carries besides fields ------------------------------------------------
@@ -362,3 +365,29 @@ def test_undo_restores_every_hand_written_value_including_references(tmp_path):
     after = module.values()
     after.pop("status"), before.pop("status")
     assert after == before
+
+
+def test_a_segment_number_beyond_the_segmentations_segments_is_refused():
+    from pydicom.dataset import Dataset
+    from pydicom.uid import SegmentationStorage
+
+    from dicomreg.core.image import Image
+    from dicomreg.core.reg import check_fields
+    from dicomreg.core.regsave.inherit import instance_references
+
+    seg = Dataset()
+    seg.SOPClassUID, seg.SOPInstanceUID = SegmentationStorage, "1.2.3.4"
+    seg.SeriesInstanceUID, seg.StudyInstanceUID = "1.2.3", "1.2"
+    seg.SegmentSequence = [Dataset(), Dataset()]
+    (reference,) = instance_references(Image(voxels=None, geometry=None, datasets=[seg]))
+    assert reference.number_of_segments == 2
+    module = DicomREGSave()
+    module.set_many({"referencedImageSequenceReferencedSOPClassUIDs": SegmentationStorage,
+                     "referencedImageSequenceReferencedSOPInstanceUIDs": "1.2.3.4",
+                     "referencedSegmentNumbers": "1-3"})
+    problems = [str(p) for p in check_fields(module.values(), None, {"1.2.3.4": reference})]
+    assert ("referencedSegmentNumbers: list 1: segment 3 is beyond the 2 segments of "
+            "instance 1.2.3.4") in problems
+    module.set("referencedSegmentNumbers", "1-2")
+    problems = [str(p) for p in check_fields(module.values(), None, {"1.2.3.4": reference})]
+    assert not any(p.startswith("referencedSegmentNumbers") for p in problems)

@@ -102,7 +102,10 @@ def test_inherit_without_a_source_is_refused_and_changes_nothing():
     before = module.values()
     with pytest.raises(BadParameterError, match="inputSelector: input0 is not connected"):
         module.inheritDICOMTags()
-    assert module.values() == before
+    # No field changes; the status (an output) says why, as every refused trigger's does.
+    after = module.values()
+    assert after.pop("status").startswith("inheritDICOMTags not done: inputSelector:")
+    assert after == {name: value for name, value in before.items() if name != "status"}
 
 
 def test_post_bad_param_errors_off_reports_in_status_and_writes_nothing(tmp_path):
@@ -167,3 +170,27 @@ def test_clear_triggers(tmp_path):
     assert module.get("commonInstanceReferenceStudyInstanceUID") == ""
     module.clearReferencedImageSequenceFields()
     assert module.get("referencedImageSequenceReferencedSOPInstanceUIDs") == ""
+
+
+@pytest.mark.parametrize("trigger", ["inheritDICOMTags",
+                                     "updateReferencedImageSequenceUIDInheritance",
+                                     "undoInheritance"])
+def test_every_trigger_honours_post_bad_param_errors(trigger):
+    module = DicomREGSave()
+    with pytest.raises(BadParameterError):
+        module.trigger(trigger)
+    assert module.status.startswith(f"{trigger} not done: ")
+    module.set("postBadParamErrors", "FALSE")
+    module._set_status("")
+    assert module.trigger(trigger) is None
+    assert module.status.startswith(f"{trigger} not done: ")
+
+
+def test_a_run_stops_at_a_refused_inheritance_without_post_bad_param_errors(tmp_path):
+    case = make_case(tmp_path)
+    module = loaded_module(case)
+    module.set_many({"postBadParamErrors": "FALSE", "inputSelector": "File",
+                     "fileName": str(tmp_path / "r.dcm")})
+    result = module.run()
+    assert result.path is None and not (tmp_path / "r.dcm").exists()
+    assert "the selected source (File) is empty" in module.status
