@@ -57,6 +57,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--modifiers", metavar="FILE.json", help="modifier plugins to apply "
                         "before the checks and the writing (a JSON chain; see the README)")
     parser.add_argument("--verbose", action="store_true", help="show what was inherited")
+    parser.add_argument("--max-field-size", metavar="SIZE",
+                        help="the largest field to read, in bytes with an optional unit "
+                        "(500MB, 8GiB); default: $DICOMREG_MAX_FIELD_BYTES, else half of "
+                        "physical memory")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not run dciodvfy on the written file")
     parser.set_defaults(runner=save, reads_dicom=True)
@@ -99,8 +103,12 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
 
 def save(args: argparse.Namespace) -> int:
     """``dicomreg save``: one REG file, and what was written and checked."""
+    from dicomreg.core.input_limits import parse_size, set_max_field_bytes
     from dicomreg.core.reg import print_dciodvfy
     from dicomreg.core.regsave import SaveRequest, save_registration
+
+    if args.max_field_size is not None:
+        set_max_field_bytes(parse_size(args.max_field_size))
 
     result = save_registration(SaveRequest(
         field=args.field, output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
