@@ -51,7 +51,7 @@ _OPERATIONS = ("set", "remove", "remove_private", "set_private", "remove_sequenc
 _BULK = {0x00640009: "Vector Grid Data", 0x7FE00010: "Pixel Data",
          0x7FE00008: "Float Pixel Data", 0x7FE00009: "Double Float Pixel Data"}
 _VALUE_VRS = ("AE", "AS", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "PN", "SH",
-              "SL", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UR", "US", "UT", "UV")
+              "SL", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV")
 MAX_ITEMS = 10_000  # items a sequence may be resized to: a REG has a handful
 
 
@@ -65,11 +65,11 @@ def _check_tag(tag: int, where: str) -> None:
 
 def _check_value(value: Any, where: str) -> None:
     """A value is text, a number, or a flat list of them (nothing nested)."""
-    plain = (str, int, float)
+    plain = (str, bytes, int, float)
     if isinstance(value, bool) or not (isinstance(value, plain) or isinstance(value, list)
                                        and all(isinstance(v, plain) and not isinstance(v, bool)
                                                for v in value)):
-        raise ModifierError(f"{where}: the value {str(value)[:60]!r} is not text, a number "
+        raise ModifierError(f"{where}: the value {str(value)[:60]!r} is not text, bytes, a number "
                             "or a list of them")
 
 

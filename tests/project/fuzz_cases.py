@@ -123,16 +123,17 @@ def mha_over_option_limit(folder: Path, base: object) -> list[str]:
 
 
 @case("limits")
-def mha_compressed_3gib_in_3mb(folder: Path, base: object) -> list[str]:
-    """A field of 1024^3 float voxels (12 GiB) compressed: zeros compress about 1000:1."""
+def mha_compressed_256mib_over_limit(folder: Path, base: object) -> list[str]:
+    """A 256 MiB field in a file of 256 KB (zeros compress about 1000:1), with the limit at
+    100 MB: refused before anything is inflated."""
     path = folder / "field.mha"
     compressor = zlib.compressobj(9)
     chunk = b"\0" * (1 << 24)
-    pieces = [compressor.compress(chunk) for _ in range(64)]  # 1 GiB
+    pieces = [compressor.compress(chunk) for _ in range(16)]  # 256 MiB
     data = b"".join(pieces) + compressor.flush()
-    path.write_bytes(mha_bytes({"DimSize": "512 512 1024", "ElementNumberOfChannels": "1",
+    path.write_bytes(mha_bytes({"DimSize": "256 256 256", "ElementNumberOfChannels": "4",
                                 "ElementType": "MET_FLOAT", "CompressedData": "True"}, data))
-    return save_args(folder, base, path)
+    return save_args(folder, base, path) + ["--env", "DICOMREG_MAX_FIELD_BYTES=100MB"]
 
 
 # --- NIfTI -------------------------------------------------------------------------------
@@ -500,9 +501,8 @@ def moving_frames_1e9(folder: Path, base: object) -> list[str]:
     import sys
 
     sys.path.insert(0, str(Path(__file__).parents[1]))
-    from conftest import write_multiframe
-
     import pydicom
+    from conftest import write_multiframe
 
     path = write_multiframe(folder / "mf.dcm", 3)
     ds = pydicom.dcmread(path)
