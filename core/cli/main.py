@@ -135,6 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as error:  # a full disk, a permission: nothing was written
             print(f"dicomreg {args.command}: error: {error}", file=sys.stderr)
             return 1
+        except RecursionError:
+            # The last guard for hostile nesting (sequences in sequences, JSON, patterns)
+            # that a reader below did not bound itself: one line, like every refusal.
+            print(f"dicomreg {args.command}: error: an input is nested too deeply to read "
+                  "(a damaged or hostile file); expected ordinary nesting", file=sys.stderr)
+            return 1
+        except MemoryError:
+            print(f"dicomreg {args.command}: error: an input needs more memory than the "
+                  "machine gives (a damaged header, or a field beyond --max-field-size)",
+                  file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

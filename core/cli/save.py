@@ -68,6 +68,10 @@ def add_reg_options(parser: argparse.ArgumentParser, images: bool = True) -> Non
     parser.add_argument("--verbose", action="store_true", help="show what was inherited")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no notes and no progress (progress is shown only on a terminal)")
+    parser.add_argument("--max-field-size", metavar="SIZE",
+                        help="the largest field to read, in bytes with an optional unit "
+                        "(500MB, 8GiB); default: $DICOMREG_MAX_FIELD_BYTES, else half of "
+                        "physical memory")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not run dciodvfy on the written file")
 
@@ -115,8 +119,11 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
 def save_request(args: argparse.Namespace, **given: object):  # noqa: ANN201
     """The SaveRequest of the REG options in ``args`` (see :func:`add_reg_options`), with
     ``given`` (the field, or a loaded deformation) on top."""
+    from dicomreg.core.input_limits import parse_size, set_max_field_bytes
     from dicomreg.core.regsave import SaveRequest
 
+    if args.max_field_size is not None:
+        set_max_field_bytes(parse_size(args.max_field_size))
     values = dict(
         output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
         moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,

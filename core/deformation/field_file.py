@@ -19,7 +19,8 @@ from dicomreg.core.deformation.nifti import DISPLACEMENT_VECTOR_NOTE, read_nifti
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, file_suffix
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.itk_messages import itk_reason
+from dicomreg.core.input_limits import InputLimitError, require_regular_file
+from dicomreg.core.itk_messages import itk_reason, native_stderr
 
 __all__ = [
     "FIELD_SUFFIXES",
@@ -58,21 +59,18 @@ def read_displacement_field(path: str | os.PathLike[str]) -> Image:
         raise FieldFileError(f"field file '{path}' does not exist; expected {_accepted()}")
     if path.is_dir():
         raise FieldFileError(f"field file '{path}' is a directory; expected {_accepted()}")
+    require_regular_file(path, "field file")  # a FIFO or /dev/zero would hang the read
     image = None
-    if path.suffix.lower() in (".mha", ".mhd"):
-        try:
-            image = read_metaimage(path)
-        except (ValueError, OSError) as error:
-            raise FieldFileError(f"cannot read '{path}': {error}") from None
     try:
+        if path.suffix.lower() in (".mha", ".mhd"):
+            image = read_metaimage(path)
         check_complete(path)  # before any reader: ITK would fill a gap without a word
-    except IncompleteFileError as error:
-        raise FieldFileError(str(error)) from None
-    if image is None and file_suffix(path) in (".nii", ".nii.gz"):
-        try:
+        if image is None and file_suffix(path) in (".nii", ".nii.gz"):
             image = read_nifti(path, _volumes_note(path))
-        except ValueError as error:
-            raise FieldFileError(f"cannot read '{path}': {error}") from None
+    except (InputLimitError, IncompleteFileError):
+        raise
+    except (ValueError, OSError, EOFError) as error:
+        raise FieldFileError(f"cannot read '{path}': {error}") from None
     if image is None:
         image = _read_with_simpleitk(path)
     voxels = image.voxels
@@ -128,9 +126,11 @@ def _read_with_simpleitk(path: Path) -> Image:
     import SimpleITK as sitk  # here, not at the top: it costs 100 MB that dump and scan skip
 
     try:
-        image = sitk.ReadImage(str(path))
+        with native_stderr() as diagnostics:  # ITK's own text would come before our line
+            image = sitk.ReadImage(str(path))
     except RuntimeError as error:
-        raise FieldFileError(f"cannot read '{path}' as an image ({itk_reason(error)}); "
+        raise FieldFileError(f"cannot read '{path}' as an image "
+                             f"({itk_reason(error, diagnostics)}); "
                              f"expected {_accepted()}") from None
     dimension = image.GetDimension()
     components = image.GetNumberOfComponentsPerPixel()

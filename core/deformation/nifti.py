@@ -32,7 +32,8 @@ from dicomreg.core.deformation.inflate import inflate
 from dicomreg.core.formats import file_suffix
 from dicomreg.core.image import Geometry, Image
 
-__all__ = ["DISPLACEMENT_VECTOR_NOTE", "NiftiHeader", "parse_nifti_header", "read_nifti"]
+__all__ = ["DISPLACEMENT_VECTOR_NOTE", "NiftiHeader", "parse_nifti_header", "read_nifti",
+           "validate_nifti_header"]
 
 _TYPES = {2: "u1", 4: "i2", 8: "i4", 16: "f4", 64: "f8", 256: "i1", 512: "u2", 768: "u4",
           1024: "i8", 1280: "u8"}
@@ -125,6 +126,7 @@ class NiftiHeader:
     intent: int
     slope: float
     intercept: float
+    pixdim: tuple[float, ...] = (1.0,) * 8
 
     @property
     def voxel_bytes(self) -> int | None:
@@ -150,6 +152,7 @@ def parse_nifti_header(head: bytes) -> NiftiHeader | None:
                 datatype=struct.unpack(order + "h", head[70:72])[0],
                 bitpix=struct.unpack(order + "h", head[72:74])[0],
                 vox_offset=struct.unpack(order + "f", head[108:112])[0],
+                pixdim=struct.unpack(order + "8f", head[76:108]),
                 slope=slope, intercept=intercept)
         if len(head) >= 540 and struct.unpack(order + "i", head[:4])[0] == 540:
             slope, intercept = struct.unpack(order + "2d", head[176:192])
@@ -160,8 +163,47 @@ def parse_nifti_header(head: bytes) -> NiftiHeader | None:
                 dims=struct.unpack(order + "8q", head[16:80]),
                 vox_offset=float(struct.unpack(order + "q", head[168:176])[0]),
                 intent=struct.unpack(order + "i", head[504:508])[0],
+                pixdim=struct.unpack(order + "8d", head[104:168]),
                 slope=slope, intercept=intercept)
     return None
+
+
+_DATATYPE_NAMES = {1: "binary", 32: "complex64", 128: "RGB", 1536: "float128",
+                   1792: "complex128", 2048: "complex256", 2304: "RGBA"}
+
+
+def validate_nifti_header(header: NiftiHeader) -> None:
+    """Refuse, before ITK or a reader sees it, a header whose values a field cannot have
+    (ITK crashes on some: RGB data, absurd dimensions).
+
+    Raises
+    ------
+    ValueError
+        Naming the value and what is accepted.
+    """
+    dims = header.dims
+    if not 1 <= dims[0] <= 7:
+        raise ValueError(f"its dim[0] {dims[0]} is not a number of dimensions 1 to 7")
+    if any(n < 1 for n in dims[1 : dims[0] + 1]):
+        raise ValueError(f"its dimensions {list(dims[1 : dims[0] + 1])} are not all "
+                         "positive")
+    if header.datatype not in _TYPES:
+        name = _DATATYPE_NAMES.get(header.datatype, "unknown")
+        raise ValueError(f"its datatype {header.datatype} ({name}) is not a real number "
+                         "type a field holds; expected one of "
+                         + " ".join(str(t) for t in _TYPES))
+    if header.bitpix != np.dtype(_TYPES[header.datatype]).itemsize * 8:
+        raise ValueError(f"its bitpix {header.bitpix} does not match its datatype "
+                         f"{header.datatype}")
+    offset = header.vox_offset
+    if not np.isfinite(offset) or offset != int(offset) or (
+            header.single_file and offset < (348 if header.version == 1 else 540)):
+        raise ValueError(f"its vox_offset {offset} is not a whole byte offset after the "
+                         "header")
+    spatial = header.pixdim[1 : min(dims[0], 3) + 1]
+    if not all(np.isfinite(spatial)) or not all(v > 0 for v in spatial):
+        raise ValueError(f"its voxel sizes (pixdim) {[float(v) for v in spatial]} are not "
+                         "finite and positive (millimetres)")
 
 
 def _header(head: bytes

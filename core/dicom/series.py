@@ -81,6 +81,13 @@ def multiframe_geometry(ds: Dataset) -> Geometry | None:
     """The voxel grid of an enhanced multi-frame instance, from its functional groups;
     None when they do not describe one volume."""
     frames = int(ds.get("NumberOfFrames") or 1)
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if frames > 1 and (per_frame is None or len(per_frame) != frames):
+        # A count read from the file is checked against what the file holds, before a loop
+        # over it: 1e9 frames claimed by a file of three.
+        raise DicomRegError(f"instance {ds.get('SOPInstanceUID', '')}: Number of Frames "
+                            f"{frames} but {len(per_frame or [])} per-frame functional groups; "
+                            "expected one group per frame")
     positions = [_functional(ds, i, "PlanePositionSequence", "ImagePositionPatient")
                  for i in range(frames)]
     if any(p is None for p in positions) or "Rows" not in ds:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from dicomreg.core.dicom.header_scan import SliceHeader, read_slice_header
 from dicomreg.core.errors import DicomRegError
+from dicomreg.core.input_limits import is_regular_file
 
 if TYPE_CHECKING:  # imported where used: a scan alone needs neither numpy nor pydicom
     from pydicom.dataset import Dataset
@@ -96,6 +97,12 @@ class Volume:
         first = self.headers[0]
         if any(h.image_position is None for h in self.headers) or not first.rows:
             return None
+        for header in self.headers:
+            if len(header.image_position) != 3 or not all(
+                    np.isfinite(float(v)) for v in header.image_position):
+                raise VolumeError(f"instance {header.sop_instance_uid}: its Image Position "
+                                  f"(Patient) {list(header.image_position)} is not three "
+                                  "finite numbers")
         positions = np.array([h.image_position for h in self.headers], float)
         return Geometry.from_slices(first.image_orientation, first.pixel_spacing, positions,
                                     first.rows, first.columns,
@@ -190,14 +197,29 @@ def _sorted(headers: list[SliceHeader]) -> list[SliceHeader]:
     return sorted(headers, key=along)
 
 
+_SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")  # endless or blocking "files", never DICOM
+
+
+def _system(path: Path) -> bool:
+    resolved = str(path.resolve())
+    return any(resolved == f or resolved.startswith(f + "/") for f in _SYSTEM_FOLDERS)
+
+
 def _files(path: Path) -> Iterable[Path]:
+    """The regular files of ``path`` (itself, or below it): a FIFO, a device or a link to one
+    inside a series folder is skipped, since reading it would never end."""
+    if _system(path):
+        raise VolumeError(f"DICOM source '{path}' is a system folder ({path.resolve()}); "
+                          "expected a DICOM file or a directory of them")
     if path.is_file():
         yield path
         return
     for root, directories, names in os.walk(path):
         directories.sort()
         for name in sorted(names):
-            yield Path(root) / name
+            file = Path(root) / name
+            if is_regular_file(file) and not _system(file):
+                yield file
 
 
 def scan_volumes(path: str | os.PathLike[str],
@@ -295,12 +317,12 @@ def series_slices_beside(path: str | os.PathLike[str]) -> int:
     caller say so. Only the file's own folder is read (headers only), not below it.
     """
     path = Path(path)
-    header = read_slice_header(path) if path.is_file() else None
+    header = read_slice_header(path) if is_regular_file(path) else None
     if header is None or header.number_of_frames > 1 or not header.series_instance_uid:
         return 0
     uids = set()
     for sibling in path.parent.iterdir():
-        if sibling.is_file():
+        if is_regular_file(sibling):
             other = read_slice_header(sibling)
             if other is not None and other.series_instance_uid == header.series_instance_uid:
                 uids.add(other.sop_instance_uid)

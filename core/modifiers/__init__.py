@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from dicomreg.core.input_limits import require_regular_file
 from dicomreg.core.modifiers.base import (
     PLUGINS,
     ModifierConfigError,
@@ -47,6 +48,10 @@ __all__ = [
     "plugin_to_data",
 ]
 
+MAX_PLUGINS = 1000
+MAX_FILE_BYTES = 16 << 20
+
+
 def plugin_to_data(plugin: ModifierPlugin) -> dict[str, Any]:
     """A plugin's plain data."""
     return plugin.to_data()
@@ -56,6 +61,9 @@ def chain_from_data(data: Any) -> list[ModifierPlugin]:
     """A chain from its plain data (a list of plugin objects)."""
     if not isinstance(data, list):
         raise ModifierConfigError("a modifier chain is a JSON list of plugin objects")
+    if len(data) > MAX_PLUGINS:
+        raise ModifierConfigError(f"a modifier chain of {len(data)} plugins; at most "
+                                  f"{MAX_PLUGINS} are accepted (each runs the REG's checks)")
     return [plugin_from_data(item) for item in data]
 
 
@@ -67,10 +75,20 @@ def chain_to_data(chain: list[ModifierPlugin]) -> list[dict[str, Any]]:
 def load_chain(path: str | os.PathLike[str]) -> list[ModifierPlugin]:
     """A chain from a JSON file."""
     path = Path(path)
+    if not path.exists():
+        raise ModifierConfigError(f"modifiers file '{path}' does not exist")
+    require_regular_file(path, "modifiers file")  # a FIFO or /dev/zero would never end
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ModifierConfigError(f"modifiers file '{path}' has {path.stat().st_size} bytes; "
+                                  f"at most {MAX_FILE_BYTES} are accepted")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModifierConfigError(f"modifiers file '{path}' does not exist") from None
+    except UnicodeDecodeError as error:
+        raise ModifierConfigError(f"modifiers file '{path}' is not UTF-8 text (byte "
+                                  f"{error.start}); expected a UTF-8 JSON file") from None
     except json.JSONDecodeError as error:
         raise ModifierConfigError(f"modifiers file '{path}' is not JSON ({error})") from None
+    except RecursionError:
+        raise ModifierConfigError(f"modifiers file '{path}' nests its JSON too deeply; "
+                                  "expected a list of plugin objects") from None
     return chain_from_data(data)

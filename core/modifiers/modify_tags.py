@@ -46,6 +46,41 @@ _OPERATIONS = ("set", "remove", "remove_private", "set_private", "remove_sequenc
                "remove_optional", "replace_optional", "set_binary")  # fmt: skip
 
 
+# What a modifier may not write: the REG's bulk data (written from the field, never from a
+# value), the image's pixel data, item and delimiter tags, and the file meta group.
+_BULK = {0x00640009: "Vector Grid Data", 0x7FE00010: "Pixel Data",
+         0x7FE00008: "Float Pixel Data", 0x7FE00009: "Double Float Pixel Data"}
+_VALUE_VRS = ("AE", "AS", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "PN", "SH",
+              "SL", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV")
+MAX_ITEMS = 10_000  # items a sequence may be resized to: a REG has a handful
+
+
+def _check_tag(tag: int, where: str) -> None:
+    if tag in _BULK or tag >> 16 in (0x0002, 0xFFFE):
+        what = _BULK.get(tag) or ("an item or delimiter tag" if tag >> 16 == 0xFFFE
+                                  else "a file meta attribute")
+        raise ModifierError(f"{where}: ({tag >> 16:04X},{tag & 0xFFFF:04X}) is {what}, which "
+                            "no modifier sets; expected a data attribute")
+
+
+def _check_value(value: Any, where: str) -> None:
+    """A value is text, a number, or a flat list of them (nothing nested)."""
+    plain = (str, bytes, int, float)
+    if isinstance(value, bool) or not (isinstance(value, plain) or isinstance(value, list)
+                                       and all(isinstance(v, plain) and not isinstance(v, bool)
+                                               for v in value)):
+        raise ModifierError(f"{where}: the value {str(value)[:60]!r} is not text, bytes, a number "
+                            "or a list of them")
+
+
+def _check_attributes(attributes: Any, where: str) -> None:
+    if not isinstance(attributes, dict):
+        raise ModifierError(f"{where}: 'attributes' must be an object of keyword: value")
+    for key, value in attributes.items():
+        _check_tag(parse_tag(key, where), where)
+        _check_value(value, f"{where}, {key}")
+
+
 def _types_of(keyword: str) -> set[str]:
     """The attribute's Types at the top level of this IOD, or anywhere in it when it only
     appears inside sequences."""
@@ -98,6 +133,7 @@ class DicomModifyTagsPlugin(ModifierPlugin):
             kind = op["op"]
             if kind not in ("remove_private", "set_private"):
                 tag = parse_tag(self._require(op, "tag", f"{where} ({kind})"), where)
+                _check_tag(tag, where)
                 keyword = tag_text(tag).split(" ")[0]
                 types = _types_of(keyword)
                 if kind == "remove_optional" and types - {"3"}:
@@ -108,15 +144,22 @@ class DicomModifyTagsPlugin(ModifierPlugin):
                     raise self._error(f"{where}: {tag_text(tag)} is Type 1 in this object; "
                                       "replace_optional changes Type 2 and 3 attributes only")
             if kind in ("set", "replace_optional"):
-                self._require(op, "value", f"{where} ({kind})")
+                _check_value(self._require(op, "value", f"{where} ({kind})"), where)
+            if "vr" in op and kind != "set_binary" and op["vr"] not in _VALUE_VRS:
+                raise self._error(f"{where}: 'vr' {str(op['vr'])[:20]!r} is not one of "
+                                  + " ".join(_VALUE_VRS))
+            if kind in ("insert_item", "append_item"):
+                _check_attributes(op.get("attributes", {}), where)
             if kind == "set_private":
                 for key in ("group", "creator", "element", "vr", "value"):
                     self._require(op, key, f"{where} (set_private)")
+                _check_value(op["value"], where)
                 if _hex(op["group"], where) % 2 == 0:
                     raise self._error(f"{where}: private groups are odd; {op['group']!r} is not")
             if kind == "resize_sequence" and not (isinstance(op.get("items"), int)
-                                                  and op["items"] >= 0):
-                raise self._error(f"{where}: resize_sequence needs 'items', a count >= 0")
+                                                  and 0 <= op["items"] <= MAX_ITEMS):
+                raise self._error(f"{where}: resize_sequence needs 'items', a count from 0 "
+                                  f"to {MAX_ITEMS}")
             if kind == "set_binary":
                 if op.get("vr") not in _BINARY:
                     raise self._error(f"{where}: 'vr' must be one of {', '.join(_BINARY)}")
@@ -127,7 +170,7 @@ class DicomModifyTagsPlugin(ModifierPlugin):
                         bytes.fromhex(str(op["hex"]))
                     else:
                         np.asarray(op["values"], dtype=_BINARY[op["vr"]])
-                except (ValueError, TypeError) as error:
+                except (ValueError, TypeError, OverflowError) as error:
                     raise self._error(f"{where}: the binary value is not usable ({error})") \
                         from None
 

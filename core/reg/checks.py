@@ -36,6 +36,7 @@ from dicomreg.core.fields import (
 from dicomreg.core.matrices import MATRIX_TYPES, matrix_problem
 from dicomreg.core.reg.common_instance_reference import ReferenceFieldsError, series_groups
 from dicomreg.core.reg.deformable_registration import right_handed_grid
+from dicomreg.core.reg.grid_geometry import DIRECTION_TOLERANCE, grid_geometry_problems
 from dicomreg.core.reg.vector_grid import release_pages
 
 __all__ = ["Problem", "check_dataset", "check_fields", "check_vectors"]
@@ -43,7 +44,7 @@ __all__ = ["Problem", "check_dataset", "check_fields", "check_vectors"]
 _TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UI"}
 _MAX_VALUE_LENGTH = 0xFFFFFFFE
 _POSITION_TOLERANCE_MM = 1e-3
-_DIRECTION_TOLERANCE = 1e-4
+_DIRECTION_TOLERANCE = DIRECTION_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -397,32 +398,17 @@ def _value_length(element: DataElement | RawDataElement) -> int:
 def _check_grid(where: str, grid: Dataset) -> list[Problem]:
     problems = []
     dims = grid.get("GridDimensions")
-    resolution = grid.get("GridResolution")
-    orientation = grid.get("ImageOrientationPatient")
     data = grid.get_item(0x00640009)
     expected_vrs = {"GridDimensions": "UL", "GridResolution": "FD", "VectorGridData": "OF"}
     for keyword, vr in expected_vrs.items():
         element = grid.get_item(tag_for_keyword(keyword))
         if element is not None and element.VR and element.VR != vr:
             problems.append(Problem(where + _name(keyword), f"has VR {element.VR}; must be {vr}"))
-    if dims is not None and (len(dims) != 3 or min(int(d) for d in dims) < 1):
-        problems.append(Problem(where + _name("GridDimensions"),
-                                f"{list(dims)} must be three positive numbers X, Y, Z"))
+    geometry = grid_geometry_problems(grid)
+    for keyword, message in geometry:
+        problems.append(Problem(where + _name(keyword), message))
+    if any(keyword == "GridDimensions" for keyword, _ in geometry):
         dims = None
-    if resolution is not None and (len(resolution) != 3 or not all(
-            np.isfinite(float(r)) and float(r) > 0 for r in resolution)):
-        problems.append(Problem(where + _name("GridResolution"),
-                                f"{list(resolution)} must be three positive millimetres"))
-    if orientation is not None:
-        o = np.asarray([float(v) for v in orientation])
-        if o.size != 6:
-            problems.append(Problem(where + _name("ImageOrientationPatient"),
-                                    f"has {o.size} values; must have 6"))
-        elif not (abs(np.linalg.norm(o[:3]) - 1) < _DIRECTION_TOLERANCE
-                  and abs(np.linalg.norm(o[3:]) - 1) < _DIRECTION_TOLERANCE
-                  and abs(np.dot(o[:3], o[3:])) < _DIRECTION_TOLERANCE):
-            problems.append(Problem(where + _name("ImageOrientationPatient"),
-                                    "row and column directions must be orthogonal unit vectors"))
     if dims is not None and data is not None:
         expected = int(np.prod([int(d) for d in dims])) * 12
         actual = _value_length(data)

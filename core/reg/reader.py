@@ -19,6 +19,7 @@ from pydicom.uid import UID, DeformableSpatialRegistrationStorage, SpatialRegist
 from dicomreg.core.dicom import DicomFileError, read_header, region_of
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
+from dicomreg.core.reg.grid_geometry import grid_geometry_problems
 
 __all__ = ["DeformableRegistration", "RegistrationItem", "RegReadError",
            "read_deformable_registration"]
@@ -107,6 +108,8 @@ def _vectors(path: Path, ds: Dataset, grid: Dataset, count: int, memory_map: boo
 
 def _grid_image(path: Path, ds: Dataset, grid: Dataset, memory_map: bool,
                 ignore_extra_bytes: bool, voxel_units: bool, notes: list[str]) -> Image:
+    for keyword, message in grid_geometry_problems(grid)[:1]:  # validate's own rules
+        raise RegReadError(f"'{path}': the grid's {keyword} {message}")
     try:
         dims = [int(v) for v in grid.GridDimensions]
         spacing = [float(v) for v in grid.GridResolution]

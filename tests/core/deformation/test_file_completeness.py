@@ -155,6 +155,7 @@ def test_a_nifti2_header_is_read_in_either_byte_order(tmp_path, order):
     head[4:12] = b"n+2\x00\r\n\x1a\n"
     head[12:16] = struct.pack(order + "2h", 16, 32)  # float32
     head[16:80] = struct.pack(order + "8q", 5, 6, 5, 4, 1, 3, 1, 1)
+    head[104:168] = struct.pack(order + "8d", *[1.0] * 8)  # 1 mm voxels: 0 is refused
     head[168:176] = struct.pack(order + "q", 544)
     head[504:508] = struct.pack(order + "i", 1007)
     header = parse_nifti_header(bytes(head))
