@@ -13,17 +13,27 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
 from dicomreg.core.errors import DicomRegError
 
-__all__ = ["add_editor_parser", "add_run_parser", "editor", "run"]
+__all__ = ["add_editor_parser", "add_run_parser", "display_problem", "editor", "run"]
 
 _DISTRIBUTION = "ryven-dicomreg"
 # The top-level modules each command needs from its extra; a missing one is named, with the
 # extra to install, instead of a traceback.
 _FLOWS_MODULES = {"ryven", "ryvencore", "ryvencore_qt"}
 _GUI_MODULES = _FLOWS_MODULES | {"qtpy", "PySide6", "shiboken6"}
+# What Qt's xcb platform (X11) loads besides what the offscreen one does: the library
+# ctypes finds by the name, and the Debian/Ubuntu package that has it. Without one Qt aborts
+# (exit 134) with a text of many lines.
+_XCB_LIBRARIES = {
+    "xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4",
+    "xcb-keysyms": "libxcb-keysyms1", "xcb-image": "libxcb-image0",
+    "xcb-render-util": "libxcb-render-util0", "xcb-shape": "libxcb-shape0",
+    "xcb-xinerama": "libxcb-xinerama0", "xcb-randr": "libxcb-randr0",
+    "xkbcommon-x11": "libxkbcommon-x11-0", "EGL": "libegl1", "fontconfig": "libfontconfig1",
+}
 
 
 def add_run_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -105,37 +115,50 @@ def run(args: argparse.Namespace) -> int:
     return 1 if errors else status
 
 
+def display_problem(environ: dict[str, str] | None = None,
+                    find_library: Any = None) -> str | None:
+    """Why Qt could not open a window here, as one line with the fix; None when it can.
+
+    Checked before the QApplication exists, since Qt itself aborts (exit 134) with many
+    lines when the display or a system library of its platform plugin is missing.
+    """
+    import ctypes.util
+
+    environ = os.environ if environ is None else environ
+    find_library = find_library or ctypes.util.find_library
+    platform = environ.get("QT_QPA_PLATFORM", "").partition(":")[0]
+    if not platform:
+        platform = "wayland" if environ.get("WAYLAND_DISPLAY") and not environ.get(
+            "DISPLAY") else "xcb"
+    if platform == "wayland" and not environ.get("WAYLAND_DISPLAY"):
+        return ("no Wayland display (QT_QPA_PLATFORM=wayland but WAYLAND_DISPLAY is not "
+                "set): run it in a desktop session, or with QT_QPA_PLATFORM=xcb on X11")
+    if platform != "xcb":
+        return None  # offscreen, vnc, eglfs...: Qt's own business
+    if not environ.get("DISPLAY"):
+        return ("no display: DISPLAY (and WAYLAND_DISPLAY) is not set; run it in a desktop "
+                "session, over ssh -X, or under Xvfb: xvfb-run -a dicomreg editor")
+    missing = sorted({package for name, package in _XCB_LIBRARIES.items()
+                      if not find_library(name)})
+    if missing:
+        return ("Qt's X11 platform needs system libraries that are missing: "
+                f"apt-get install -y {' '.join(missing)}")
+    return None
+
+
 def editor(args: argparse.Namespace) -> int:
     """Open the Ryven editor (PySide6) with the node package, and the flow if given."""
     os.environ.setdefault("QT_API", "pyside6")
     os.environ["RYVEN_MODE"] = "gui"
     with _needs("gui", _GUI_MODULES):
-        from qtpy.QtWidgets import QApplication
-        from ryven import run_ryven
+        import qtpy.QtWidgets  # noqa: F401 (a missing Qt binding is named first)
+        import ryven  # noqa: F401
+    problem = display_problem()
+    if problem:
+        raise DicomRegError(problem)
+    from .editor_window import open_editor
 
-        from .base import set_flow_directory
-    from .flows import PACKAGE_DIRECTORY, load_flow
-
-    project = None
-    if args.flow:
-        path = Path(args.flow).resolve()
-        project = load_flow(path)  # refuses a harmful flow before Ryven unpickles anything
-        set_flow_directory(path.parent)
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    # `ryven -n PATH` crashes in 3.5.0; run_ryven with nodes=[...] does not. The checked
-    # project is handed over as a file of its own, with the package found here.
-    if project is not None:
-        import json
-        import tempfile
-
-        checked = Path(tempfile.mkdtemp()) / Path(args.flow).name
-        checked.write_text(json.dumps(project), encoding="utf-8")
-        project_arg = [str(checked)]
-    else:
-        project_arg = []
-    window = run_ryven(*project_arg, qt_app=app, use_sysargs=False, show_dialog=False,
-                       qt_api="pyside6", nodes=[str(PACKAGE_DIRECTORY)])
+    app, window = open_editor(args.flow)
     if window is None:  # Ryven said why on stderr (a missing package, say)
         return 1
     # Given an application, Ryven returns its window and leaves the event loop to us.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -25,7 +26,7 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from ryven.gui_env import NodeGUI, NodeInspectorWidget, node_gui
+from ryven.gui_env import NodeGUI, NodeInspectorWidget, NodeMainWidget, node_gui
 
 from dicomreg.core.errors import DicomRegError
 from dicomreg.widgets.deformation_preview import DeformationPreview
@@ -36,7 +37,8 @@ from .catalogue import NODE_TYPES
 from .regsave_node import DicomREGSaveNode, trigger_menu
 from .source_nodes import DisplacementFieldNode, RegLoadNode
 
-__all__ = ["DicomNodeGUI", "DicomREGSaveGUI", "DicomREGSaveInspector", "SettingsInspector"]
+__all__ = ["DicomNodeGUI", "DicomREGSaveGUI", "DicomREGSaveInspector", "SettingsInspector",
+           "StatusBody"]
 
 
 class DicomREGSaveInspector(NodeInspectorWidget, QWidget):
@@ -153,11 +155,55 @@ class SettingsInspector(NodeInspectorWidget, QWidget):
         self.message.setText(message)
 
 
+class StatusBody(NodeMainWidget, QLabel):
+    """A node's body: what it holds, or its error, as its status line says.
+
+    The node may change its status off the GUI thread (a background read); the label reads
+    it on the GUI thread, on a short timer, instead of being called from that thread.
+    """
+
+    def __init__(self, params: Any) -> None:
+        NodeMainWidget.__init__(self, params)
+        QLabel.__init__(self)
+        self.setWordWrap(True)
+        self.setMaximumWidth(280)
+        self.setMinimumWidth(160)
+        self._shown: str | None = None
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.follow)
+        self.timer.start(250)
+        self.follow()
+
+    def follow(self) -> None:
+        """Show the node's status if it changed."""
+        status = getattr(self.node, "status", "") or _held(self.node)
+        if status == self._shown:
+            return
+        self._shown = status
+        shown = status if len(status) <= 160 else status[:157] + "..."
+        self.setText(shown)
+        self.setToolTip(status)
+        self.adjustSize()
+        if hasattr(self.node_item, "widget"):  # laid out already: grow with the text
+            self.node_gui.update_shape()
+
+
+def _held(node: Any) -> str:
+    """What a node holds before it has said anything: DicomREGSave its connectors."""
+    module = getattr(node, "module", None)
+    if module is None:
+        return "not read yet"
+    held = [f"{name}: {'connected' if getattr(module, name, None) is not None else 'empty'}"
+            for name in ("input0", "input1", "inputBase")]
+    return "; ".join(held) + f"; fileName: {module.get('fileName') or '(not set)'}"
+
+
 class DicomNodeGUI(NodeGUI):
-    """The dicomreg nodes' look; settings in the inspector."""
+    """The dicomreg nodes' look; settings in the inspector, the status on the body."""
 
     color = "#3c7ea3"
     inspector_widget_class = SettingsInspector
+    main_widget_class = StatusBody
 
 
 @node_gui(DicomREGSaveNode)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-# Qt tests run offscreen with PySide6; set before anything imports qtpy.
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Qt tests run with PySide6 on a real X server: pytest-xvfb starts Xvfb for the session
+# (pytest_configure below picks the platform once it has); set before anything imports qtpy.
 os.environ.setdefault("QT_API", "pyside6")
 
 import importlib.util  # noqa: E402
@@ -25,6 +25,44 @@ import SimpleITK as sitk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "example_flows" / "data"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """One Qt platform for the whole session (Qt picks it once per process): the X server
+    pytest-xvfb started (xcb), so that the windows are painted, shown, focused and typed into
+    as a person's are; offscreen only where no Xvfb is installed, and then the tests that
+    need a real display fail, naming what to install (see ``real_display``)."""
+    import pytest_xvfb
+
+    if pytest_xvfb.xvfb_instance is not None:
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+    else:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture
+def real_display(qapp):
+    """The application on a real X server (Xvfb): the tests of the editor as a person uses
+    it paint, focus and type, which the offscreen platform does not do faithfully."""
+    if qapp.platformName() != "xcb":
+        pytest.fail(f"this test needs a real X display, not Qt's {qapp.platformName()!r} "
+                    "platform: install Xvfb and the xcb libraries (the README's apt line)")
+    return qapp
+
+
+def focus(qtbot, widget):
+    """Bring ``widget``'s window to the front and give ``widget`` the keyboard focus, as a
+    person's click does: on a real X server keys go to the active window's focus only."""
+    window = widget.window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.raise_()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    widget.setFocus()
+    qtbot.waitUntil(lambda: widget.hasFocus() or widget.isAncestorOf(
+        widget.window().focusWidget() or widget), timeout=5000)
 
 
 def pytest_report_header(config):

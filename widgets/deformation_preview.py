@@ -10,7 +10,7 @@ count are computed off the GUI thread.
 from __future__ import annotations
 
 import numpy as np
-from qtpy.QtCore import QPointF, QRectF, Qt
+from qtpy.QtCore import QLineF, QPointF, QRectF, Qt
 from qtpy.QtGui import QColor, QImage, QLinearGradient, QPainter, QPen
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -93,20 +93,35 @@ class _SliceCanvas(QWidget):
         painter.drawImage(target, self.image)
         painter.setClipRect(target)
         if self.arrows is not None:
-            rows, columns = self.arrows.shape[:2]
-            step = max(1, max(rows, columns) // 24)
-            per_mm = scale / self.pixel_mm
+            # All arrows in two calls (lines, then their tips): a paint stays cheap enough to
+            # follow a slider or a zoom.
+            lines, tips = self._arrow_geometry(scale)
             painter.setPen(QPen(self.arrow_colour, 1.2))
-            for r in range(step // 2, rows, step):
-                for c in range(step // 2, columns, step):
-                    dx, dy = self.arrows[r, c]
-                    if not (np.isfinite(dx) and np.isfinite(dy)):
-                        continue
-                    start = QPointF((c + 0.5) * scale, (r + 0.5) * scale * self.aspect)
-                    end = start + QPointF(dx * per_mm, -dy * per_mm)
-                    painter.drawLine(start, end)
-                    painter.drawEllipse(end, 1.2, 1.2)
+            painter.drawLines(lines)
+            painter.setPen(QPen(self.arrow_colour, 3.0))
+            painter.drawPoints(tips)
         painter.end()
+
+
+    def _arrow_geometry(self, scale: float) -> tuple[list[QLineF], list[QPointF]]:
+        assert self.arrows is not None
+        key = (id(self.arrows), scale, self.aspect, self.pixel_mm)
+        if getattr(self, "_arrows_drawn", (None,))[0] != key:
+            self._arrows_drawn = (key, *self._arrow_lines(scale))
+        return self._arrows_drawn[1], self._arrows_drawn[2]
+
+    def _arrow_lines(self, scale: float) -> tuple[list[QLineF], list[QPointF]]:
+        assert self.arrows is not None
+        rows, columns = self.arrows.shape[:2]
+        step = max(1, max(rows, columns) // 24)
+        r, c = np.mgrid[step // 2 : rows : step, step // 2 : columns : step]
+        d = self.arrows[r, c]
+        keep = np.isfinite(d).all(axis=-1)
+        x0, y0 = (c[keep] + 0.5) * scale, (r[keep] + 0.5) * scale * self.aspect
+        per_mm = scale / self.pixel_mm
+        x1, y1 = x0 + d[keep][:, 0] * per_mm, y0 - d[keep][:, 1] * per_mm
+        lines = [QLineF(*map(float, v)) for v in zip(x0, y0, x1, y1, strict=True)]
+        return lines, [line.p2() for line in lines]
 
 
 class DeformationPreview(QWidget):
@@ -226,6 +241,16 @@ class DeformationPreview(QWidget):
                                         index + 1)[0]
         return np.full(self._plane(self.image.voxels).shape[:2], np.nan)
 
+    def _largest_magnitude(self, values: np.ndarray) -> float:
+        """The colour scale's top: the whole field's largest |v| (computed once per field;
+        the slice's own for a field too large to scan on the GUI thread)."""
+        assert self.image is not None and self.image.voxels is not None
+        if self.image.voxels.size >= 50_000_000:
+            return float(np.nanmax(values))
+        if getattr(self, "_largest", (None, 0.0))[0] is not self.image:
+            self._largest = (self.image, float(np.nanmax(magnitude(self.image.voxels))))
+        return self._largest[1]
+
     def render(self, *_args: object) -> None:
         """Draw the current slice, the arrows, the colour bar and the numbers."""
         if self.image is None or self.image.voxels is None or self.image.geometry is None:
@@ -233,8 +258,7 @@ class DeformationPreview(QWidget):
         axis = _AXES[self.axis.currentText()]
         values = self.slice_values()
         if self.view.currentText() == "Magnitude":
-            full = float(np.nanmax(magnitude(self.image.voxels))) if self.image.voxels.size \
-                < 50_000_000 else float(np.nanmax(values))
+            full = self._largest_magnitude(values)
             rgb = _colours(values, 0.0, full, _VIRIDIS)
             self.colour_bar.show_range(_VIRIDIS, 0.0, full, "mm")
             text = f"|v|: max {full:.3g} mm; this slice {np.nanmin(values):.3g} to " \
@@ -277,5 +301,7 @@ class DeformationPreview(QWidget):
             self.canvas.arrows = np.stack([right, -up if axis == 0 else up], axis=-1)
         else:
             self.canvas.arrows = None
-        self.slice_label.setText(f"slice {self.slider.value()} of {self.slider.maximum()}")
+        # Numbered from 1, as a person counts them: "slice 1 of 12" is the first.
+        self.slice_label.setText(f"slice {self.slider.value() + 1} of "
+                                 f"{self.slider.maximum() + 1}")
         self.canvas.update()

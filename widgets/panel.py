@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from qtpy.QtCore import Qt
 from qtpy.QtGui import QKeySequence, QShortcut
 from qtpy.QtWidgets import (
     QFormLayout,
@@ -105,8 +106,14 @@ class DicomREGSavePanel(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        # Scoped to the panel: inside a window that owns the same keys (Ryven's Ctrl+S saves
+        # the project) the panel's win while it has the focus, the window's elsewhere.
+        self.shortcuts: dict[str, QShortcut] = {}
         for name, keys in _SHORTCUTS.items():
-            QShortcut(QKeySequence(keys), self, activated=lambda n=name: self.trigger(n))
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda n=name: self.trigger(n))
+            self.shortcuts[name] = shortcut
         self.refresh()
 
     # --- building ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, make_case, sample_module
+from conftest import SAMPLE, focus, make_case, sample_module
 from pydicom import dcmread
 
 from dicomreg.core import Geometry, Image, read_displacement_field
@@ -130,7 +130,8 @@ def test_save_runs_in_the_background_and_a_cancel_leaves_no_file(panel, module, 
     module.inheritDICOMTags()
     module.updateReferencedImageSequenceUIDInheritance()
     module.set("fileName", str(tmp_path / "reg.dcm"))
-    QTest.keyClick(panel, "s", Qt.KeyboardModifier.ControlModifier)  # Ctrl+S
+    focus(qtbot, panel.editors["contentLabel"].edit)  # a person clicks into the panel
+    QTest.keyClick(panel.focusWidget(), "s", Qt.KeyboardModifier.ControlModifier)  # Ctrl+S
     assert panel.task is not None
     qtbot.waitUntil(lambda: not panel.task.running, timeout=20000)
     qtbot.waitUntil(lambda: panel.tabs.isEnabled(), timeout=5000)
@@ -156,11 +157,12 @@ def test_save_runs_in_the_background_and_a_cancel_leaves_no_file(panel, module, 
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_ctrl_r_inherits(panel, module):
+def test_ctrl_r_inherits(panel, module, qtbot):
     from qtpy.QtCore import Qt
     from qtpy.QtTest import QTest
 
-    QTest.keyClick(panel, "r", Qt.KeyboardModifier.ControlModifier)
+    focus(qtbot, panel.editors["contentLabel"].edit)
+    QTest.keyClick(panel.focusWidget(), "r", Qt.KeyboardModifier.ControlModifier)
     assert module.get("patientID") == "DICOMREG-SAMPLE-01"
 
 
