@@ -20,6 +20,8 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "ConventionError": "conventions",
     "FieldConvention": "conventions",
     "Inversion": "conventions",
+    "InversionCancelledError": "conventions",
+    "invert_push_field": "conventions",
     "to_reg_convention": "conventions",
     "IncompleteFileError": "completeness",
     "check_complete": "completeness",
