@@ -140,8 +140,11 @@ def _step(push, v: _Field, target: Geometry, geometry: Geometry):  # noqa: ANN00
     reference.SetOrigin(target.origin)
     reference.SetSpacing(target.spacing)
     reference.SetDirection(target.direction)
+    # Beyond u's grid its border vectors are held (nearest-neighbour extrapolation): a
+    # point near the border that one step sends off the grid then keeps a vector like its
+    # neighbours' instead of jumping to zero and back, two steps round (which never ends).
     resampled = sitk.Resample(push, reference, v.transform, sitk.sitkLinear, 0.0,
-                              sitk.sitkVectorFloat64)
+                              sitk.sitkVectorFloat64, useNearestNeighborExtrapolator=True)
     u_there = writable_array(resampled)
     world = geometry.world_matrix
     to_index, last = np.linalg.inv(world[:3, :3]).T, np.asarray(geometry.size) - 1
