@@ -18,13 +18,17 @@ from typing import BinaryIO
 
 import numpy as np
 
-try:  # a dependency; the fallback keeps a platform without its wheel working
-    from isal import isal_zlib as _inflater
 
-    _ERRORS: tuple[type[Exception], ...] = (zlib.error, _inflater.error)
-except ImportError:  # pragma: no cover - isal is installed with the package
-    _inflater = zlib
-    _ERRORS = (zlib.error,)
+def _inflater() -> tuple[object, tuple[type[Exception], ...]]:
+    """ISA-L's zlib interface and the errors it raises, else zlib's; imported on first use
+    (an uncompressed field never needs it)."""
+    try:  # a dependency; the fallback keeps a platform without its wheel working
+        from isal import isal_zlib
+
+        return isal_zlib, (zlib.error, isal_zlib.error)
+    except ImportError:  # pragma: no cover - isal is installed with the package
+        return zlib, (zlib.error,)
+
 
 __all__ = ["inflate", "inflated_length"]
 
@@ -47,7 +51,8 @@ def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
     Raises ValueError if the stream is corrupt (zlib checks each stream's checksum at its
     end: Adler-32, or gzip's CRC-32, so a damaged stream that still inflates is caught)."""
     wbits = 31 if gzip else 15
-    decompressor = _inflater.decompressobj(wbits)
+    inflater, errors = _inflater()
+    decompressor = inflater.decompressobj(wbits)
     remaining = stored
     pending = b""
     while True:
@@ -65,7 +70,7 @@ def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
             while decompressor.unconsumed_tail and not decompressor.eof:
                 yield piece, False
                 piece = decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
-        except _ERRORS as error:
+        except errors as error:
             raise ValueError(f"its compressed voxels are corrupt ({_reason(error)})") from None
         yield piece, decompressor.eof
         if decompressor.eof:
@@ -76,7 +81,7 @@ def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
                 rest = handle.read(2)
             if not rest or not rest.startswith(b"\x1f\x8b"[: len(rest)]):
                 return  # the end of the file, or other bytes after the stream
-            decompressor = _inflater.decompressobj(wbits)  # the next gzip member
+            decompressor = inflater.decompressobj(wbits)  # the next gzip member
             pending = rest
 
 
