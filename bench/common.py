@@ -152,3 +152,17 @@ def image_of_series(folder: Path) -> Path:
             f"reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames({str(folder)!r}))",
             f"sitk.WriteImage(reader.Execute(), {str(path)!r})"), check=True)
     return path
+
+
+def smooth_case(description: str | None = None):  # noqa: ANN201
+    """The command line of a benchmark on the smooth field (--size, --repeat), and its
+    inputs: (arguments, size, field file, fixed series, moving series)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", default="512x512x200")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    size = tuple(int(n) for n in args.size.split("x"))
+    return (args, size, smooth_field_file(size), ct_series(size, "FIXED", "fixed frame"),
+            ct_series(size, "MOVING", "moving frame"))

@@ -12,19 +12,9 @@ by ``plastimatch warp --input MOVING --xf FIELD --output-img OUT.mha``. Runs are
 
 from __future__ import annotations
 
-import argparse
 import shutil
 
-from common import (
-    CACHE,
-    ct_series,
-    dicomreg,
-    image_of_series,
-    machine,
-    measure,
-    python,
-    smooth_field_file,
-)
+from common import CACHE, dicomreg, image_of_series, machine, measure, python, smooth_case
 
 
 def simpleitk_warp(field: str, moving: str, output: str) -> list[str]:
@@ -41,14 +31,7 @@ def simpleitk_warp(field: str, moving: str, output: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size", default="512x512x200")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    size = tuple(int(n) for n in args.size.split("x"))
-    field = smooth_field_file(size)
-    fixed = ct_series(size, "FIXED", "fixed frame")
-    moving_series = ct_series(size, "MOVING", "moving frame")
+    args, size, field, fixed, moving_series = smooth_case(__doc__)
     moving = image_of_series(moving_series)
     reg = CACHE / f"warp_{args.size}.dcm"
     if not reg.exists():
