@@ -110,3 +110,59 @@ def dciodvfy_errors(path: Path) -> int:
         return -1
     output = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
     return sum(line.startswith("Error") for line in (output.stdout + output.stderr).splitlines())
+
+
+def smooth_field_file(size: tuple[int, int, int], amplitude: float = 3.0) -> Path:
+    """A smooth float32 displacement field of size (X, Y, Z) as .mha on the CT series' grid
+    (origin 0, spacing 1 x 1 x 2.5 mm), made once and cached, slab by slab in a child.
+
+    Smooth (sines of about 64 mm, gradients below 0.35) so that it is invertible: the
+    inversion benchmark needs a field whose inverse exists, and warping is timed on it too.
+    """
+    CACHE.mkdir(exist_ok=True)
+    x, y, z = size
+    path = CACHE / f"smooth_{x}x{y}x{z}.mha"
+    if not path.exists():
+        header = ("ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = "
+                  f"False\nOffset = 0 0 0\nElementSpacing = 1 1 2.5\nDimSize = {x} {y} {z}\n"
+                  "ElementNumberOfChannels = 3\nElementType = MET_FLOAT\n"
+                  "ElementDataFile = LOCAL\n")
+        subprocess.run(python(
+            "import numpy as np",
+            f"x, y, z, a = {x}, {y}, {z}, {amplitude}",
+            "j, i = np.meshgrid(np.arange(y, dtype=np.float32), np.arange(x, dtype=np.float32),"
+            " indexing='ij')",
+            f"out = open({str(path)!r}, 'wb'); out.write({header!r}.encode())",
+            "for k in range(z):",
+            "    w = 2 * np.pi * k * 2.5 / 160",
+            "    v = np.stack([a * np.sin(2 * np.pi * j / 64 + w), a * np.cos(2 * np.pi * i / 72"
+            " - w), 0.5 * a * np.sin(2 * np.pi * (i + j) / 96)], axis=-1)",
+            "    v.astype(np.float32).tofile(out)",
+            "out.close()"), check=True)
+    return path
+
+
+def image_of_series(folder: Path) -> Path:
+    """The CT series as one .mha next to it (the moving image every tool reads alike)."""
+    path = folder.with_suffix(".mha")
+    if not path.exists():
+        subprocess.run(python(
+            "import SimpleITK as sitk",
+            "reader = sitk.ImageSeriesReader()",
+            f"reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames({str(folder)!r}))",
+            f"sitk.WriteImage(reader.Execute(), {str(path)!r})"), check=True)
+    return path
+
+
+def smooth_case(description: str | None = None):  # noqa: ANN201
+    """The command line of a benchmark on the smooth field (--size, --repeat), and its
+    inputs: (arguments, size, field file, fixed series, moving series)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", default="512x512x200")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    size = tuple(int(n) for n in args.size.split("x"))
+    return (args, size, smooth_field_file(size), ct_series(size, "FIXED", "fixed frame"),
+            ct_series(size, "MOVING", "moving frame"))

@@ -14,7 +14,8 @@ in practice, each an explicit option:
   deformation fields, ITK's "deformation field" naming); v = y - x.
 - ``direction="push"``: a field u on the moving grid with moving + u = fixed (the inverse
   direction, as some planning systems export); it is inverted numerically onto the fixed grid
-  (SimpleITK's InvertDisplacementField), and the residual |v(x) + u(x + v(x))| is reported.
+  (ITK's fixed-point inverse, with progress and cancel), and the residual
+  |v(x) + u(x + v(x))| is reported.
   That residual is the standard's equation (PS3.3 C.20.3.1.1) with the identity matrices
   such a field comes with: the REG sends x to x + v(x), v taken at x itself, and u taken
   where that lands brings it back; there is no pre-deformation matrix to index v elsewhere.
@@ -22,6 +23,9 @@ in practice, each an explicit option:
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -30,9 +34,10 @@ import numpy as np
 
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
+from dicomreg.core.itk_buffer import new_image, writable_array
 
 __all__ = ["CONVENTION_OPTIONS", "ConventionError", "FieldConvention", "Inversion",
-           "to_reg_convention"]
+           "InversionCancelledError", "invert_push_field", "to_reg_convention"]
 
 
 class ConventionError(DicomRegError):
@@ -92,16 +97,6 @@ class Inversion:
         return text
 
 
-def _sitk_field(voxels: np.ndarray, geometry: Geometry):
-    import SimpleITK as sitk
-
-    image = sitk.GetImageFromArray(np.asarray(voxels, dtype=np.float64), isVector=True)
-    image.SetOrigin(geometry.origin)
-    image.SetSpacing(geometry.spacing)
-    image.SetDirection(geometry.direction)
-    return image
-
-
 def _positions(geometry: Geometry) -> np.ndarray:
     """Voxel centre positions (Z, Y, X, 3) of a grid."""
     x, y, z = geometry.size
@@ -109,35 +104,103 @@ def _positions(geometry: Geometry) -> np.ndarray:
     return geometry.index_to_point(np.stack([i, j, k], axis=-1))
 
 
-def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
-                      iterations: int = 50) -> tuple[np.ndarray, Inversion]:
-    """The pull field on ``target`` that undoes a push field u on ``geometry``."""
+class InversionCancelledError(ConventionError):
+    """The inversion of a push field was cancelled (its ``cancel`` event was set)."""
+
+
+#: progress(iteration, most iterations, largest residual so far in mm)
+Progress = Callable[[int, int, float], None]
+
+
+def _terminal_progress(iteration: int, most: int, residual: float) -> None:
+    sys.stderr.write(f"\rinverting the push field: iteration {iteration}/{most}, residual "
+                     f"max {residual:.3g} mm ")
+    sys.stderr.flush()
+
+
+class _Field:
+    """v as the DisplacementFieldTransform that resamples through it, and a numpy array on
+    the same buffer (which the transform took over from the image: both are kept, so the
+    buffer lives while the array is used)."""
+
+    def __init__(self, image, array: np.ndarray) -> None:  # noqa: ANN001
+        import SimpleITK as sitk
+
+        self.image, self.array = image, array
+        self.transform = sitk.DisplacementFieldTransform(image)
+
+
+def _step(push, v: _Field, target: Geometry, geometry: Geometry):  # noqa: ANN001, ANN202
+    """One fixed-point step: u where x + v(x) lands, the residual |v + u there| over the
+    points that land on the push field's grid ((max, mean), and where they do), and the
+    next v = -(u there), negated in the resampling's own output (no further copy)."""
     import SimpleITK as sitk
 
-    push = _sitk_field(voxels, geometry)
-    inverse = sitk.InvertDisplacementField(
-        push, maximumNumberOfIterations=iterations, maxErrorToleranceThreshold=0.01,
-        meanErrorToleranceThreshold=0.0001, enforceBoundaryCondition=False)
     reference = sitk.Image([int(n) for n in target.size], sitk.sitkVectorFloat64, 3)
     reference.SetOrigin(target.origin)
     reference.SetSpacing(target.spacing)
     reference.SetDirection(target.direction)
-    pull = sitk.Resample(inverse, reference, sitk.Transform(), sitk.sitkLinear, 0.0,
-                         sitk.sitkVectorFloat64)
-    # The residual: u sampled where v sends each target point, added to v, is zero for a
-    # perfect inverse.
-    along = sitk.DisplacementFieldTransform(sitk.Image(pull))
-    u_there = sitk.Resample(push, reference, along, sitk.sitkLinear, 0.0,
-                            sitk.sitkVectorFloat64)
-    v = sitk.GetArrayFromImage(pull)
-    residual = np.linalg.norm(v + sitk.GetArrayFromImage(u_there), axis=-1)
-    # Where x + v(x) falls, in the push field's voxel indices: only on its grid is u known.
+    # Beyond u's grid its border vectors are held (nearest-neighbour extrapolation): a
+    # point near the border that one step sends off the grid then keeps a vector like its
+    # neighbours' instead of jumping to zero and back, two steps round (which never ends).
+    resampled = sitk.Resample(push, reference, v.transform, sitk.sitkLinear, 0.0,
+                              sitk.sitkVectorFloat64, useNearestNeighborExtrapolator=True)
+    u_there = writable_array(resampled)
     world = geometry.world_matrix
-    reached = (_positions(target) + v - world[:3, 3]) @ np.linalg.inv(world[:3, :3]).T
-    inside = np.all((reached >= 0) & (reached <= np.asarray(geometry.size) - 1), axis=-1)
-    kept = residual[inside] if inside.any() else np.zeros(1)
-    return v.astype(np.float32), Inversion(float(kept.max()), float(kept.mean()),
-                                           int((~inside).sum()), int(inside.size))
+    to_index, last = np.linalg.inv(world[:3, :3]).T, np.asarray(geometry.size) - 1
+    worst, total, count = 0.0, 0.0, 0
+    inside = np.empty(u_there.shape[:3], bool)
+    for k, points in target.slab_points():
+        residual = np.linalg.norm(v.array[k] + u_there[k], axis=-1)
+        reached = (points + v.array[k] - world[:3, 3]) @ to_index
+        inside[k] = np.all((reached >= 0) & (reached <= last), axis=-1)
+        kept = residual[inside[k]]
+        if kept.size:
+            worst, total = max(worst, float(kept.max())), total + float(kept.sum())
+            count += int(kept.size)
+        np.negative(u_there[k], out=u_there[k])
+    return _Field(resampled, u_there), (worst, total / count if count else 0.0), inside
+
+
+def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
+                      iterations: int = 50, *, tolerance_mm: float = 0.01,
+                      mean_tolerance_mm: float = 0.0001, progress: Progress | None = None,
+                      cancel: threading.Event | None = None) -> tuple[np.ndarray, Inversion]:
+    """The pull field on ``target`` that undoes a push field u on ``geometry``.
+
+    ITK's fixed-point inverse (FixedPointInverseDisplacementFieldImageFilter's iteration),
+    computed on ``target`` directly: v <- -u(x + v(x)), starting from v = 0, until the
+    residual |v(x) + u(x + v(x))| over the points that land on u's grid is at most
+    ``tolerance_mm`` (largest) and ``mean_tolerance_mm`` (mean), or after ``iterations``.
+    Each step is one multithreaded SimpleITK resampling of u; the residual is that step's
+    own difference, so it costs nothing more. It converges where u's Jacobian is below 1
+    in norm (any field free of folding nearly is), as SimpleITK's InvertDisplacementField.
+
+    ``progress`` is called after each step (by default a line on stderr when it is a
+    terminal); setting ``cancel`` stops at the next step with :class:`InversionCancelledError`.
+    """
+    import SimpleITK as sitk
+
+    push, stored = new_image(geometry, sitk.sitkVectorFloat32, 3)  # u in float32: one copy
+    stored[...] = voxels
+    del stored
+    if progress is None and sys.stderr.isatty():
+        progress = _terminal_progress
+    v = _Field(*new_image(target, sitk.sitkVectorFloat64, 3))  # v = 0
+    for iteration in range(1, iterations + 2):
+        if cancel is not None and cancel.is_set():
+            raise InversionCancelledError("the inversion of the push field was cancelled")
+        following, (worst, mean), inside = _step(push, v, target, geometry)
+        if progress is not None:
+            progress(iteration, iterations, worst)
+        if (worst <= tolerance_mm and mean <= mean_tolerance_mm) or iteration > iterations:
+            break  # v (not the next step) is returned, with its residual measured
+        v = following
+    if progress is _terminal_progress:
+        sys.stderr.write("\n")
+    kept = int(inside.sum())
+    return v.array.astype(np.float32), Inversion(worst, mean, int(inside.size) - kept,
+                                           int(inside.size))
 
 
 def to_reg_convention(image: Image, convention: FieldConvention | None = None, *,

@@ -5,6 +5,9 @@ ITK reads a damaged or truncated compressed stream without failing (MetaIO print
 holds the field two or three times over while it reads. Here the stream is inflated chunk by
 chunk straight into the array the field will live in, and it must give exactly the bytes the
 header promises.
+
+The inflater is ISA-L's (python-isal's ``isal_zlib``, two to three times as fast as zlib on
+float voxels, the same streams and checksums) where it is installed, zlib otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +18,28 @@ from typing import BinaryIO
 
 import numpy as np
 
+
+def _inflater() -> tuple[object, tuple[type[Exception], ...]]:
+    """ISA-L's zlib interface and the errors it raises, else zlib's; imported on first use
+    (an uncompressed field never needs it)."""
+    try:  # a dependency; the fallback keeps a platform without its wheel working
+        from isal import isal_zlib
+
+        return isal_zlib, (zlib.error, isal_zlib.error)
+    except ImportError:  # pragma: no cover - isal is installed with the package
+        return zlib, (zlib.error,)
+
+
 __all__ = ["inflate", "inflated_length"]
 
 _CHUNK = 1 << 22
+
+
+def _reason(error: Exception) -> str:
+    """The inflater's complaint, a failed checksum in zlib's words whichever inflater saw it
+    (ISA-L says "Incorrect checksum found")."""
+    text = str(error)
+    return "incorrect data check" if "checksum" in text.lower() else text
 
 
 def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
@@ -29,7 +51,8 @@ def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
     Raises ValueError if the stream is corrupt (zlib checks each stream's checksum at its
     end: Adler-32, or gzip's CRC-32, so a damaged stream that still inflates is caught)."""
     wbits = 31 if gzip else 15
-    decompressor = zlib.decompressobj(wbits)
+    inflater, errors = _inflater()
+    decompressor = inflater.decompressobj(wbits)
     remaining = stored
     pending = b""
     while True:
@@ -47,8 +70,8 @@ def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
             while decompressor.unconsumed_tail and not decompressor.eof:
                 yield piece, False
                 piece = decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
-        except zlib.error as error:
-            raise ValueError(f"its compressed voxels are corrupt ({error})") from None
+        except errors as error:
+            raise ValueError(f"its compressed voxels are corrupt ({_reason(error)})") from None
         yield piece, decompressor.eof
         if decompressor.eof:
             rest = decompressor.unused_data
@@ -58,7 +81,7 @@ def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
                 rest = handle.read(2)
             if not rest or not rest.startswith(b"\x1f\x8b"[: len(rest)]):
                 return  # the end of the file, or other bytes after the stream
-            decompressor = zlib.decompressobj(wbits)  # the next gzip member
+            decompressor = inflater.decompressobj(wbits)  # the next gzip member
             pending = rest
 
 

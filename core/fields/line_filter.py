@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import time
 
-import regex
-
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["LineFilter", "LineFilterError"]
@@ -59,6 +57,8 @@ class LineFilter:
     """
 
     def __init__(self, expression: str) -> None:
+        import regex  # here: a save without a filter does not pay its 0.03 s import
+
         self.expression = expression
         try:
             self._pattern = regex.compile(_translate(expression), regex.VERSION0)

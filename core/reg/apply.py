@@ -25,6 +25,7 @@ defined on, is w itself).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import numpy as np
 
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry
+from dicomreg.core.itk_buffer import new_image, release_pages, writable_array
 from dicomreg.core.reg.reader import DeformableRegistration, RegistrationItem
 
 __all__ = ["ApplyError", "Warped", "map_points", "read_moving_image", "registration_transform",
@@ -131,34 +133,55 @@ def _vectors_on(vectors: np.ndarray, grid: Geometry, target: Geometry) -> np.nda
     return sitk.GetArrayFromImage(resampled)
 
 
+def _slabs(vectors: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Each z slab k of a (Z, Y, X, 3) field: its vectors with NaN as zero (float64) and
+    where they are undefined; a memory-mapped field's pages are given back after each."""
+    for k in range(vectors.shape[0]):
+        stored = vectors[k]
+        slab = np.asarray(stored, np.float64)
+        undefined = np.isnan(slab).any(axis=-1)
+        if undefined.any():
+            slab[undefined] = 0.0
+        yield k, slab, undefined
+        release_pages(vectors, stored)
+
+
 def _full_displacement(item: RegistrationItem, target: Geometry):  # noqa: ANN202
     """w(p) = Post @ (Pre @ p + v(p)) - p at the voxel centres of ``target``, as a float64
     SimpleITK vector image, and where the nearest grid vector is undefined (or None).
 
-    Built one z slab at a time: of the whole grid, only w (and its copy into SimpleITK) is
-    held in float64.
+    Written slab by slab straight into the image's own buffer (:mod:`dicomreg.core.itk_buffer`):
+    the field is held once in float64, the stored vectors read one slab at a time (a
+    memory-mapped grid is never wholly resident), and the matrices are applied only where
+    they are not the identity.
     """
     import SimpleITK as sitk
 
     vectors, grid = _grid_of(item)
     pre, post = _matrix(item.pre_matrix), _matrix(item.post_matrix)
-    undefined = np.isnan(vectors).any(axis=-1)
     on_target = _vectors_on(vectors, grid, target)
     linear = post[:3, :3] @ pre[:3, :3] - np.eye(3)  # w(p) = L p + c + B v(p)
     offset = post[:3, :3] @ pre[:3, 3] + post[:3, 3]
-    x, y, z = (int(n) for n in target.size)
-    w = np.empty((z, y, x, 3), np.float64)
-    masked = np.zeros((z, y, x), bool) if undefined.any() else None
-    for k, points in target.slab_points():
-        slab = np.nan_to_num(np.asarray(on_target[k], np.float64), nan=0.0)
-        w[k] = points @ linear.T + offset + slab @ post[:3, :3].T
-        if masked is not None:
-            masked[k] = _nearest_undefined(undefined, grid, points)
-    image = sitk.GetImageFromArray(w, isVector=True)
-    del w
-    image.SetOrigin(target.origin)
-    image.SetSpacing(target.spacing)
-    image.SetDirection(target.direction)
+    rotated = not np.array_equal(post[:3, :3], np.eye(3))
+    moved = bool(np.any(linear) or np.any(offset))
+    image, w = new_image(target, sitk.sitkVectorFloat64, 3)
+    undefined = np.zeros(vectors.shape[:3], bool)
+    same = on_target is vectors
+    for k, slab, slab_undefined in _slabs(vectors):  # one pass over the stored vectors
+        undefined[k] = slab_undefined
+        if same:
+            w[k] = slab @ post[:3, :3].T if rotated else slab
+    if not same:  # resampled onto the target grid (NaN already zero there)
+        for k in range(w.shape[0]):
+            slab = np.asarray(on_target[k], np.float64)
+            w[k] = slab @ post[:3, :3].T if rotated else slab
+    masked = np.zeros(w.shape[:3], bool) if undefined.any() else None
+    if moved or masked is not None:
+        for k, points in target.slab_points():
+            if moved:
+                w[k] += points @ linear.T + offset
+            if masked is not None:
+                masked[k] = _nearest_undefined(undefined, grid, points)
     return image, masked
 
 
@@ -266,17 +289,37 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
     grid = reference or own
     field, undefined = _full_displacement(chosen, grid)
     transform = sitk.DisplacementFieldTransform(field)  # takes the field's buffer, no copy
-    moving = sitk.Cast(moving, sitk.sitkFloat32)
+    del field
+    # One resampling gives values and coverage: points outside the moving image get NaN,
+    # counted, then set to undefined_value. The moving image is read as it is stored (ITK
+    # interpolates in double and casts to float32, as after a cast of the input). Only a
+    # moving image that holds NaN itself needs a second resampling for its coverage.
     warped = sitk.Resample(moving, _grid_image(grid, sitk.sitkFloat32), transform,
-                           sitk.sitkLinear, undefined_value, sitk.sitkFloat32)
-    inside = sitk.Image(moving.GetSize(), sitk.sitkUInt8) + 1
-    inside.CopyInformation(moving)
-    reached = sitk.Resample(inside, _grid_image(grid, sitk.sitkUInt8), transform,
-                            sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
-    if undefined is not None and undefined.any():
-        values = sitk.GetArrayFromImage(warped)
-        values[undefined] = undefined_value
-        fixed = sitk.GetImageFromArray(values)
-        fixed.CopyInformation(warped)
-        warped = fixed
-    return Warped(warped, float(sitk.GetArrayViewFromImage(reached).mean()))
+                           sitk.sitkLinear, float("nan"), sitk.sitkFloat32)
+    reached = None
+    if _holds_nan(moving):
+        inside = sitk.Image(moving.GetSize(), sitk.sitkUInt8) + 1
+        inside.CopyInformation(moving)
+        reached = sitk.Resample(inside, _grid_image(grid, sitk.sitkUInt8), transform,
+                                sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
+    del transform  # the float64 field: gone before the values are touched
+    values = sitk.GetArrayViewFromImage(warped)
+    outside = np.isnan(values)
+    coverage = 1.0 - float(outside.mean()) if reached is None else \
+        float(sitk.GetArrayViewFromImage(reached).mean())
+    if undefined is not None:
+        outside |= undefined
+    if reached is not None:
+        outside |= sitk.GetArrayViewFromImage(reached) == 0
+    if outside.any():
+        writable_array(warped)[outside] = undefined_value  # the filter's own output, in place
+    return Warped(warped, coverage)
+
+
+def _holds_nan(image) -> bool:  # noqa: ANN001
+    """Whether a floating-point image has a NaN voxel (an integer image cannot)."""
+    import SimpleITK as sitk
+
+    if image.GetPixelID() not in (sitk.sitkFloat32, sitk.sitkFloat64):
+        return False
+    return bool(np.isnan(sitk.GetArrayViewFromImage(image)).any())
