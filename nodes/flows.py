@@ -180,10 +180,10 @@ def project_of(session: Any) -> dict[str, Any]:
 
 def save_flow(session: Any, path: str | os.PathLike[str]) -> Path:
     """Write the session as a flow file, atomically."""
-    from dicomreg.core.atomic import atomic_output
+    from dicomreg.core.atomic import RYVEN_PROJECT, atomic_output
 
     path = Path(path)
-    with atomic_output(path) as temporary:
+    with atomic_output(path, replaces=RYVEN_PROJECT) as temporary:
         temporary.write_text(json.dumps(project_of(session), indent=2), encoding="utf-8")
     return path
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from dicomreg.core.atomic import atomic_output
+from dicomreg.core.atomic import atomic_output, csv_table
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
 
@@ -40,6 +40,8 @@ __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 _OPTION_COLUMNS = ("fixed_volume", "moving_volume", "components", "units", "kind", "direction")
 _COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
+# An existing results file is replaced only when it is one (not a field, not the manifest).
+RESULTS_TABLE = csv_table("a dicomreg batch results table", RESULT_COLUMNS)
 
 
 class BatchError(DicomRegError):
@@ -252,8 +254,8 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
             if cluster is not None:
                 cluster.close()
     ordered = [out[case.number] for case in cases]
-    with atomic_output(results_path) as temporary, open(temporary, "w", newline="",
-                                                        encoding="utf-8") as handle:
+    with atomic_output(results_path, replaces=RESULTS_TABLE) as temporary, \
+            open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
         writer.writeheader()
         for result in ordered:

@@ -14,7 +14,12 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from dicomreg.core.atomic import OutputPathError, refuse_overwriting_inputs
+from dicomreg.core.atomic import (
+    DICOM_FILE,
+    OutputPathError,
+    check_output_path,
+    refuse_overwriting_inputs,
+)
 from dicomreg.core.dicom import (
     DumpOptions,
     VolumeError,
@@ -496,6 +501,7 @@ class DicomREGSave:
             return None
         try:
             refuse_overwriting_inputs(target, self._input_files())
+            check_output_path(target, DICOM_FILE)  # before composing, not only at the write
         except OutputPathError as error:
             self._refuse([f"fileName: {error}"])
             return None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
-from dicomreg.core.atomic import refuse_overwriting_inputs
+from dicomreg.core.atomic import DICOM_FILE, check_output_path, refuse_overwriting_inputs
 from dicomreg.core.deformation import check_convention, read_displacement_field, to_reg_convention
 from dicomreg.core.deformation.transform_file import TRANSFORM_SUFFIXES, read_transform_file
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
@@ -140,6 +140,7 @@ def save_registration(request: SaveRequest) -> SaveResult:
         "--moving": request.moving and resolve(request.moving),
         "--base": request.base and resolve(request.base),
         "--inherit-file": request.inherit_file and resolve(request.inherit_file)})
+    check_output_path(resolve(request.output), DICOM_FILE)
     module = DicomREGSave(base_dir=base)
     fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
              if request.fixed else None)

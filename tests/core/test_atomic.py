@@ -17,7 +17,8 @@ from conftest import ROOT, make_case
 from dicomreg.core.cli.main import main
 from dicomreg.core.reg import writer
 
-GOOD = b"previous good content"
+# A previous REG (a Part 10 file: the only kind a REG output replaces).
+GOOD = b"\0" * 128 + b"DICM" + b"previous good content"
 
 
 def save_args(case, target):
