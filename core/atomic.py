@@ -128,7 +128,8 @@ def csv_table(description: str, columns: Sequence[str]) -> Replaceable:
     """A CSV file whose header row is ``columns`` (a results table, say)."""
     header = ",".join(columns).encode()
     return Replaceable(lambda _p: f"{description} (a CSV file with the header {header.decode()})",
-                       lambda p: _head(p, len(header) + 2).rstrip(b"\r\n") == header)
+                       lambda p: _head(p, len(header) + 2).split(b"\n")[0].rstrip(b"\r")
+                       == header)
 
 
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
