@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from dicomreg.core.errors import DicomRegError
@@ -47,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def editor(args: argparse.Namespace) -> int:
-    """Open the Ryven editor (PySide6) with the node package, and the flow if given."""
+    """Open the Ryven editor (PySide6) with the node package, and the flow if given.
+
+    The flow is read by :func:`~dicomreg.nodes.flows.load_flow`, which refuses a harmful one
+    before Ryven unpickles or imports anything; Ryven is handed the checked copy, naming no
+    package but this one.
+    """
     os.environ.setdefault("QT_API", "pyside6")
     os.environ["RYVEN_MODE"] = "gui"
     from .base import set_flow_directory
@@ -56,25 +63,22 @@ def editor(args: argparse.Namespace) -> int:
     project = None
     if args.flow:
         path = Path(args.flow).resolve()
-        project = load_flow(path)  # refuses a harmful flow before Ryven unpickles anything
-        set_flow_directory(path.parent)
+        project = load_flow(path)
+        set_flow_directory(path.parent, path)
     from qtpy.QtWidgets import QApplication
     from ryven import run_ryven
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    # `ryven -n PATH` crashes in 3.5.0; run_ryven with nodes=[...] does not. The checked
-    # project is handed over as a file of its own, with the package found here.
-    if project is not None:
-        import json
-        import tempfile
-
-        checked = Path(tempfile.mkdtemp()) / Path(args.flow).name
-        checked.write_text(json.dumps(project), encoding="utf-8")
-        project_arg = [str(checked)]
-    else:
+    with tempfile.TemporaryDirectory(prefix="dicomreg-editor-") as folder:
+        # `ryven -n PATH` crashes in 3.5.0; run_ryven with nodes=[...] does not. Ryven reads a
+        # project from a file only: the checked copy, read before run_ryven returns.
         project_arg = []
-    window = run_ryven(*project_arg, qt_app=app, use_sysargs=False, show_dialog=False,
-                       qt_api="pyside6", nodes=[str(PACKAGE_DIRECTORY)])
+        if project is not None:
+            checked = Path(folder) / Path(args.flow).name
+            checked.write_text(json.dumps(project), encoding="utf-8")
+            project_arg = [str(checked)]
+        window = run_ryven(*project_arg, qt_app=app, use_sysargs=False, show_dialog=False,
+                           qt_api="pyside6", nodes=[str(PACKAGE_DIRECTORY)])
     if window is None:  # Ryven said why on stderr (a missing package, say)
         return 1
     # Given an application, Ryven returns its window and leaves the event loop to us.

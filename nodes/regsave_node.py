@@ -8,15 +8,17 @@ outputs are the written file's path, the tag dump and the status.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
+from dicomreg.core.atomic import OutputPathError, is_inside, refuse_overwriting_inputs
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import FIELDS, FieldType, field_by_name
 from dicomreg.core.regsave import DicomREGSave
 
-from .base import DicomNode, flow_directory
+from .base import DicomNode, flow_directory, flow_file
 
 __all__ = ["DicomREGSaveNode", "TRIGGERS"]
 
@@ -45,6 +47,18 @@ class DicomREGSaveNode(DicomNode):
         self.listeners: list[Any] = []
 
     # --- state ------------------------------------------------------------------------------
+
+    @classmethod
+    def state_problem(cls, state: Any) -> str | None:
+        if not isinstance(state, dict) or set(state) - {"fields", "overrides"}:
+            return "is not a dict of 'fields' and 'overrides'"
+        for part in ("fields", "overrides"):
+            values = state.get(part, {})
+            if not isinstance(values, dict) or not all(
+                    isinstance(k, str) and isinstance(v, (str, int, float))
+                    for k, v in values.items()):
+                return f"has {part} that are not a dict of names and values"
+        return None
 
     def get_state(self) -> dict[str, Any]:
         return {"fields": self.module.get_state(), "overrides": dict(self.overrides)}
@@ -109,9 +123,21 @@ class DicomREGSaveNode(DicomNode):
         self.publish()
         return result
 
-    def run(self) -> str | None:
+    def _check_target(self, folder: Path | None) -> None:
+        """A run never writes over its flow file, nor outside ``folder`` when one is given."""
+        target = self.module.resolved_file_name()
+        refuse_overwriting_inputs(target, {"the flow file": flow_file()})
+        if folder is not None and not is_inside(target, folder):
+            raise OutputPathError(
+                f"fileName '{self.module.get('fileName')}' is outside the flow's folder "
+                f"'{folder}' (absolute, or leaving it through '..' or a link); a flow run by "
+                "dicomreg run writes only inside its folder: to write there, choose it "
+                "yourself with --set DicomREGSave.fileName=PATH")
+
+    def run(self, folder: Path | None = None) -> str | None:
         """What ``dicomreg run`` does: inherit and reference where the inputs allow, re-apply
-        the hand-written values, save; returns the written path."""
+        the hand-written values, save; returns the written path. With ``folder`` (the flow's),
+        a fileName outside it is refused."""
         module = self.module
         selector = module.get("inputSelector")
         source = {"ImageConnector #0": module.input0 is not None and bool(module.input0.datasets),
@@ -126,6 +152,8 @@ class DicomREGSaveNode(DicomNode):
             self.guarded(module.updateReferencedImageSequenceUIDInheritance)
         if not self.error:
             self.guarded(lambda: module.set_many(self.overrides))
+        if not self.error:
+            self.guarded(lambda: self._check_target(folder))
         if not self.error:
             self.fire("save")
         else:
