@@ -24,6 +24,7 @@ import binascii
 import math
 import pickle
 import pickletools
+import re
 from collections.abc import Iterator
 from pathlib import Path, PurePath
 from typing import Any
@@ -63,6 +64,12 @@ _NODE_EXTRA = {"version": _OPTIONAL_TEXT, "additional data": dict, "pos x": _NUM
                "actions": dict, "special actions": dict, "display title": str,
                "inspector widget": (dict, type(None)), "collapsed": bool,
                "unconnected ports hidden": bool}
+# What flows through each port of the package, by the port's declared label: a connection
+# joins an output and an input of the same payload (status texts feed no input).
+_PAYLOADS = {"image": "an image", "input0": "an image", "input1": "an image",
+             "fixed": "an image", "outputBase": "a DICOM tree or volume list",
+             "inputBase": "a DICOM tree or volume list",
+             "outputModifierList": "a modifier list", "inputModifierList": "a modifier list"}
 _DRAWING = {"pos x": _NUMBER, "pos y": _NUMBER, "color": str, "base stroke weight": _NUMBER}
 
 
@@ -84,8 +91,8 @@ def _scalar_problem(value: Any) -> str | None:
     if isinstance(value, bool) or value is None or isinstance(value, (bytes, bytearray)):
         return None
     if isinstance(value, int):  # bit_length: str() of a huge int is refused by Python itself
-        return f"holds a number of {value.bit_length()} bits" if value.bit_length() > 63 \
-            else None
+        return f"holds a number of {value.bit_length()} bits, beyond 64" \
+            if value.bit_length() > 63 else None
     if isinstance(value, float):
         return None if math.isfinite(value) else f"holds the number {value}"
     return f"holds a {type(value).__name__}, which is not plain data"
@@ -229,7 +236,8 @@ def _data_types() -> set[str]:
 def _check_identifiers(project: dict[str, Any]) -> None:
     classes = _node_classes()
     for flow in project["flows"].values():
-        for node in (flow.get("nodes") or []) if isinstance(flow, dict) else []:
+        nodes = flow.get("nodes") if isinstance(flow, dict) else None
+        for node in nodes if isinstance(nodes, list) else []:  # the rest: _check_structure
             identifier = node.get("identifier", "") if isinstance(node, dict) else ""
             if not isinstance(identifier, str) or identifier not in classes:
                 raise FlowError(f"node {identifier!r} is not of the dicomreg node package; "
@@ -278,7 +286,16 @@ def _check_node(node: Any, where: str, classes: dict[str, type]) -> dict[str, An
     return node
 
 
-def _check_connections(flow: dict[str, Any], where: str) -> None:
+def _check_payloads(parent: type, output: int, child: type, port: int, where: str) -> None:
+    given = parent.init_outputs[output].label
+    taken = child.init_inputs[port].label
+    if _PAYLOADS.get(given, "a status text") != _PAYLOADS[taken]:
+        raise FlowError(f"{where} connects {parent.title}'s output {given!r} "
+                        f"({_PAYLOADS.get(given, 'a status text')}) to {child.title}'s input "
+                        f"{taken!r}, which takes {_PAYLOADS[taken]}")
+
+
+def _check_connections(flow: dict[str, Any], where: str, classes: list[type]) -> None:
     nodes = flow["nodes"]
     fed: set[tuple[int, int]] = set()
     after: dict[int, set[int]] = {i: set() for i in range(len(nodes))}
@@ -291,6 +308,7 @@ def _check_connections(flow: dict[str, Any], where: str) -> None:
         _index(connection[keys[1]], f"{here}[{keys[1]!r}]", len(nodes[parent]["outputs"]))
         child = _index(connection[keys[2]], f"{here}[{keys[2]!r}]", len(nodes))
         port = _index(connection[keys[3]], f"{here}[{keys[3]!r}]", len(nodes[child]["inputs"]))
+        _check_payloads(classes[parent], connection[keys[1]], classes[child], port, here)
         if (child, port) in fed:
             raise FlowError(f"{here} connects a second output to input {port} of node {child}; "
                             "an input takes one")
@@ -359,7 +377,7 @@ def _check_one_flow(flow: Any, where: str, classes: dict[str, type], types: set[
                         f"one of {', '.join(map(repr, _MODES))}")
     for number, node in enumerate(flow["nodes"]):
         _check_node(node, f"{where}.nodes[{number}]", classes)
-    _check_connections(flow, where)
+    _check_connections(flow, where, [classes[node["identifier"]] for node in flow["nodes"]])
     _check_output_data(flow, where, types)
 
 
@@ -384,9 +402,12 @@ def _check_addons(addons: dict[str, Any]) -> None:
     for name, addon in addons.items():
         where = f"addons[{name!r}]"
         _keys(addon, where, {"GID": int, "version": str, "custom state": dict})
+        if not re.fullmatch(r"\d+(\.\d+)*", addon["version"]):  # ryvencore parses it
+            raise FlowError(f"{where}['version'] is {addon['version']!r}; expected a version "
+                            "such as 0.4")
         state = addon["custom state"]
         empty = (state == {} if name == "Logging" else
-                 name == "Variables" and all(v == {} for v in state.values()))
+                 name == "Variables" and all(k.isdigit() and v == {} for k, v in state.items()))
         if not empty:
             raise FlowError(f"{where} holds state (loggers, variables) or is not one of "
                             "ryvencore's; dicomreg flows use none")
