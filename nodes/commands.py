@@ -41,8 +41,12 @@ def run(args: argparse.Namespace) -> int:
             result = run_dciodvfy(path)
             print_dciodvfy(result)
             status = max(status, 1 if result.errors else 0)
-    for error in errors:
-        print(f"dicomreg run: error: {error}", file=sys.stderr)
+    if errors:
+        # One line: the first failing node's reason (a source's, when a source failed); the
+        # nodes it starved are only named.
+        others = [error.split(":", 1)[0] for error in errors[1:]]
+        more = f" (and {len(others)} more failed: {', '.join(others)})" if others else ""
+        print(f"dicomreg run: error: {errors[0]}{more}", file=sys.stderr)
     if not written and not errors and not dumps:
         print("the flow wrote nothing (no DicomREGSave node with a fileName)")
     return 1 if errors else status

@@ -189,15 +189,18 @@ def execute(flows: list, settings: dict[str, str] | None = None
         nodes = list(flow.nodes)
         chosen = _apply_settings(nodes, settings or {})
         # Sources first (nodes with no input connected); the data flow updates the rest.
-        for node in nodes:
-            if not any(flow.connected_output(port) is not None for port in node.inputs):
-                node.update()
+        sources = [node for node in nodes
+                   if not any(flow.connected_output(port) is not None for port in node.inputs)]
+        for node in sources:
+            node.update()
         for node in nodes:
             if node.title == "DicomREGSave":
                 result = node.run(None if id(node) in chosen else flow_directory())
                 if result:
                     written.append(result)
-        errors += [f"{node.title}: {node.error}" for node in nodes if node.error]
+        # A source's error first: the others' are often its consequence.
+        errors += [f"{node.title}: {node.error}"
+                   for node in sorted(nodes, key=lambda node: node not in sources) if node.error]
         dumps += [node.dump for node in nodes if node.title == "TagDump" and node.dump]
     return written, errors, dumps
 
