@@ -18,15 +18,35 @@ from ryven.node_env import Data, Node
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.paths import resolve_path
 
-__all__ = ["DicomNode", "flow_directory", "set_flow_directory"]
+__all__ = ["DicomNode", "flow_directory", "flow_file", "set_flow_directory"]
 
 _FLOW_DIRECTORY: Path | None = None
+_FLOW_FILE: Path | None = None
 
 
-def set_flow_directory(directory: str | os.PathLike[str] | None) -> None:
-    """Where the flow being run or edited lives: relative paths in nodes resolve against it."""
-    global _FLOW_DIRECTORY
+def set_flow_directory(directory: str | os.PathLike[str] | None,
+                       flow: str | os.PathLike[str] | None = None) -> None:
+    """Where the flow being run or edited lives: relative paths in nodes resolve against it.
+
+    ``flow`` is the flow file itself, which no node may write over.
+    """
+    global _FLOW_DIRECTORY, _FLOW_FILE
     _FLOW_DIRECTORY = Path(directory).resolve() if directory else None
+    _FLOW_FILE = Path(flow).resolve() if flow else None
+
+
+def flow_file() -> Path | None:
+    """The flow file being run or edited, if it was read from one."""
+    return _FLOW_FILE
+
+
+def _kind_problem(name: str, value: Any, default: Any) -> str | None:
+    """Why a saved setting is not of its default's type (an int is a float too), or None."""
+    kinds = {bool: (bool,), int: (int,), float: (int, float)}.get(type(default),
+                                                                   (type(default),))
+    if isinstance(value, kinds) and (isinstance(value, bool) == isinstance(default, bool)):
+        return None
+    return f"setting {name!r} is {type(value).__name__}, expected {type(default).__name__}"
 
 
 def flow_directory() -> Path:
@@ -54,6 +74,22 @@ class DicomNode(Node):
 
     def get_state(self) -> dict[str, Any]:
         return {"settings": dict(self.settings)}
+
+    @classmethod
+    def state_problem(cls, state: Any) -> str | None:
+        """Why a saved state is not one :meth:`set_state` takes, or None (a flow is checked
+        before it is loaded; unknown settings of another version are ignored on load)."""
+        if not isinstance(state, dict) or set(state) - {"settings"}:
+            return "is not a dict of 'settings'"
+        settings = state.get("settings", {})
+        if not isinstance(settings, dict):
+            return "has settings that are not a dict"
+        for name, value in settings.items():
+            if name in cls.defaults:
+                problem = _kind_problem(name, value, cls.defaults[name])
+                if problem:
+                    return problem
+        return None
 
     def set_state(self, data: dict[str, Any], version: Any) -> None:
         saved = (data or {}).get("settings", {})

@@ -108,8 +108,12 @@ def run(args: argparse.Namespace) -> int:
             result = run_dciodvfy(path)
             print_dciodvfy(result)
             status = max(status, 1 if result.errors else 0)
-    for error in errors:
-        print(f"dicomreg run: error: {error}", file=sys.stderr)
+    if errors:
+        # One line: the first failing node's reason (a source's, when a source failed); the
+        # nodes it starved are only named.
+        others = [error.split(":", 1)[0] for error in errors[1:]]
+        more = f" (and {len(others)} more failed: {', '.join(others)})" if others else ""
+        print(f"dicomreg run: error: {errors[0]}{more}", file=sys.stderr)
     if not written and not errors and not dumps:
         print("the flow wrote nothing (no DicomREGSave node with a fileName)")
     return 1 if errors else status
@@ -147,7 +151,12 @@ def display_problem(environ: dict[str, str] | None = None,
 
 
 def editor(args: argparse.Namespace) -> int:
-    """Open the Ryven editor (PySide6) with the node package, and the flow if given."""
+    """Open the Ryven editor (PySide6) with the node package, and the flow if given.
+
+    The flow is read by :func:`~dicomreg.nodes.flows.load_flow`, which refuses a harmful one
+    before Ryven unpickles or imports anything; Ryven is handed the checked copy, naming no
+    package but this one.
+    """
     os.environ.setdefault("QT_API", "pyside6")
     os.environ["RYVEN_MODE"] = "gui"
     with _needs("gui", _GUI_MODULES):

@@ -43,7 +43,7 @@ def open_editor(flow: str | os.PathLike[str] | None = None) -> tuple[Any, Any]:
     if flow:
         path = Path(flow).resolve()
         project = load_flow(path)  # refuses a harmful flow before Ryven unpickles anything
-        set_flow_directory(path.parent)
+        set_flow_directory(path.parent, path)
         # `ryven -n PATH` crashes in 3.5.0; run_ryven with nodes=[...] does not. The checked
         # project is handed over as a file of its own, with the package found here.
         checked = Path(tempfile.mkdtemp()) / path.name

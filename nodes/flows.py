@@ -1,116 +1,73 @@
 """Flows: loading them safely, running them headless, saving them portably.
 
-A Ryven project pickles node states. Plain Ryven unpickles whatever a project holds, so
-opening an untrusted flow can run code. Here a flow is data: before anything is unpickled,
-:func:`check_flow` reads every pickle in it statically (``pickletools``, nothing executed)
-and refuses one that would import or call anything, or a node type not of this package.
-
-A flow saved here names the node package by name, not by the saving machine's path, and
-keeps paths relative to the flow file; :func:`load_flow` finds the package where dicomreg is
-installed or checked out.
+A flow is data: :func:`load_flow` reads a flow file with JSON's limits kept (depth, number
+size), has :func:`~dicomreg.nodes.flow_check.check_flow` check all of it before anything is
+unpickled or handed to ryvencore, and returns a project that names this package only, found
+where dicomreg is installed or checked out. A flow saved here names the node package by name,
+not by the saving machine's path, and keeps paths relative to the flow file.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
-import pickletools
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dicomreg.core.errors import DicomRegError
+from .flow_check import MAX_DEPTH, PACKAGE_DIRECTORY, PACKAGE_NAME, FlowError, check_flow
 
 __all__ = ["PACKAGE_DIRECTORY", "PACKAGE_NAME", "FlowError", "check_flow", "execute",
            "load_flow", "new_session", "node_package", "project_of", "register", "run_flow",
            "save_flow", "update_sources"]
 
-PACKAGE_DIRECTORY = Path(__file__).resolve().parent / "ryven_package" / "dicomreg_nodes"
-PACKAGE_NAME = PACKAGE_DIRECTORY.name
-# Keys under which ryvencore, ryvencore_qt and Ryven store pickles (base64).
-_PICKLED_KEYS = {"state data", "serialized", "widget data", "main widget data"}
-# Opcodes of plain data: containers, numbers, strings, bytes, True/False/None, memo.
-_PLAIN_OPCODES = {
-    "PROTO", "FRAME", "STOP", "MARK", "POP", "POP_MARK", "DUP", "MEMOIZE", "PUT", "BINPUT",
-    "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET", "NONE", "NEWTRUE", "NEWFALSE", "INT",
-    "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT", "STRING",
-    "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
-    "BINUNICODE8", "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8", "EMPTY_LIST",
-    "APPEND", "APPENDS", "LIST", "EMPTY_TUPLE", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3",
-    "EMPTY_DICT", "DICT", "SETITEM", "SETITEMS", "EMPTY_SET", "ADDITEMS", "FROZENSET",
-}
+
+def _no_constant(name: str) -> Any:
+    raise FlowError(f"the number {name} is not finite; a flow holds finite numbers")
 
 
-class FlowError(DicomRegError):
-    """A flow that is refused or cannot be run; the message says why."""
-
-
-def _pickles(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            path = f"{where}/{key}"
-            if key in _PICKLED_KEYS and isinstance(inner, str):
-                yield path, inner
-            else:
-                yield from _pickles(inner, path)
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            yield from _pickles(inner, f"{where}[{index}]")
-
-
-def _plain_pickle_problem(text: str) -> str | None:
-    """Why a base64 pickle is not plain data, or None; the pickle is read, never run."""
+def _read_json(path: Path) -> Any:
     try:
-        data = base64.b64decode(text, validate=True)
-        opcodes = [op.name for op, _arg, _pos in pickletools.genops(data)]
-    except (binascii.Error, ValueError) as error:
-        return f"not a readable pickle ({error})"
-    foreign = sorted(set(opcodes) - _PLAIN_OPCODES)
-    return f"it would import or call code ({', '.join(foreign)})" if foreign else None
-
-
-def _nodes(project: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for flow in (project.get("flows") or {}).values():
-        yield from flow.get("nodes", []) if isinstance(flow, dict) else []
-
-
-def check_flow(project: dict[str, Any]) -> None:
-    """Refuse a flow that would do anything but rebuild this package's nodes.
-
-    Raises
-    ------
-    FlowError
-        Naming the first offending node or pickle.
-    """
-    if not isinstance(project, dict) or not isinstance(project.get("flows"), dict):
-        raise FlowError("not a Ryven project: it has no 'flows'")
-    for node in _nodes(project):
-        identifier = str(node.get("identifier", ""))
-        if not identifier.startswith(f"{PACKAGE_NAME}."):
-            raise FlowError(f"node {identifier!r} is not of the dicomreg node package; "
-                            "only dicomreg flows are run here")
-    for where, text in _pickles(project):
-        problem = _plain_pickle_problem(text)
-        if problem:
-            raise FlowError(f"refused: the pickle at {where} is not plain data: {problem}")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FlowError(f"flow file '{path}' does not exist") from None
+    except UnicodeDecodeError as error:
+        raise FlowError(f"flow file '{path}' is not a Ryven project (JSON): {error}") from None
+    except (OSError, ValueError) as error:  # a directory, a permission, a NUL in the path
+        raise FlowError(f"flow file {str(path)!r} cannot be read: "
+                        f"{getattr(error, 'strerror', None) or error}") from None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise FlowError(f"flow file '{path}' nests deeper than JSON is read here; a flow "
+                        f"nests at most {MAX_DEPTH} levels") from None
+    except ValueError as error:  # JSONDecodeError, and Python's limit on long integers
+        if "integer string conversion" in str(error):
+            raise FlowError(f"flow file '{path}' holds a number of more than 4300 digits; a "
+                            "flow's numbers fit in 64 bits") from None
+        raise FlowError(f"flow file '{path}' is not a Ryven project (JSON): {error}") from None
 
 
 def load_flow(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A flow file's project, checked (:func:`check_flow`), with the package found here."""
+    """A flow file's project, checked (:func:`check_flow`), with the package found here.
+
+    What the editor would take from the file beyond the checked data is replaced: the only
+    required package is this one, at its place here, and saved context-menu actions (bound
+    to methods by name) give way to the nodes' own.
+    """
     path = Path(path)
-    try:
-        project = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FlowError(f"flow file '{path}' does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise FlowError(f"flow file '{path}' is not a Ryven project (JSON): {error}") from None
+    project = _read_json(path)
     check_flow(project)
-    project["required packages"] = [
-        p for p in project.get("required packages", []) if p.get("name") != PACKAGE_NAME
-    ] + [{"name": PACKAGE_NAME, "dir": str(PACKAGE_DIRECTORY)}]
+    from importlib.metadata import version
+
+    # The structure was checked to be the current one: Ryven must not "translate" it.
+    project["general info"] = {**project.get("general info", {}),
+                               "type": "Ryven project file", "ryven version": version("ryven")}
+    project["required packages"] = [{"name": PACKAGE_NAME, "dir": str(PACKAGE_DIRECTORY)}]
+    for flow in project["flows"].values():
+        for node in flow["nodes"]:
+            for key in ("actions", "special actions"):
+                node.pop(key, None)
     return project
 
 
@@ -180,10 +137,10 @@ def project_of(session: Any) -> dict[str, Any]:
 
 def save_flow(session: Any, path: str | os.PathLike[str]) -> Path:
     """Write the session as a flow file, atomically."""
-    from dicomreg.core.atomic import atomic_output
+    from dicomreg.core.atomic import RYVEN_PROJECT, atomic_output
 
     path = Path(path)
-    with atomic_output(path) as temporary:
+    with atomic_output(path, replaces=RYVEN_PROJECT) as temporary:
         temporary.write_text(json.dumps(project_of(session), indent=2), encoding="utf-8")
     return path
 
@@ -199,38 +156,57 @@ def _find(nodes: list, name: str) -> Any:
     return matching[index]
 
 
-def update_sources(flow: Any) -> None:
+def update_sources(flow: Any) -> list:
     """Let every source node (one with no input connected) read its files; the data flow
-    updates the rest."""
-    for node in list(flow.nodes):
-        if not any(flow.connected_output(port) is not None for port in node.inputs):
-            node.update()
+    updates the rest. Returns the source nodes."""
+    sources = [node for node in flow.nodes
+               if not any(flow.connected_output(port) is not None for port in node.inputs)]
+    for node in sources:
+        node.update()
+    return sources
+
+
+def _apply_settings(nodes: list, settings: dict[str, str]) -> set[int]:
+    """Apply ``--set NODE.FIELD=VALUE``; return the ids of the nodes whose fileName the user
+    gave (the user chose that output, wherever it is)."""
+    from dicomreg.core.fields import field_by_name
+
+    chosen = set()
+    for name, value in settings.items():
+        node_name, _, setting = name.rpartition(".")
+        if not node_name:
+            raise FlowError(f"--set {name}={value}: expected NODE.FIELD=VALUE")
+        node = _find(nodes, node_name)
+        node.set_setting(setting, value)
+        if node.error:
+            raise FlowError(f"--set {name}={value}: {node.error}")
+        if node.title == "DicomREGSave" and field_by_name(setting).name == "fileName":
+            chosen.add(id(node))
+    return chosen
 
 
 def execute(flows: list, settings: dict[str, str] | None = None
             ) -> tuple[list[str], list[str], list[str]]:
     """Run loaded flows: settings first, then every source node reads its files, and each
-    DicomREGSave node inherits, references and saves. Returns the written files, the errors
+    DicomREGSave node inherits, references and saves, inside the flow's folder unless its
+    fileName was given in ``settings``. Returns the written files, the errors
     (``NODE: message``) and the tag dumps of the TagDump nodes."""
+    from .base import flow_directory
+
     written, errors, dumps = [], [], []
     for flow in flows:
         flow.set_algorithm_mode(flow.algorithm_mode())  # pitfall 7
         nodes = list(flow.nodes)
-        for name, value in (settings or {}).items():
-            node_name, _, setting = name.rpartition(".")
-            if not node_name:
-                raise FlowError(f"--set {name}={value}: expected NODE.FIELD=VALUE")
-            node = _find(nodes, node_name)
-            node.set_setting(setting, value)
-            if node.error:
-                raise FlowError(f"--set {name}={value}: {node.error}")
-        update_sources(flow)
+        chosen = _apply_settings(nodes, settings or {})
+        sources = update_sources(flow)
         for node in nodes:
             if node.title == "DicomREGSave":
-                result = node.run()
+                result = node.run(None if id(node) in chosen else flow_directory())
                 if result:
                     written.append(result)
-        errors += [f"{node.title}: {node.error}" for node in nodes if node.error]
+        # A source's error first: the others' are often its consequence.
+        errors += [f"{node.title}: {node.error}"
+                   for node in sorted(nodes, key=lambda node: node not in sources) if node.error]
         dumps += [node.dump for node in nodes if node.title == "TagDump" and node.dump]
     return written, errors, dumps
 
@@ -242,5 +218,5 @@ def run_flow(path: str | os.PathLike[str], settings: dict[str, str] | None = Non
 
     path = Path(path).resolve()
     project = load_flow(path)
-    set_flow_directory(path.parent)
+    set_flow_directory(path.parent, path)
     return execute(new_session().load(project), settings)

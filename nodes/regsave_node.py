@@ -12,15 +12,17 @@ the flow.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
+from dicomreg.core.atomic import OutputPathError, is_inside, refuse_overwriting_inputs
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import FIELDS, FieldType, field_by_name
 from dicomreg.core.regsave import DicomREGSave
 
-from .base import DicomNode, flow_directory
+from .base import DicomNode, flow_directory, flow_file
 
 __all__ = ["DicomREGSaveNode", "TRIGGERS", "trigger_menu"]
 
@@ -67,6 +69,18 @@ class DicomREGSaveNode(DicomNode):
 
     # --- state ------------------------------------------------------------------------------
 
+    @classmethod
+    def state_problem(cls, state: Any) -> str | None:
+        if not isinstance(state, dict) or set(state) - {"fields", "overrides"}:
+            return "is not a dict of 'fields' and 'overrides'"
+        for part in ("fields", "overrides"):
+            values = state.get(part, {})
+            if not isinstance(values, dict) or not all(
+                    isinstance(k, str) and isinstance(v, (str, int, float))
+                    for k, v in values.items()):
+                return f"has {part} that are not a dict of names and values"
+        return None
+
     def get_state(self) -> dict[str, Any]:
         return {"fields": self.module.get_state(), "overrides": dict(self.overrides)}
 
@@ -92,6 +106,8 @@ class DicomREGSaveNode(DicomNode):
         self.publish()
 
     # --- fields shown as inputs -------------------------------------------------------------
+
+    shows_fields_as_inputs = True  # the flow check lets such inputs through
 
     @property
     def exposed_fields(self) -> list[str]:
@@ -153,10 +169,24 @@ class DicomREGSaveNode(DicomNode):
         self.publish()
         return result
 
-    def run(self) -> str | None:
+    def _check_target(self, folder: Path | None) -> None:
+        """A run never writes over its flow file, nor outside ``folder`` when one is given."""
+        target = self.module.resolved_file_name()
+        refuse_overwriting_inputs(target, {"the flow file": flow_file()})
+        if folder is not None and not is_inside(target, folder):
+            raise OutputPathError(
+                f"fileName '{self.module.get('fileName')}' is outside the flow's folder "
+                f"'{folder}' (absolute, or leaving it through '..' or a link); a flow run by "
+                "dicomreg run writes only inside its folder: to write there, choose it "
+                "yourself with --set DicomREGSave.fileName=PATH")
+
+    def run(self, folder: Path | None = None) -> str | None:
         """The module's run sequence (:meth:`~dicomreg.core.regsave.DicomREGSave.run`), as
-        ``dicomreg run`` and the editor's Save do it; returns the written path."""
+        ``dicomreg run`` and the editor's Save do it; returns the written path. With
+        ``folder`` (the flow's), a fileName outside it is refused."""
         self._apply_field_ports()
+        if not self.error:
+            self.guarded(lambda: self._check_target(folder))
         if self.error:
             self.publish()
             return None

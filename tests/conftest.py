@@ -282,3 +282,74 @@ def rotated_case(tmp_path):
     orientation = tuple(ROTATED[:, 0]) + tuple(ROTATED[:, 1])
     return make_case(tmp_path, size=(10, 8, 6), orientation=orientation,
                      spacing=(1.5, 2.0, 2.5), origin=(12.0, -30.0, 7.5))
+
+
+# --- shared by the hostile-input tests (outputs, flows, batches) ---
+
+def fuzz_examples(count: int) -> int:
+    """A bulk test's budget: ``count`` examples, twenty times as many with DICOMREG_FUZZ=long."""
+    return count * 20 if os.environ.get("DICOMREG_FUZZ") == "long" else count
+
+
+def assert_clean_refusal(status: int, stderr: str, *fragments: str) -> str:
+    """Exit 1, one line on stderr, no traceback, naming each fragment; the line."""
+    lines = stderr.strip().splitlines()
+    assert status == 1, stderr
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def partials(folder: Path) -> list[str]:
+    """Hidden working directories of atomic writes left in ``folder`` (recursively)."""
+    return [str(p) for p in folder.rglob(".*.partial")]
+
+
+def hostile_target(folder: Path, kind: str) -> Path:
+    """A path in ``folder`` that no output may replace, of the given kind: a FIFO, a character
+    device (/dev/null's numbers; root only), a socket, links to a file and to nowhere, a
+    directory. Made only inside ``folder``."""
+    import socket
+    import stat
+
+    path = folder / f"hostile-{kind}.dcm"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        if os.geteuid() != 0:
+            pytest.skip("a device node needs root")
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    elif kind == "socket":
+        server, here = socket.socket(socket.AF_UNIX), os.getcwd()
+        os.chdir(folder)  # a socket's path is limited to 108 bytes: bind the short name
+        try:
+            server.bind(path.name)
+        finally:
+            os.chdir(here)
+            server.close()
+    elif kind == "link":
+        (folder / "linked.txt").write_text("the link's target")
+        path.symlink_to(folder / "linked.txt")
+    elif kind == "dangling link":
+        path.symlink_to(folder / "nowhere")
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        raise ValueError(kind)
+    return path
+
+
+HOSTILE_KINDS = ("fifo", "device", "socket", "link", "dangling link", "directory")
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, bytes | None]]:
+    """Every entry under ``folder``: its type bits and, for a regular file, its bytes."""
+    import stat
+
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        out[str(path)] = (stat.S_IFMT(info.st_mode),
+                          path.read_bytes() if stat.S_ISREG(info.st_mode) else None)
+    return out

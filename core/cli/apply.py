@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dicomreg.core.atomic import refuse_overwriting_inputs
+from dicomreg.core.atomic import IMAGE_FILE, check_output_path, refuse_overwriting_inputs
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, file_suffix
 
@@ -135,6 +135,7 @@ def read(args: argparse.Namespace) -> int:
             raise RegReadError(f"item {args.item} of '{args.reg}' holds no grid")
     assert item.grid is not None
     refuse_overwriting_inputs(args.output, {"the REG file": args.reg})
+    check_output_path(args.output, IMAGE_FILE)
     write_displacement_field(item.grid, args.output)
     print(f"wrote {args.output}: the grid of {args.reg} "
           f"({'x'.join(str(n) for n in item.grid.geometry.size)} vectors, source frame "
@@ -162,6 +163,7 @@ def warp(args: argparse.Namespace) -> int:
                             f"file; name it with one of {' '.join(FIELD_SUFFIXES)}")
     refuse_overwriting_inputs(args.output, {"the REG file": args.reg, "the moving image":
                                             args.moving, "the reference": args.reference})
+    check_output_path(args.output, IMAGE_FILE)  # before the work, not only after it
     registration = _registration(args)
     item = _item(registration, args.item)
     moving = read_moving_image(args.moving, args.moving_volume)
@@ -172,7 +174,7 @@ def warp(args: argparse.Namespace) -> int:
                                       image.GetDirection())
     result = warp_image(registration, moving, reference, item, args.undefined_value)
     warped, coverage = result.image, result.coverage
-    with atomic_output(args.output) as temporary:
+    with atomic_output(args.output, replaces=IMAGE_FILE) as temporary:
         # The output's suffix decides the format; the temporary file keeps it.
         try:
             sitk.WriteImage(warped, str(temporary), useCompression=True)

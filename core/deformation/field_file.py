@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dicomreg.core.atomic import atomic_output
+from dicomreg.core.atomic import IMAGE_FILE, atomic_output
 from dicomreg.core.deformation.completeness import IncompleteFileError, check_complete
 from dicomreg.core.deformation.metaimage import read_metaimage
 from dicomreg.core.deformation.nifti import DISPLACEMENT_VECTOR_NOTE, read_nifti
@@ -210,7 +210,7 @@ def write_displacement_field(image: Image, path: str | os.PathLike[str]) -> None
     out.SetSpacing(image.geometry.spacing)
     out.SetOrigin(image.geometry.origin)
     out.SetDirection(image.geometry.direction)
-    with atomic_output(path) as temp_path:
+    with atomic_output(path, replaces=IMAGE_FILE) as temp_path:
         try:
             sitk.WriteImage(out, str(temp_path), useCompression=False)
         except RuntimeError as error:  # SimpleITK's message is long; its last line says why

@@ -157,9 +157,13 @@ def parse(field: Field, value: Any) -> Any:
             raise FieldValueError(field.name, f"{value!r} is not one of {shown}")
         return found.name
     if kind in _VECTOR_LENGTHS:
-        if isinstance(value, str):
-            return _parse_numbers(field, value)
-        return _parse_numbers(field, " ".join(str(float(v)) for v in _flatten(value)))
+        if isinstance(value, str) or not hasattr(value, "__iter__"):  # text, or one number
+            return _parse_numbers(field, str(value))
+        try:
+            text = " ".join(str(float(v)) for v in _flatten(value))
+        except (TypeError, ValueError):  # a saved flow's value can be anything plain
+            raise FieldValueError(field.name, f"{value!r} is not a list of numbers") from None
+        return _parse_numbers(field, text)
     text = str(value)
     if field.syntax == "regex" and text:
         try:

@@ -25,7 +25,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from dicomreg.core.atomic import atomic_output
+from dicomreg.core.atomic import DICOM_FILE, atomic_output
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.reg.vector_grid import release_pages, vector_grid_array
 
@@ -126,7 +126,8 @@ def write_dataset(ds: Dataset, path: str | os.PathLike[str],
             sq.is_undefined_length = sq_undefined
             item.is_undefined_length_sequence_item = item_undefined
 
-    with atomic_output(path, verify) as temp_path, open(temp_path, "wb") as out:
+    with atomic_output(path, verify, replaces=DICOM_FILE) as temp_path, \
+            open(temp_path, "wb") as out:
         position = 0
         for element, value, sentinel in zip(bulk, saved_values, sentinels, strict=True):
             at = head.find(sentinel, position)

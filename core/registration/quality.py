@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dicomreg.core.atomic import atomic_output
+from dicomreg.core.atomic import atomic_output, json_report
 from dicomreg.core.deformation import folding
 from dicomreg.core.image import Geometry
 
@@ -49,8 +49,12 @@ class QualityReport:
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """The report as JSON (atomically)."""
-        with atomic_output(path) as temporary:
+        with atomic_output(path, replaces=QUALITY_REPORT) as temporary:
             temporary.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+
+# An existing file at the report's path is replaced only when it is such a report.
+QUALITY_REPORT = json_report("a registration quality report", "method")
 
 
 def _mutual_information(a: np.ndarray, b: np.ndarray, bins: int = 32) -> float:

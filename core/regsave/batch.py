@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from dicomreg.core.atomic import atomic_output
+from dicomreg.core.atomic import OutputPathError, atomic_output, check_output_path, csv_table
 from dicomreg.core.deformation import CONVENTION_OPTIONS
 from dicomreg.core.distribution import distribution_name
 from dicomreg.core.errors import DicomRegError
@@ -47,6 +47,8 @@ __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 _OPTION_COLUMNS = ("fixed_volume", "moving_volume", *CONVENTION_OPTIONS)
 _COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
+# An existing results file is replaced only when it is one (not a field, not the manifest).
+RESULTS_TABLE = csv_table("a dicomreg batch results table", RESULT_COLUMNS)
 
 
 class BatchError(DicomRegError):
@@ -198,8 +200,24 @@ def _previous(results_path: Path) -> dict[str, str]:
     try:
         with open(results_path, newline="", encoding="utf-8") as handle:
             return {row["output"]: row["status"] for row in csv.DictReader(handle)}
-    except (OSError, KeyError, csv.Error):
+    except (OSError, KeyError, csv.Error, UnicodeDecodeError):
         return {}
+
+
+def _refuse_bad_paths(cases: list[Case], manifest: Path, results_path: Path) -> None:
+    """Before any case runs: the results path, and outputs that are inputs or each other."""
+    from dicomreg.core.regsave.batch_paths import path_conflicts
+
+    conflicts = path_conflicts(cases, manifest, results_path)
+    if conflicts:
+        raise BatchError(f"manifest '{manifest}': {len(conflicts)} conflict(s), outputs that "
+                         "would destroy an input, the manifest, the results or another output; "
+                         "no case was run"
+                         + "".join(f"\n  {line}" for line in conflicts))
+    try:
+        check_output_path(results_path, RESULTS_TABLE)
+    except OutputPathError as error:
+        raise BatchError(f"--results: {error}") from None
 
 
 def _client(scheduler: str | None, workers: int | None, cases: int):
@@ -251,6 +269,7 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
     manifest = Path(manifest).absolute()
     cases = read_manifest(manifest)
     results_path = Path(results) if results else manifest.with_suffix(".results.csv")
+    _refuse_bad_paths(cases, manifest, results_path)
     previous = {} if force else _previous(results_path)
     base_dir = str(manifest.parent)
     out: dict[int, CaseResult] = {}
@@ -288,8 +307,8 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
             if cluster is not None:
                 cluster.close()
     ordered = [out[case.number] for case in cases]
-    with atomic_output(results_path) as temporary, open(temporary, "w", newline="",
-                                                        encoding="utf-8") as handle:
+    with atomic_output(results_path, replaces=RESULTS_TABLE) as temporary, \
+            open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
         writer.writeheader()
         for result in ordered:

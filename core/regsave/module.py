@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from dicomreg.core.atomic import OutputPathError, refuse_overwriting_inputs
+from dicomreg.core.atomic import (
+    DICOM_FILE,
+    OutputPathError,
+    check_output_path,
+    refuse_overwriting_inputs,
+)
 from dicomreg.core.deformation import LoadedDeformation
 from dicomreg.core.dicom import (
     DumpOptions,
@@ -646,6 +651,7 @@ class DicomREGSave:
             return None
         try:
             refuse_overwriting_inputs(target, self._input_files())
+            check_output_path(target, DICOM_FILE)  # before composing, not only at the write
         except OutputPathError as error:
             self._refuse([f"fileName: {error}"])
             return None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
-from dicomreg.core.atomic import refuse_overwriting_inputs
+from dicomreg.core.atomic import DICOM_FILE, check_output_path, refuse_overwriting_inputs
 from dicomreg.core.deformation import FieldConvention, LoadedDeformation, load_deformation
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
 from dicomreg.core.errors import DicomRegError
@@ -175,6 +175,8 @@ def save_registration(request: SaveRequest) -> SaveResult:
         "--moving": request.moving and resolve(request.moving),
         "--base": request.base and resolve(request.base),
         "--inherit-file": request.inherit_file and resolve(request.inherit_file)})
+    if not resolve(request.output).is_dir():  # a folder gets REG_<SOPInstanceUID>.dcm in it
+        check_output_path(resolve(request.output), DICOM_FILE)
     module = DicomREGSave(base_dir=base)
     fixed, moving, notes = _read_series(request, resolve)
     loaded = request.deformation or load_deformation(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import copy
+import io
 import json
 import pickle
 import shutil
@@ -13,12 +16,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SITE_BLOCK_WARNINGS, dciodvfy_counts
+from conftest import (
+    ROOT,
+    SITE_BLOCK_WARNINGS,
+    assert_clean_refusal,
+    dciodvfy_counts,
+    fuzz_examples,
+    partials,
+)
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from pydicom import dcmread
 
 from dicomreg.core.cli.main import main
 from dicomreg.core.errors import DicomRegError
-from dicomreg.nodes.flows import FlowError, check_flow, load_flow
+from dicomreg.nodes.flows import PACKAGE_DIRECTORY, FlowError, check_flow, load_flow
 
 EXAMPLES = ROOT / "example_flows"
 FLOWS = ("reg_from_field.json", "reg_with_modifiers.json", "load_and_dump.json",
@@ -314,3 +326,341 @@ def test_a_field_shown_as_input_saves_reloads_and_applies_its_value(tmp_path):
     source2.update()
     assert save2.error.startswith("input contentLabel: contentLabel: 'lower case'")
     assert save2.module.get("contentLabel") == "LOADED"
+
+
+# --- hostile flows ------------------------------------------------------------------------------
+
+def run_quietly(*args):
+    """``dicomreg run`` in this process; its status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["run", *map(str, args), "--no-dciodvfy"])
+    return status, out.getvalue(), err.getvalue()
+
+
+def assert_outcome(folder, flow, flow_bytes, status, out, err):
+    """Either a clean one-line refusal that wrote nothing, or valid REGs inside the folder."""
+    assert "Traceback" not in err and "Exception" not in err, err
+    assert flow.read_bytes() == flow_bytes and partials(folder) == []
+    written = [Path(line[6:]) for line in out.splitlines() if line.startswith("wrote ")]
+    if status == 0:  # a flow left without a DicomREGSave node writes nothing, and says so
+        assert err == "" and (written or "the flow wrote nothing" in out)
+        for path in written:
+            assert path.resolve().is_relative_to(folder.resolve())
+            assert dcmread(path).Modality == "REG"
+    else:
+        assert_clean_refusal(status, err, "dicomreg run: error: ")
+        assert written == [] and list((folder / "out").iterdir()) == []
+
+
+def state_of(node):
+    return pickle.loads(base64.b64decode(node["state data"]))
+
+
+def with_state(node, state):
+    node["state data"] = base64.b64encode(pickle.dumps(state)).decode()
+
+
+def regsave(project):
+    return next(n for n in project["flows"]["reg_from_field"]["nodes"]
+                if n["identifier"].endswith("DicomREGSaveNode"))
+
+
+def _evil_package(folder, name="evil"):
+    """A node package whose nodes.py, if ever imported, leaves a marker."""
+    package = folder / name
+    package.mkdir()
+    marker = folder / f"{name}-ran"
+    (package / "nodes.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\n")
+    return package, marker
+
+
+@pytest.mark.parametrize("entry", [
+    lambda d: {"name": "evil", "dir": str(d)},
+    lambda d: {"name": "dicomreg_nodes", "dir": str(d)},  # our name, another folder
+    lambda d: {"name": "evil"},
+    lambda d: {"dir": str(d)},
+])
+def test_a_flow_requiring_another_package_is_refused_and_nothing_is_imported(examples, entry):
+    package, marker = _evil_package(examples)
+    project = json.loads((examples / "reg_from_field.json").read_text())
+    project["required packages"].append(entry(package))
+    flow = examples / "evil.json"
+    flow.write_text(json.dumps(project))
+    status, out, err = run_quietly(flow)
+    assert_outcome(examples, flow, flow.read_bytes(), status, out, err)
+    assert status == 1 and not marker.exists()
+    with pytest.raises(FlowError):
+        load_flow(flow)  # the editor's loader
+    assert not marker.exists()
+
+
+def test_the_editor_refuses_it_and_opens_a_disguised_one_without_importing_it(examples):
+    """``dicomreg editor`` (offscreen, its own process): a foreign package is refused in one
+    line; a folder named like ours elsewhere is replaced by ours, and never imported."""
+    evil, evil_marker = _evil_package(examples)
+    disguised, marker = _evil_package(examples / "out", "dicomreg_nodes")
+    project = json.loads((examples / "reg_from_field.json").read_text())
+    flows = {}
+    for name, package in (("evil", evil), ("disguised", disguised)):
+        project["required packages"] = [{"name": package.name, "dir": str(package)}]
+        flows[name] = examples / f"{name}.json"
+        flows[name].write_text(json.dumps(project))
+    script = textwrap.dedent("""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from qtpy.QtCore import QTimer
+        from qtpy.QtWidgets import QApplication
+        app = QApplication([])
+
+        def look():
+            window = next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
+            flows = window.session_gui.core_session.flows
+            print("NODES", len([n for f in flows for n in f.nodes]))
+            app.quit()
+
+        QTimer.singleShot(3000, look)
+        from dicomreg.core.cli.main import main
+        raise SystemExit(main(["editor", sys.argv[1]]))
+    """)
+    refused = subprocess.run([sys.executable, "-c", script, str(flows["evil"])],
+                             capture_output=True, text=True, timeout=120, cwd=examples)
+    assert_clean_refusal(refused.returncode, refused.stderr, "node package 'evil'")
+    opened = subprocess.run([sys.executable, "-c", script, str(flows["disguised"])],
+                            capture_output=True, text=True, timeout=120, cwd=examples)
+    assert opened.returncode == 0, opened.stderr[-2000:]
+    assert "NODES 4" in opened.stdout
+    assert not evil_marker.exists() and not marker.exists()
+    assert load_flow(flows["disguised"])["required packages"] == [
+        {"name": "dicomreg_nodes", "dir": str(PACKAGE_DIRECTORY)}]
+
+
+def _flows_of(project):
+    return project["flows"]["reg_from_field"]
+
+
+def _set(path_and_value):
+    path, value = path_and_value
+
+    def change(project):
+        target = project
+        for key in path[:-1]:
+            target = target[key]
+        if value is _DELETE:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
+    return change
+
+
+_DELETE = object()
+_NODES = ("flows", "reg_from_field", "nodes")
+_CONNECTION = ("flows", "reg_from_field", "connections", 0)
+
+HOSTILE_FLOWS = {
+    "a node state that is a list": lambda p: with_state(regsave(p), ["fields"]),
+    "a node state that is a string": lambda p: with_state(_flows_of(p)["nodes"][0], "x"),
+    "settings of the wrong type": lambda p: with_state(
+        _flows_of(p)["nodes"][0], {"settings": {"directory": 5}}),
+    "fields that are a list": lambda p: with_state(regsave(p), {"fields": []}),
+    "an unknown node identifier": _set((_NODES + (0, "identifier"), "dicomreg_nodes.Nope")),
+    "an identifier that is a list": _set((_NODES + (0, "identifier"), ["x"])),
+    "no inputs": _set((_NODES + (2, "inputs"), _DELETE)),
+    "no GID": _set((_NODES + (1, "GID"), _DELETE)),
+    "no nodes": _set((_NODES, _DELETE)),
+    "no project GID": _set((("GID",), _DELETE)),
+    "no addons": _set((("addons",), _DELETE)),
+    "one input too few": lambda p: _flows_of(p)["nodes"][3]["inputs"].pop(),
+    "a parent index out of range": _set((_CONNECTION + ("parent node index",), 9)),
+    "a negative port index": _set((_CONNECTION + ("output port index",), -1)),
+    "an input port out of range": _set((_CONNECTION + ("connected input port index",), 4)),
+    "an index that is text": _set((_CONNECTION + ("connected node",), "2")),
+    "an index that is true": _set((_CONNECTION + ("connected node",), True)),
+    "a connection that is a list": _set((_CONNECTION, [0, 1, 2, 0])),
+    "a node feeding itself": _set((_CONNECTION + ("connected node",), 0)),
+    "two outputs into one input": lambda p: _flows_of(p)["connections"].append(
+        dict(_flows_of(p)["connections"][2], **{"parent node index": 1})),
+    "an unknown algorithm mode": _set((("flows", "reg_from_field", "algorithm mode"), "fast")),
+    "output data out of range": _set((("flows", "reg_from_field", "output data", 0,
+                                       "dependent node outputs"), [7, 0])),
+    "a foreign data type": _set((("flows", "reg_from_field", "output data", 0, "data",
+                                  "identifier"), "Evil")),
+    "a Python 3.2 'scripts' part": _set((("scripts",), [])),
+    "a variable in the addon": _set((("addons", "Variables", "custom state"),
+                                     {"3": {"x": {"serialized": ""}}})),
+    "a window state that is not hex": _set((("geometry",), "zz")),
+    "a NUL in a path": lambda p: with_state(_flows_of(p)["nodes"][0],
+                                            {"settings": {"directory": "data/\0fixed"}}),
+    "a NUL in a name": _set((_NODES + (0, "identifier"), "dicomreg_nodes.\0")),
+    "a number of 200 bits": _set((_NODES + (0, "pos x"), 2 ** 200)),
+    "a connection nested 300 deep": _set((_CONNECTION, json.loads("[" * 300 + "]" * 300))),
+    "a state nested 300 deep": lambda p: with_state(regsave(p), json.loads("[" * 300 + "]"
+                                                                           * 300)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FLOWS))
+def test_each_hostile_flow_is_refused_in_one_line(examples, name):
+    project = json.loads((examples / "reg_from_field.json").read_text())
+    HOSTILE_FLOWS[name](project)
+    flow = examples / "hostile.json"
+    flow.write_text(json.dumps(project))
+    status, out, err = run_quietly(flow)
+    assert_outcome(examples, flow, flow.read_bytes(), status, out, err)
+    assert status == 1 and err.startswith("dicomreg run: error: ")
+    with pytest.raises(FlowError):
+        load_flow(flow)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[" * 100_000 + "]" * 100_000, "nests deeper than JSON is read here"),
+    ('{"flows": {}, "GID": ' + "7" * 4301 + "}", "holds a number of more than 4300 digits"),
+    ('{"flows": {}, "GID": ' + "7" * 4300 + "}", "holds a number of 14284 bits, beyond 64"),
+    ('{"flows": {}, "GID": NaN}', "not finite"),
+    ('{"flows": {}, "GID": 1e999, "addons": {}}', "holds the number inf"),
+    ("\ufeff\x00", "is not a Ryven project (JSON)"),
+])
+def test_unreadable_json_is_one_line(examples, text, message):
+    flow = examples / "hostile.json"
+    flow.write_text(text)
+    status, out, err = run_quietly(flow)
+    assert_outcome(examples, flow, flow.read_bytes(), status, out, err)
+    assert message in err
+
+
+# A value anywhere in a flow, including inside a node's pickled state.
+_ODD = st.sampled_from([None, True, False, 0, -1, 1, 3, 2 ** 63, 1.5, "", "x", "..", "/", "\0",
+                        "../../escape.dcm", "/tmp/absolute.dcm", "data", "data/field.mha",
+                        "dicomreg_nodes.DicomImportNode", "data opt", [], {}, [0, 1]])
+_VALUES = st.recursive(_ODD | st.integers() | st.text(max_size=8),
+                       lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
+
+
+class _Pickled(dict):
+    """A node's state, unpickled, so that a mutation can reach inside it."""
+
+
+def _expand(value):
+    if isinstance(value, dict):
+        return {k: (_Pickled(state=_expand(pickle.loads(base64.b64decode(v))))
+                    if k == "state data" else _expand(v)) for k, v in value.items()}
+    return [_expand(v) for v in value] if isinstance(value, list) else value
+
+
+def _collapse(value):
+    if isinstance(value, _Pickled):
+        return base64.b64encode(pickle.dumps(_collapse(value.get("state")))).decode()
+    if isinstance(value, dict):
+        return {k: _collapse(v) for k, v in value.items()}
+    return [_collapse(v) for v in value] if isinstance(value, list) else value
+
+
+def _slots(value):
+    """Every (container, key) in the tree: where a mutation can land."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, inner in items:
+        yield value, key
+        yield from _slots(inner)
+
+
+@st.composite
+def mutated_flows(draw):
+    def value():  # a copy: sampled values are shared between examples, and get mutated
+        return copy.deepcopy(draw(_VALUES))
+
+    project = _expand(json.loads((EXAMPLES / "reg_from_field.json").read_text()))
+    for _ in range(draw(st.integers(1, 3))):
+        container, key = draw(st.sampled_from(list(_slots(project))))
+        action = draw(st.sampled_from(["replace", "delete", "add", "duplicate"]))
+        if action == "replace":
+            container[key] = value()
+        elif action == "delete":
+            del container[key]
+        elif isinstance(container[key], dict):
+            container[key][draw(st.text(max_size=12) | st.sampled_from(
+                ["GID", "inputs", "Variables", "fileName", "settings"]))] = value()
+        elif isinstance(container[key], list):
+            inner = container[key]
+            inner.append(copy.deepcopy(inner[0]) if inner and action == "duplicate"
+                         else value())
+    return _collapse(project)
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(EXAMPLES / "data", folder / "data")
+    (folder / "out").mkdir()
+    return folder
+
+
+@settings(max_examples=fuzz_examples(150), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(project=mutated_flows())
+def test_mutated_flows_are_refused_cleanly_or_run(fuzz_folder, project):
+    """One to three random changes anywhere in a flow (its pickled states included): a clean
+    one-line refusal, or a run that writes a valid REG inside the flow's folder."""
+    flow = fuzz_folder / "mutated.json"
+    flow.write_text(json.dumps(project))
+    before = flow.read_bytes()
+    try:
+        status, out, err = run_quietly(flow)
+        event(f"exit {status}")
+        assert_outcome(fuzz_folder, flow, before, status, out, err)
+    finally:
+        for path in (fuzz_folder / "out").iterdir():
+            path.unlink()
+
+
+@pytest.mark.parametrize("file_name", ["/{tmp}/elsewhere/reg.dcm", "../reg.dcm",
+                                       "out/../../reg.dcm", "escape/reg.dcm", "~/reg.dcm"])
+def test_a_flows_file_name_stays_in_its_folder_unless_the_user_sets_it(examples, file_name):
+    """Absolute, climbing out, or through a link out of the folder: refused when the flow
+    says so; written when the user gives the same path with --set."""
+    outside = examples.parent / f"elsewhere-{examples.name}"
+    outside.mkdir()
+    (examples / "escape").symlink_to(outside)
+    file_name = file_name.replace("/{tmp}/elsewhere", str(outside))
+    project = json.loads((examples / "reg_from_field.json").read_text())
+    state = state_of(regsave(project))
+    state["fields"]["fileName"] = file_name
+    with_state(regsave(project), state)
+    flow = examples / "escaping.json"
+    flow.write_text(json.dumps(project))
+    status, out, err = run_quietly(flow)
+    assert_outcome(examples, flow, flow.read_bytes(), status, out, err)
+    assert_clean_refusal(status, err, "is outside the flow's folder",
+                         "--set DicomREGSave.fileName=")
+    if file_name.startswith("~"):
+        return  # the user's home: not written to by a test
+    status, out, err = run_quietly(flow, "--set", f"DicomREGSave.fileName={file_name}")
+    assert status == 0, err
+    written = Path(out.split("wrote ", 1)[1].split("\n", 1)[0])
+    assert dcmread(written).Modality == "REG"
+    written.unlink()
+
+
+def test_the_flow_file_is_never_an_output(examples):
+    flow = examples / "reg_from_field.json"
+    before = flow.read_bytes()
+    for name in (str(flow), "reg_from_field.json", "out/../reg_from_field.json"):
+        status, out, err = run_quietly(flow, "--set", f"DicomREGSave.fileName={name}")
+        assert_outcome(examples, flow, before, status, out, err)
+        assert_clean_refusal(status, err, "is the flow file")
+
+
+def test_a_flow_is_saved_only_over_a_flow(examples):
+    from dicomreg.core.atomic import OutputPathError
+    from dicomreg.nodes.flows import new_session, save_flow
+
+    session = new_session()
+    session.load(load_flow(examples / "reg_from_field.json"))
+    keys = examples / "authorized_keys"
+    keys.write_text("ssh-ed25519 AAAA someone\n")
+    with pytest.raises(OutputPathError, match="is not a Ryven project file"):
+        save_flow(session, keys)
+    assert keys.read_text() == "ssh-ed25519 AAAA someone\n"
+    save_flow(session, examples / "load_and_dump.json")  # a flow: replaced
+    assert load_flow(examples / "load_and_dump.json")["flows"]

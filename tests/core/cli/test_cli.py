@@ -79,11 +79,15 @@ def test_validate(tmp_path, capsys):
     assert status == 1 and "is not Deformable Spatial Registration Storage" in stdout
 
 
+PREVIOUS = b"\0" * 128 + b"DICM" + b"previous good content"
+
+
 @pytest.fixture
 def existing(tmp_path):
-    """A good file at the target path that a failed save must leave untouched."""
+    """A good file at the target path that a failed save must leave untouched (a previous
+    REG: a Part 10 file, the only kind a REG output replaces)."""
     target = tmp_path / "out.dcm"
-    target.write_bytes(b"previous good content")
+    target.write_bytes(PREVIOUS)
     return target
 
 
@@ -96,7 +100,7 @@ def assert_refused(status, stderr, target, message):
         assert lines[0].endswith(f": error: {len(lines) - 1} problems:"), stderr
         assert all(line.startswith("  ") and line.strip() for line in lines[1:]), stderr
     assert any(message in line for line in lines), stderr
-    assert target.read_bytes() == b"previous good content"
+    assert target.read_bytes() == PREVIOUS
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
 
 

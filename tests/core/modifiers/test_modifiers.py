@@ -71,13 +71,14 @@ def test_a_plugin_that_breaks_the_object_is_named_and_nothing_is_written(tmp_pat
          "operations": [{"op": "set", "tag": "SeriesDescription", "value": "fine"}]},
         {"plugin": "DicomModifyTagsPlugin", "name": "label remover",
          "operations": [{"op": "remove", "tag": "ContentLabel"}]}]))
-    (tmp_path / "reg.dcm").write_bytes(b"previous")
+    previous = b"\0" * 128 + b"DICM" + b"previous"  # a previous REG, which a save replaces
+    (tmp_path / "reg.dcm").write_bytes(previous)
     status, out = save(tmp_path, "--modifiers", str(breaker))
     err = capsys.readouterr().err
     assert status == 1
     assert "after modifier label remover: ContentLabel (0070,0080): Type 1 attribute is " \
            "missing" in err
-    assert out.read_bytes() == b"previous"
+    assert out.read_bytes() == previous
 
 
 def test_a_plugin_that_fails_is_named(tmp_path, capsys):

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import csv
+import tempfile
+from pathlib import Path
 
+import numpy as np
 import pytest
-from conftest import ROOT, SITE_BLOCK_WARNINGS, dciodvfy_counts, make_case
+from conftest import (
+    HOSTILE_KINDS,
+    ROOT,
+    SITE_BLOCK_WARNINGS,
+    assert_clean_refusal,
+    dciodvfy_counts,
+    fuzz_examples,
+    hostile_target,
+    make_case,
+    snapshot,
+    write_field,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dicomreg.core.cli.main import main
 from dicomreg.core.regsave import BatchError, read_manifest, run_batch
@@ -191,3 +207,122 @@ def test_rows_numbered_by_line_absolute_outputs_and_directories_made(tmp_path):
     assert failed.status == "failed" and failed.case == 4
     assert failed.output == str(tmp_path / "out" / "b" / "reg.dcm")  # absolute, as done rows
     assert not (tmp_path / "out" / "b").exists()  # made for the case, removed when it failed
+
+
+# --- outputs that would destroy inputs, the manifest or the results ---------------------------
+
+def _hostile_manifest(folder, rows):
+    manifest = folder / "m.csv"
+    with open(manifest, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["field", "output", "fixed", "moving",
+                                                    "modifiers"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+def _two_cases(folder):
+    for index in range(2):
+        make_case(folder / f"c{index}", seed=index)
+    (folder / "chain.json").write_text("[]")
+    (folder / "out").mkdir()
+    return [{"field": f"c{i}/field.mha", "output": f"out/r{i}.dcm", "fixed": f"c{i}/fixed",
+             "moving": f"c{i}/moving", "modifiers": "chain.json"} for i in range(2)]
+
+
+# Each: (row index, column, value) changes to the two good rows, and the conflict line.
+CONFLICTS = {
+    "another row's moving slice": ([(1, "output", "c0/moving/{slice}")],
+                                   "row 3: output 'c0/moving/"),
+    "another row's field": ([(0, "output", "c1/field.mha")], "is row 3's field file"),
+    "its own field, climbing": ([(0, "output", "out/../c0/field.mha")], "row 2's field file"),
+    "the modifiers file": ([(1, "output", "chain.json")], "is row 2's modifiers file"),
+    "the manifest": ([(0, "output", "m.csv")], "row 2: output 'm.csv' is the manifest"),
+    "the manifest, absolute": ([(0, "output", "{folder}/m.csv")], "is the manifest"),
+    "another row's output": ([(1, "output", "out/./r0.dcm")], "is also written by row 2"),
+    "a link to an input": ([(0, "output", "link.dcm")], "is row 3's field file"),
+    "a file inside a fixed directory": ([(1, "fixed", "c1"), (0, "output",
+                                                               "c1/moving/{slice}")],
+                                        "is row 3's --fixed file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFLICTS))
+def test_conflicting_rows_are_refused_before_any_case_runs(tmp_path, capsys, name):
+    rows = _two_cases(tmp_path)
+    (tmp_path / "link.dcm").symlink_to(tmp_path / "c1" / "field.mha")
+    slice_name = sorted((tmp_path / "c0" / "moving").iterdir())[0].name
+    changes, message = CONFLICTS[name]
+    for index, column, value in changes:
+        rows[index][column] = value.format(slice=slice_name, folder=tmp_path)
+    manifest = _hostile_manifest(tmp_path, rows)
+    before = snapshot(tmp_path)
+    status = main(["batch", str(manifest), "--workers", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert status == 1 and "Traceback" not in err
+    assert "conflict(s)" in lines[0] and "no case was run" in lines[0]
+    assert any(message in line for line in lines[1:]), err
+    assert snapshot(tmp_path) == before  # nothing written, not even the results
+
+
+@pytest.mark.parametrize("results", ["c0/field.mha", "m.csv", "out/r1.dcm", "chain.json"])
+def test_results_that_are_an_input_or_an_output_are_refused(tmp_path, capsys, results):
+    manifest = _hostile_manifest(tmp_path, _two_cases(tmp_path))
+    before = snapshot(tmp_path)
+    status = main(["batch", str(manifest), "--results", str(tmp_path / results),
+                   "--workers", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err and "no case was run" in err
+    assert f"--results '{tmp_path / results}' is" in err or "is the results file" in err
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("kind", [*HOSTILE_KINDS, "a field", "a text file"])
+def test_results_that_are_not_a_results_table_are_refused(tmp_path, capsys, kind):
+    manifest = _hostile_manifest(tmp_path, _two_cases(tmp_path))
+    if kind == "a field":
+        results = write_field(tmp_path / "other.mha", np.zeros((2, 2, 2, 3), np.float32),
+                              origin=(0, 0, 0), spacing=(1, 1, 1), direction=np.eye(3))
+    elif kind == "a text file":
+        results = tmp_path / "notes.csv"
+        results.write_text("my,own,notes\n")
+    else:
+        results = hostile_target(tmp_path, kind)
+    before = snapshot(tmp_path)
+    status = main(["batch", str(manifest), "--results", str(results), "--workers", "1",
+                   "--no-progress"])
+    assert_clean_refusal(status, capsys.readouterr().err, "--results", str(results))
+    assert snapshot(tmp_path) == before
+
+
+@settings(max_examples=fuzz_examples(40), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(outputs=st.lists(st.sampled_from([
+    "out/a.dcm", "out/b.dcm", "out/../out/a.dcm", "c0/field.mha", "c1/moving/{slice}",
+    "chain.json", "m.csv", "link.dcm", "{folder}/out/a.dcm", "c1", ""]), min_size=2,
+    max_size=2))
+def test_any_pair_of_outputs_is_refused_or_checked_alone(tmp_path, outputs):
+    """Generated pairs of outputs: whenever one names an input, the manifest or the other,
+    read_manifest or the path check refuses before a case runs and nothing changes."""
+    from dicomreg.core.regsave.batch import _refuse_bad_paths
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    rows = _two_cases(folder)
+    (folder / "link.dcm").symlink_to(folder / "c0" / "field.mha")
+    slice_name = sorted((folder / "c1" / "moving").iterdir())[0].name
+    for row, output in zip(rows, outputs, strict=True):
+        row["output"] = output.format(slice=slice_name, folder=folder)
+    manifest = _hostile_manifest(folder, rows)
+    before = snapshot(folder)
+    inputs = {p.resolve() for p in folder.rglob("*") if p.is_file()} - {
+        (folder / "out" / name).resolve() for name in ("a.dcm", "b.dcm")}
+    targets = [(folder / row["output"]).resolve() for row in rows if row["output"]]
+    destroys = len(set(targets)) < len(targets) or any(t in inputs for t in targets)
+    try:
+        _refuse_bad_paths(read_manifest(manifest), manifest, manifest.with_suffix(".r.csv"))
+    except BatchError as error:
+        assert destroys and "\n" in str(error) or "several cases write" in str(error)
+    else:
+        assert not destroys
+    assert snapshot(folder) == before
