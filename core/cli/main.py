@@ -1,5 +1,5 @@
 """The ``dicomreg`` command line: save, read, warp, map, validate, dump, scan, fields, batch,
-and the commands other packages add (the flows' run and editor).
+echo, find, fetch, send, and the commands other packages add (the flows' run and editor).
 
 Every refusal is one line on stderr naming the cause and what is accepted, with exit status 1
 (2 for a malformed command line), and no output file. A traceback means a bug in dicomreg.
@@ -29,13 +29,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from dicomreg.core.cli import apply, batch, dump, fields, save, scan, validate
+from dicomreg.core.cli import apply, batch, dump, fields, net, save, scan, validate
 from dicomreg.core.cli.plugins import add_plugin_commands
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "builtin_commands", "main"]
 
-COMMAND_MODULES = (save, apply, validate, dump, scan, fields, batch)
+COMMAND_MODULES = (save, apply, validate, dump, scan, fields, batch, net)
 
 
 def builtin_commands() -> list[str]:

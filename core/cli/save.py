@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from dicomreg.core.cli.net import add_net_options, net_options, print_outcomes
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES
 
@@ -59,20 +60,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--verbose", action="store_true", help="show what was inherited")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not run dciodvfy on the written file")
+    parser.add_argument("--send-to", metavar="PEER", help="then send the written file to "
+                        "AET@HOST:PORT (C-STORE) or a DICOMweb root URL (STOW-RS); it stays "
+                        "on disk")
+    add_net_options(parser)
     parser.set_defaults(runner=save, reads_dicom=True)
 
 
 def _add_sources(parser: argparse.ArgumentParser) -> None:
     """The DICOM the REG inherits from and references."""
     parser.add_argument("--fixed", help="fixed (registered) image: a DICOM file or a directory "
-                        "holding one series; patient, study and frame of reference come from "
+                        "holding one series, or a PACS series (AET@HOST:PORT/STUDY_UID/"
+                        "SERIES_UID, or a DICOMweb series URL) fetched into the cache; "
+                        "patient, study and frame of reference come from "
                         "it (the grid's position and orientation come from FIELD itself unless "
                         "--set worldMatrixInheritanceSource=DICOM_INPUT)")
     parser.add_argument("--fixed-volume", type=int, metavar="N", help="which volume of "
                         "--fixed (see 'dicomreg scan') when it holds several")
-    parser.add_argument("--moving", help="moving (source) image: a DICOM file or a directory "
-                        "holding one series; its frame of reference and every instance are "
-                        "referenced")
+    parser.add_argument("--moving", help="moving (source) image: a DICOM file, a directory "
+                        "holding one series, or a PACS series as --fixed; its frame of "
+                        "reference and every instance are referenced")
     parser.add_argument("--moving-volume", type=int, metavar="N",
                         help="which volume of --moving when it holds several")
     parser.add_argument("--inherit-file", metavar="FILE", help="inherit the DICOM information "
@@ -107,7 +114,7 @@ def save(args: argparse.Namespace) -> int:
         moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,
         base=args.base, base_volume=args.base_volume, assignments=_assignments(args.set),
         modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy, components=args.components,
-        units=args.units, kind=args.kind, direction=args.direction))
+        units=args.units, kind=args.kind, direction=args.direction, net=net_options(args)))
     module, path = result.module, result.path
     if args.verbose and result.report is not None:
         print(f"inherited from {module.get('inputSelector')}:\n{result.report}")
@@ -130,4 +137,9 @@ def save(args: argparse.Namespace) -> int:
         print_dciodvfy(result.dciodvfy)
     elif not args.no_dciodvfy:
         print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
+    if args.send_to:
+        from dicomreg.core.net import send_files
+
+        return print_outcomes(send_files(args.send_to, [path], net_options(args)),
+                              args.send_to)
     return 0

@@ -18,7 +18,7 @@ import grimp
 import pytest
 from conftest import ROOT
 
-CORE_FOLDERS = ("cli", "regsave", "modifiers", "reg", "deformation", "dicom", "fields")
+CORE_FOLDERS = ("cli", "regsave", "net", "modifiers", "reg", "deformation", "dicom", "fields")
 
 
 def test_import_linter_contracts_are_kept():
