@@ -66,14 +66,21 @@ class Orthanc:
         response.raise_for_status()
         return response.content
 
-    def find_instance(self, sop_instance: str) -> str:
-        """Orthanc's id of an instance, from its REST API's lookup."""
+    def json(self, path: str):
+        return json.loads(self.get(path))
+
+    def lookup(self, uid: str) -> list[dict]:
+        """What Orthanc's REST API finds by a DICOM UID."""
         import requests
 
-        response = requests.post(self.rest + "/tools/lookup", data=sop_instance,
+        response = requests.post(self.rest + "/tools/lookup", data=uid,
                                  auth=(USER, PASSWORD), timeout=30)
         response.raise_for_status()
-        return next(hit["ID"] for hit in response.json() if hit["Type"] == "Instance")
+        return response.json()
+
+    def find_instance(self, sop_instance: str) -> str:
+        """Orthanc's id of an instance."""
+        return next(hit["ID"] for hit in self.lookup(sop_instance) if hit["Type"] == "Instance")
 
 
 def _configuration(orthanc: Orthanc, plugin: Path) -> dict:
