@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .modifier_nodes import MODIFIER_NODES
+from .net_nodes import DicomSendNode, PacsQueryNode, PacsRetrieveNode
 from .payloads import DatasetData, DeformationData, ImageData, ModifierListData, VolumeListData
 from .regsave_node import DicomREGSaveNode
 from .source_nodes import (
@@ -16,5 +17,6 @@ from .source_nodes import (
 __all__ = ["DATA_TYPES", "NODE_TYPES"]
 
 NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
-              RegLoadNode, TagDumpNode, *MODIFIER_NODES)
+              RegLoadNode, TagDumpNode, PacsQueryNode, PacsRetrieveNode, DicomSendNode,
+              *MODIFIER_NODES)
 DATA_TYPES = (ImageData, DeformationData, DatasetData, VolumeListData, ModifierListData)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import LOOPBACK, PASSWORD, USER, free_port
+from orthanc_server import LOOPBACK, PASSWORD, USER, free_port, orthanc_fixture  # noqa: F401
 
 from dicomreg.core.cli.main import main
 

@@ -1,6 +1,8 @@
 """A real Orthanc (Debian packages orthanc and orthanc-dicomweb) for the networking tests,
 started once per session on free loopback ports with its own storage folder, and stopped
-after.
+after. A test module imports the ``orthanc`` fixture from here (a conftest.py beside the
+tests would take the name ``conftest`` that ``from conftest import ...`` means tests/conftest.py
+by).
 
 Its configuration: AE title ORTHANC, the DICOMweb plugin, one registered user, remote
 access refused (only 127.0.0.1 may talk to it), our calling AE title DICOMREG known as a
@@ -125,8 +127,8 @@ def _wait_until_up(orthanc: Orthanc, process: subprocess.Popen, log: Path) -> No
     raise RuntimeError(f"Orthanc did not start within 60 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def orthanc(tmp_path_factory):
+@pytest.fixture(scope="session", name="orthanc")
+def orthanc_fixture(tmp_path_factory):
     """A running Orthanc for the session; skipped where Debian's packages are missing."""
     executable = shutil.which("Orthanc") or shutil.which("Orthanc", path="/usr/sbin")
     plugin = dicomweb_plugin()
