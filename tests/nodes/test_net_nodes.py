@@ -52,3 +52,22 @@ def test_retrieve_save_send_round_trip(orthanc, tmp_path, monkeypatch):
     reg = pydicom.dcmread(tmp_path / "reg.dcm")
     assert reg.StudyInstanceUID == _series(SAMPLE / "fixed")[0]
     assert orthanc.find_instance(reg.SOPInstanceUID)
+
+
+def test_the_example_flow_runs_headless_against_orthanc(orthanc, tmp_path, monkeypatch):
+    from conftest import ROOT
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = sorted(str(p) for p in (SAMPLE / "fixed").glob("*.dcm")) \
+        + sorted(str(p) for p in (SAMPLE / "moving").glob("*.dcm"))
+    assert main(["send", *files, "--to", orthanc.dimse]) == 0
+    out = tmp_path / "round_trip.dcm"
+    fixed, moving = ("{}/{}/{}".format(orthanc.dimse, *_series(SAMPLE / f))
+                     for f in ("fixed", "moving"))
+    assert main(["run", str(ROOT / "example_flows" / "pacs_round_trip.json"),
+                 "--set", f"PacsRetrieve#1.series={fixed}",
+                 "--set", f"PacsRetrieve#2.series={moving}",
+                 "--set", f"DicomSend.to={orthanc.dimse}",
+                 "--set", f"DicomREGSave.fileName={out}"]) == 0
+    reg = pydicom.dcmread(out)
+    assert orthanc.find_instance(reg.SOPInstanceUID)
