@@ -47,7 +47,9 @@ def net_options(args: argparse.Namespace):
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``echo``, ``find``, ``fetch`` and ``send``."""
-    echo = subparsers.add_parser("echo", help=COMMANDS["echo"])
+    echo = subparsers.add_parser("echo", help=COMMANDS["echo"], description="C-ECHO for "
+                                 "AET@HOST:PORT, a QIDO-RS study search for a URL: one line, "
+                                 "exit status 0 when the peer answers, 1 when not.")
     echo.add_argument("peer", help=_PEER)
     echo.set_defaults(runner=run_echo)
     find = subparsers.add_parser("find", help=COMMANDS["find"], description="The series "
@@ -72,7 +74,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     send = subparsers.add_parser("send", help=COMMANDS["send"], description="Each file is "
                                  "sent as it is on disk, proposing its own SOP class and "
                                  "transfer syntax; exit status 1 if the peer refused any.")
-    send.add_argument("files", nargs="+", metavar="FILE")
+    send.add_argument("files", nargs="+", metavar="FILE", help="DICOM Part 10 files")
     send.add_argument("--to", required=True, metavar="PEER", help=_PEER)
     send.set_defaults(runner=run_send)
     for parser in (echo, find, fetch, send):

@@ -3,12 +3,15 @@
 The manifest is a CSV file with a header row. Columns:
 
 - ``field`` and ``output`` (required): the displacement field and the REG to write;
-- ``fixed``, ``moving`` (optional): DICOM files or directories, as ``--fixed``/``--moving``;
+- ``fixed``, ``moving`` (optional): DICOM files or directories, or PACS series
+  (``AET@HOST:PORT/STUDY_UID/SERIES_UID``, a DICOMweb series URL), as ``--fixed``/``--moving``;
 - ``modifiers`` (optional): a modifier chain, as ``--modifiers``;
 - ``fixed_volume``, ``moving_volume`` (optional): which volume of a directory holding
   several, as ``--fixed-volume``/``--moving-volume``;
 - ``components``, ``units``, ``kind``, ``direction`` (optional): the field's convention, as
   the options of the same names (an empty cell is ITK's: lps, mm, displacement, pull);
+- ``send_to`` (optional): a peer (``AET@HOST:PORT`` or a DICOMweb URL) each written REG is
+  then sent to, as ``dicomreg save --send-to``; a refusal fails the case (the file stays);
 - ``set:NAME`` (optional, any number): a field value, as ``--set NAME=VALUE``; an empty cell
   sets nothing.
 
@@ -41,7 +44,7 @@ from dicomreg.core.paths import resolve_path
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
 _OPTION_COLUMNS = ("fixed_volume", "moving_volume", *CONVENTION_OPTIONS)
-_COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
+_COLUMNS = ("field", "output", "fixed", "moving", "modifiers", "send_to", *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
 
 
@@ -59,6 +62,7 @@ class Case:
     fixed: str = ""
     moving: str = ""
     modifiers: str = ""
+    send_to: str = ""
     assignments: dict[str, str] | None = None
     options: dict[str, str] | None = None  # the non-empty option columns, as written
 
@@ -92,6 +96,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
     if unknown or not {"field", "output"} <= set(columns):
         raise BatchError(f"manifest '{path}': columns {', '.join(columns) or '(none)'}; "
                          "expected field, output, and optionally fixed, moving, modifiers, "
+                         "send_to, "
                          f"{', '.join(_OPTION_COLUMNS)} and set:FIELDNAME columns"
                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
     for column in columns:
@@ -107,6 +112,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
                           fixed=(row.get("fixed") or "").strip(),
                           moving=(row.get("moving") or "").strip(),
                           modifiers=(row.get("modifiers") or "").strip(),
+                          send_to=(row.get("send_to") or "").strip(),
                           assignments=assignments,
                           options={c: row[c].strip() for c in _OPTION_COLUMNS
                                    if (row.get(c) or "").strip()}))
@@ -130,6 +136,8 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
             moving=case.moving or None, modifiers=case.modifiers or None,
             assignments=dict(case.assignments or {}), dciodvfy=dciodvfy, base_dir=base_dir,
             **_case_options(case.options or {})))
+        if case.send_to:
+            _send(case.send_to, result.path)
         verdict = str(result.dciodvfy) if result.dciodvfy else ""
         return CaseResult(case.number, "done", str(result.path), seconds=_since(started),
                           dciodvfy=verdict, notes="; ".join(result.notes))
@@ -140,6 +148,16 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
         return CaseResult(case.number, "failed", case.output,
                           f"internal error {type(error).__name__}: {error} "
                           f"({Path(where.filename).name}:{where.lineno})", _since(started))
+
+
+def _send(peer: str, path: Path) -> None:
+    """Send a written REG; a refusal fails its case (the file stays on disk)."""
+    from dicomreg.core.net import send_files
+
+    outcome = send_files(peer, [path])[0]
+    if not outcome.stored:
+        raise BatchError(f"written, but {peer} refused it (status {outcome.status}: "
+                         f"{outcome.reason})")
 
 
 def _case_options(options: dict[str, str]) -> dict[str, object]:

@@ -171,3 +171,21 @@ def test_a_peer_that_refuses_the_reg_class(tmp_path, capsys):
     assert any(reg in line and "REFUSED" in line for line in lines)
     assert lines[-1].startswith("dicomreg: error:") and "refused 1 of 2" in lines[-1]
     assert threading.active_count() >= 1
+
+
+def test_batch_columns_name_pacs_series_and_send_to(stored, tmp_path):
+    from dicomreg.core.regsave.batch import read_manifest, run_case
+
+    fixed = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "fixed"))
+    moving = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "moving"))
+    manifest = tmp_path / "cases.csv"
+    manifest.write_text("field,output,fixed,moving,send_to\n"
+                        f"{SAMPLE / 'field.mha'},a.dcm,{fixed},{moving},{stored.dimse}\n"
+                        f"{SAMPLE / 'field.mha'},b.dcm,{fixed},{moving},"
+                        f"NOBODY@{LOOPBACK}:{free_port()}\n")
+    sent, refused = (run_case(case, str(tmp_path), dciodvfy=False)
+                     for case in read_manifest(manifest))
+    assert sent.status == "done", sent.error
+    assert stored.find_instance(pydicom.dcmread(tmp_path / "a.dcm").SOPInstanceUID)
+    assert refused.status == "failed" and "cannot connect" in refused.error
+    assert (tmp_path / "b.dcm").is_file()  # written, then the send failed: the file stays
