@@ -8,6 +8,8 @@
 - ``load_and_dump.json``: a REG loaded back and its tag dump, annotated;
 - ``register_and_save.json``: the fixed and the moving CT registered inside the flow (the
   Register node, rigid then B-spline), saved ``out/register_and_save.dcm``.
+- ``pacs_round_trip.json``: fixed and moving retrieved from a PACS, saved, sent back (needs
+  a PACS holding the sample series: ``dicomreg run`` with ``--set`` of the addresses).
 
 Run: ``python example_flows/make_example_flows.py``; run a flow with ``dicomreg run FLOW``.
 """
@@ -94,12 +96,42 @@ def register_flow() -> Path:
     return save_flow(session, HERE / "register_and_save.json")
 
 
+# The sample series' UIDs (data/make_sample_data.py), at an Orthanc's default address: the
+# flow runs against a PACS holding them with --set of the addresses.
+_PACS = "ORTHANC@127.0.0.1:4242"
+_FIXED = ("1.2.826.0.1.3680043.8.498.15373577123128186296102095397453140971",
+          "1.2.826.0.1.3680043.8.498.89398202211572808191381986147051565763")
+_MOVING = ("1.2.826.0.1.3680043.8.498.39327575396272033005081903395676572527",
+           "1.2.826.0.1.3680043.8.498.51526407852151677470288953793930027421")
+
+
+def pacs_flow() -> Path:
+    """Fixed and moving retrieved from a PACS, saved, the REG sent back."""
+    session = new_session()
+    types = _types(session)
+    flow = session.create_flow("pacs_round_trip")
+    fixed = _configure(flow.create_node(types["PacsRetrieve"]), (0, 0),
+                       series="{}/{}/{}".format(_PACS, *_FIXED))
+    moving = _configure(flow.create_node(types["PacsRetrieve"]), (0, 260),
+                        series="{}/{}/{}".format(_PACS, *_MOVING))
+    field = _configure(flow.create_node(types["DisplacementField"]), (320, 0),
+                       fileName="data/field.mha")
+    save = _configure(flow.create_node(types["DicomREGSave"]), (700, 160))
+    save.module.set_many({"fileName": "out/pacs_round_trip.dcm", "contentLabel": "SAMPLE_DIR"})
+    send = _configure(flow.create_node(types["DicomSend"]), (1000, 160), to=_PACS)
+    flow.connect_nodes(fixed.outputs[1], field.inputs[0])
+    flow.connect_nodes(field.outputs[0], save.inputs[0])
+    flow.connect_nodes(moving.outputs[1], save.inputs[1])
+    flow.connect_nodes(save.outputs[0], send.inputs[0])
+    return save_flow(session, HERE / "pacs_round_trip.json")
+
+
 def main() -> None:
     """Write the example flows next to this script."""
     (HERE / "out").mkdir(exist_ok=True)
     for path in (reg_flow("reg_from_field", "out/reg_from_field.dcm", False),
                  reg_flow("reg_with_modifiers", "out/reg_with_modifiers.dcm", True),
-                 dump_flow(), register_flow()):
+                 dump_flow(), register_flow(), pacs_flow()):
         print(f"wrote {path}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .modifier_nodes import MODIFIER_NODES
+from .net_nodes import DicomSendNode, PacsQueryNode, PacsRetrieveNode
 from .payloads import DatasetData, DeformationData, ImageData, ModifierListData, VolumeListData
 from .register_node import RegisterNode
 from .regsave_node import DicomREGSaveNode
@@ -17,5 +18,6 @@ from .source_nodes import (
 __all__ = ["DATA_TYPES", "NODE_TYPES"]
 
 NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
-              RegisterNode, RegLoadNode, TagDumpNode, *MODIFIER_NODES)
+              RegisterNode, RegLoadNode, TagDumpNode, PacsQueryNode, PacsRetrieveNode,
+              DicomSendNode, *MODIFIER_NODES)
 DATA_TYPES = (ImageData, DeformationData, DatasetData, VolumeListData, ModifierListData)

@@ -21,8 +21,10 @@ manifest columns (named by its header row; paths relative to the manifest):
   field           required: the displacement field or transform file, as
                   save's FIELD
   output          required: the REG file to write, as save's --output
-  fixed, moving   DICOM files or directories, as save's --fixed and --moving
+  fixed, moving   DICOM files or directories (or PACS series), as save's --fixed
+                  and --moving
   modifiers       a modifier chain (JSON), as save's --modifiers
+  send_to         a peer each written REG is sent to, as save's --send-to
   fixed_volume, moving_volume
                   which volume of a directory holding several, as save's
                   --fixed-volume and --moving-volume

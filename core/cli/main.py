@@ -1,5 +1,5 @@
 """The ``dicomreg`` command line: save, read, warp, map, validate, dump, scan, fields, batch,
-and the commands other packages add (the flows' run and editor).
+echo, find, fetch, send, and the commands other packages add (the flows' run and editor).
 
 Every refusal names the cause and what is accepted on stderr, with exit status 1 (2 for a
 malformed command line), and no output file: one line for one problem; for several, a summary
@@ -30,13 +30,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from dicomreg.core.cli import apply, batch, dump, fields, register, save, scan, validate
+from dicomreg.core.cli import apply, batch, dump, fields, net, register, save, scan, validate
 from dicomreg.core.cli.plugins import add_plugin_commands
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "builtin_commands", "main"]
 
-COMMAND_MODULES = (save, register, apply, validate, dump, scan, fields, batch)
+COMMAND_MODULES = (save, register, apply, validate, dump, scan, fields, batch, net)
 
 
 def builtin_commands() -> list[str]:

@@ -75,7 +75,6 @@ def register(args: argparse.Namespace) -> int:
     saved = save_registration(save_request(args, field="", deformation=result.deformation))
     report_path = Path(f"{saved.path}.quality.json")
     result.quality.write(report_path)
-    print_saved(args, saved)
     print(f"quality: {result.quality.describe()} ({result.quality.seconds:.1f} s); "
           f"written to {report_path}")
-    return 0
+    return print_saved(args, saved)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from dicomreg.core.cli.net import add_net_options, net_options, print_outcomes
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES
 
@@ -74,6 +75,10 @@ def add_reg_options(parser: argparse.ArgumentParser, images: bool = True) -> Non
                         "physical memory")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not run dciodvfy on the written file")
+    parser.add_argument("--send-to", metavar="PEER", help="then send the written file to "
+                        "AET@HOST:PORT (C-STORE) or a DICOMweb root URL (STOW-RS); it stays "
+                        "on disk")
+    add_net_options(parser)
 
 
 def _add_sources(parser: argparse.ArgumentParser, images: bool) -> None:
@@ -90,14 +95,16 @@ def _add_sources(parser: argparse.ArgumentParser, images: bool) -> None:
 
 def _add_images(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fixed", help="fixed (registered) image: a DICOM file or a directory "
-                        "holding one series; patient, study and frame of reference come from "
+                        "holding one series, or a PACS series (AET@HOST:PORT/STUDY_UID/"
+                        "SERIES_UID, or a DICOMweb series URL) fetched into the cache; "
+                        "patient, study and frame of reference come from "
                         "it (the grid's position and orientation come from FIELD itself unless "
                         "--set worldMatrixInheritanceSource=DICOM_INPUT)")
     parser.add_argument("--fixed-volume", type=int, metavar="N", help="which volume of "
                         "--fixed (see 'dicomreg scan') when it holds several")
-    parser.add_argument("--moving", help="moving (source) image: a DICOM file or a directory "
-                        "holding one series; its frame of reference and every instance are "
-                        "referenced")
+    parser.add_argument("--moving", help="moving (source) image: a DICOM file, a directory "
+                        "holding one series, or a PACS series as --fixed; its frame of "
+                        "reference and every instance are referenced")
     parser.add_argument("--moving-volume", type=int, metavar="N",
                         help="which volume of --moving when it holds several")
 
@@ -128,7 +135,7 @@ def save_request(args: argparse.Namespace, **given: object):  # noqa: ANN201
         output=args.output, fixed=args.fixed, fixed_volume=args.fixed_volume,
         moving=args.moving, moving_volume=args.moving_volume, inherit_file=args.inherit_file,
         base=args.base, base_volume=args.base_volume, assignments=_assignments(args.set),
-        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy)
+        modifiers=args.modifiers, dciodvfy=not args.no_dciodvfy, net=net_options(args))
     values.update(given)
     return SaveRequest(**values)
 
@@ -142,12 +149,12 @@ def save(args: argparse.Namespace) -> int:
         result = save_registration(save_request(
             args, field=args.field, components=args.components, units=args.units,
             kind=args.kind, direction=args.direction, progress=progress))
-    print_saved(args, result)
-    return 0
+    return print_saved(args, result)
 
 
-def print_saved(args: argparse.Namespace, result) -> None:  # noqa: ANN001
-    """What was written and checked, for ``save`` and ``register``."""
+def print_saved(args: argparse.Namespace, result) -> int:  # noqa: ANN001
+    """What was written and checked, for ``save`` and ``register``; then, with
+    ``--send-to``, the file sent. Returns the exit status."""
     from dicomreg.core.reg import print_dciodvfy
 
     module, path = result.module, result.path
@@ -172,3 +179,9 @@ def print_saved(args: argparse.Namespace, result) -> None:  # noqa: ANN001
         print_dciodvfy(result.dciodvfy)
     elif not args.no_dciodvfy:
         print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
+    if args.send_to:
+        from dicomreg.core.net import send_files
+
+        return print_outcomes(send_files(args.send_to, [path], net_options(args)),
+                              args.send_to)
+    return 0

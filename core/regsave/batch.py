@@ -3,12 +3,15 @@
 The manifest is a CSV file with a header row. Columns:
 
 - ``field`` and ``output`` (required): the displacement field and the REG to write;
-- ``fixed``, ``moving`` (optional): DICOM files or directories, as ``--fixed``/``--moving``;
+- ``fixed``, ``moving`` (optional): DICOM files or directories, or PACS series
+  (``AET@HOST:PORT/STUDY_UID/SERIES_UID``, a DICOMweb series URL), as ``--fixed``/``--moving``;
 - ``modifiers`` (optional): a modifier chain, as ``--modifiers``;
 - ``fixed_volume``, ``moving_volume`` (optional): which volume of a directory holding
   several, as ``--fixed-volume``/``--moving-volume``;
 - ``components``, ``units``, ``kind``, ``direction`` (optional): the field's convention, as
   the options of the same names (an empty cell is ITK's: lps, mm, displacement, pull);
+- ``send_to`` (optional): a peer (``AET@HOST:PORT`` or a DICOMweb URL) each written REG is
+  then sent to, as ``dicomreg save --send-to``; a refusal fails the case (the file stays);
 - ``set:NAME`` (optional, any number): a field value, as ``--set NAME=VALUE``; an empty cell
   sets nothing.
 
@@ -45,7 +48,7 @@ from dicomreg.core.paths import resolve_path
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
 _OPTION_COLUMNS = ("fixed_volume", "moving_volume", *CONVENTION_OPTIONS)
-_COLUMNS = ("field", "output", "fixed", "moving", "modifiers", *_OPTION_COLUMNS)
+_COLUMNS = ("field", "output", "fixed", "moving", "modifiers", "send_to", *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
 # An existing results file is replaced only when it is one (not a field, not the manifest).
 RESULTS_TABLE = csv_table("a dicomreg batch results table", RESULT_COLUMNS)
@@ -67,6 +70,7 @@ class Case:
     fixed: str = ""
     moving: str = ""
     modifiers: str = ""
+    send_to: str = ""
     assignments: dict[str, str] | None = None
     options: dict[str, str] | None = None  # the non-empty option columns, as written
 
@@ -101,6 +105,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
     if unknown or not {"field", "output"} <= set(columns):
         raise BatchError(f"manifest '{path}': columns {', '.join(columns) or '(none)'}; "
                          "expected field, output, and optionally fixed, moving, modifiers, "
+                         "send_to, "
                          f"{', '.join(_OPTION_COLUMNS)} and set:FIELDNAME columns"
                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
     for column in columns:
@@ -116,6 +121,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
                           fixed=(row.get("fixed") or "").strip(),
                           moving=(row.get("moving") or "").strip(),
                           modifiers=(row.get("modifiers") or "").strip(),
+                          send_to=(row.get("send_to") or "").strip(),
                           assignments=assignments,
                           options={c: row[c].strip() for c in _OPTION_COLUMNS
                                    if (row.get(c) or "").strip()}))
@@ -161,6 +167,8 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
             moving=case.moving or None, modifiers=case.modifiers or None,
             assignments=dict(case.assignments or {}), dciodvfy=dciodvfy, base_dir=base_dir,
             **_case_options(case.options or {})))
+        if case.send_to:
+            _send(case.send_to, result.path)
         verdict = str(result.dciodvfy) if result.dciodvfy else ""
         return CaseResult(case.number, "done", str(result.path), seconds=_since(started),
                           dciodvfy=verdict, notes="; ".join(result.notes))
@@ -175,6 +183,16 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
             directory.rmdir()
     return CaseResult(case.number, "failed", _output_of(case, base_dir), message,
                       _since(started))
+
+
+def _send(peer: str, path: Path) -> None:
+    """Send a written REG; a refusal fails its case (the file stays on disk)."""
+    from dicomreg.core.net import send_files
+
+    outcome = send_files(peer, [path])[0]
+    if not outcome.stored:
+        raise BatchError(f"written, but {peer} refused it (status {outcome.status}: "
+                         f"{outcome.reason})")
 
 
 def _case_options(options: dict[str, str]) -> dict[str, object]:

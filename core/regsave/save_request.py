@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
@@ -72,6 +72,9 @@ class SaveRequest:
     # A deformation already loaded (a registration's result) instead of ``field``'s file.
     deformation: LoadedDeformation | None = None
     progress: Callable[[float], bool] | None = None  # sees the fraction done; False cancels
+    # How to reach a peer named by --fixed/--moving (AET@HOST:PORT/STUDY/SERIES or a
+    # DICOMweb series URL); NetOptions' defaults when None.
+    net: object | None = None
 
 
 @dataclass
@@ -148,6 +151,18 @@ def _output_file(module: DicomREGSave, resolve: Callable[[str], Path], output: s
     return path
 
 
+def _fetched_sources(request: SaveRequest) -> SaveRequest:
+    """A PACS series in --fixed/--moving becomes its folder in the cache, fetched first."""
+    from dicomreg.core.net import fetched_series, is_remote
+
+    remote = {name: getattr(request, name) for name in ("fixed", "moving")
+              if is_remote(getattr(request, name))}
+    if not remote:
+        return request
+    return replace(request, **{name: str(fetched_series(address, request.net))
+                               for name, address in remote.items()})
+
+
 def save_registration(request: SaveRequest) -> SaveResult:
     """Read the inputs, express the options as the module's fields and connectors, and run
     the module's run sequence (inherit, reference, modifiers, check, write) for one REG.
@@ -158,6 +173,7 @@ def save_registration(request: SaveRequest) -> SaveResult:
         For anything wrong with the inputs or the result; nothing is written then.
     """
     base = Path(request.base_dir) if request.base_dir else Path.cwd()
+    request = _fetched_sources(request)
 
     def resolve(path: str) -> Path:
         return resolve_path(path, base)

@@ -18,8 +18,8 @@ import grimp
 import pytest
 from conftest import ROOT
 
-CORE_FOLDERS = ("cli", "regsave", "modifiers", "registration", "reg", "deformation", "dicom",
-                "fields")
+CORE_FOLDERS = ("cli", "regsave", "net", "modifiers", "registration", "reg", "deformation",
+                "dicom", "fields")
 
 
 def test_import_linter_contracts_are_kept():

@@ -124,7 +124,9 @@ def test_the_wheel_works_without_the_checkout(distributions, tmp_path):
         assert ran.returncode == 1 and len(ran.stderr.splitlines()) == 1, ran.stderr
         assert "ryven-dicomreg[flows]" in ran.stderr
         return
-    for flow in sorted(flows.glob("*.json")):
+    # pacs_round_trip.json needs a PACS holding the sample: tests/nodes/test_net_nodes.py
+    # runs it against Orthanc.
+    for flow in sorted(set(flows.glob("*.json")) - {flows / "pacs_round_trip.json"}):
         ran = dicomreg("run", flow.name)
         assert ran.returncode == 0, (flow.name, ran.stdout, ran.stderr)
     assert sorted(p.name for p in (flows / "out").glob("*.dcm"))

@@ -22,7 +22,7 @@ from dicomreg.core.cli.main import build_parser, main
 
 # Written out here, not taken from the code: what the README documents.
 COMMANDS = ["save", "register", "read", "warp", "map", "validate", "dump", "scan", "fields",
-            "batch", "run", "editor"]
+            "batch", "echo", "find", "fetch", "send", "run", "editor"]
 # The commands that read DICOM through pydicom, whose reading warnings are quieted.
 READING_DICOM = {"save", "register", "read", "warp", "map", "validate", "dump", "run"}
 

@@ -1,0 +1,191 @@
+"""The networking commands against a real Orthanc (see conftest.py), every result checked
+with pydicom and numpy, or with Orthanc's own REST API, not with our own code."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from orthanc_server import LOOPBACK, PASSWORD, USER, free_port, orthanc_fixture  # noqa: F401
+
+from dicomreg.core.cli.main import main
+
+SAMPLE = Path(__file__).resolve().parents[3] / "example_flows" / "data"
+
+
+def _uids(folder: Path) -> dict[str, np.ndarray]:
+    return {str(ds.SOPInstanceUID): ds.pixel_array
+            for ds in (pydicom.dcmread(p) for p in sorted(folder.glob("*.dcm")))}
+
+
+def _series(folder: Path) -> tuple[str, str]:
+    ds = pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True)
+    return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DICOMREG_PASSWORD", PASSWORD)
+    monkeypatch.delenv("DICOMREG_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def stored(orthanc):
+    """The sample CT series, fixed by C-STORE and moving by STOW-RS."""
+    fixed = sorted(str(p) for p in (SAMPLE / "fixed").glob("*.dcm"))
+    moving = sorted(str(p) for p in (SAMPLE / "moving").glob("*.dcm"))
+    assert main(["send", *fixed, "--to", orthanc.dimse]) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DICOMREG_PASSWORD", PASSWORD)
+        assert main(["send", *moving, "--to", orthanc.dicomweb, "--user", USER]) == 0
+    return orthanc
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_echo_both(orthanc, capsys):
+    assert main(["echo", orthanc.dimse]) == 0
+    assert main(["echo", orthanc.dicomweb, "--user", USER]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{orthanc.dimse}: answered", f"{orthanc.dicomweb}: answered"]
+
+
+@pytest.mark.parametrize("web", [False, True])
+def test_find_lists_both_series(stored, capsys, web):
+    peer = [stored.dicomweb, "--user", USER] if web else [stored.dimse]
+    assert main(["find", *peer, "--modality", "CT", "--patient", "DICOMREG-SAMPLE-01"]) == 0
+    out = capsys.readouterr().out
+    for folder in ("fixed", "moving"):
+        study, series = _series(SAMPLE / folder)
+        assert f"series {series}" in out and f"study {study}" in out
+    assert out.count("12 instance(s)") == 2
+
+
+@pytest.mark.parametrize("how", ["c-get", "c-move", "wado-rs"])
+def test_fetch_gives_back_every_instance(stored, tmp_path, capsys, how):
+    study, series = _series(SAMPLE / "fixed")
+    extra = {"c-get": [stored.dimse],
+             "c-move": [stored.dimse, "--move-to", "DICOMREG",
+                        "--listen", f"{LOOPBACK}:{stored.move_port}"],
+             "wado-rs": [stored.dicomweb, "--user", USER]}[how]
+    out = tmp_path / "fetched"
+    assert main(["fetch", *extra, "--study", study, "--series", series, "-o", str(out)]) == 0
+    assert "fetched 12 instance(s) of 1 series" in capsys.readouterr().out
+    original, fetched = _uids(SAMPLE / "fixed"), _uids(out)
+    assert sorted(original) == sorted(fetched)
+    for uid, pixels in original.items():
+        np.testing.assert_array_equal(fetched[uid], pixels)
+    assert [p.name for p in tmp_path.iterdir()] == ["fetched"]  # no temporary folder left
+
+
+def _same_data_set(stored_file: bytes, written: Path) -> None:
+    """Element by element, each value's bytes equal. Not the whole file: Orthanc writes its
+    own file meta group, and DCMTK writes each sequence it stores with explicit lengths
+    where ours are undefined (measured: the first difference is a sequence's length)."""
+    from io import BytesIO
+
+    theirs = pydicom.dcmread(BytesIO(stored_file))
+    ours = pydicom.dcmread(written)
+    assert theirs.file_meta.TransferSyntaxUID == ours.file_meta.TransferSyntaxUID
+    assert [e.tag for e in theirs.iterall()] == [e.tag for e in ours.iterall()]
+    assert theirs == ours
+    assert theirs.DeformableRegistrationSequence[0].DeformableRegistrationGridSequence[0] \
+        .VectorGridData == ours.DeformableRegistrationSequence[0] \
+        .DeformableRegistrationGridSequence[0].VectorGridData
+
+
+@pytest.mark.parametrize("web", [False, True])
+def test_save_from_the_pacs_and_send_back(stored, tmp_path, capsys, web):
+    fixed_study, fixed_series = _series(SAMPLE / "fixed")
+    moving_study, moving_series = _series(SAMPLE / "moving")
+    target = [stored.dicomweb, "--user", USER] if web else [stored.dimse]
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(SAMPLE / "field.mha"), "-o", str(out),
+                 "--fixed", f"{stored.dimse}/{fixed_study}/{fixed_series}",
+                 "--moving", f"{stored.dicomweb}/studies/{moving_study}/series/{moving_series}",
+                 "--set", f"seriesDescription=net {web}",
+                 "--send-to", target[0], *target[1:], "--user", USER]) == 0
+    assert "stored by" in capsys.readouterr().out
+    written = pydicom.dcmread(out)
+    assert written.Modality == "REG" and written.StudyInstanceUID == fixed_study
+    stored_file = stored.get(f"/instances/{stored.find_instance(written.SOPInstanceUID)}/file")
+    _same_data_set(stored_file, out)
+    study_id = next(hit for hit in stored.lookup(fixed_study) if hit["Type"] == "Study")["ID"]
+    modalities = {s["MainDicomTags"].get("Modality") for s in
+                  stored.json(f"/studies/{study_id}/series")}
+    assert modalities == {"CT", "REG"}
+    # the cache holds the two series fetched, each whole
+    cached = sorted(p.name for p in (tmp_path / "cache" / "dicomreg" / "series").iterdir())
+    assert cached == sorted([fixed_series, moving_series])
+
+
+def test_refusals_are_one_line(orthanc, capsys, monkeypatch):
+    port = orthanc.dimse.rsplit(":", 1)[1]
+    assert main(["echo", f"WRONG@{LOOPBACK}:{port}"]) == 1
+    assert "rejected the association" in _error_line(capsys)
+    monkeypatch.setenv("DICOMREG_PASSWORD", "not-the-password")
+    assert main(["echo", orthanc.dicomweb, "--user", USER]) == 1
+    line = _error_line(capsys)
+    assert "HTTP 401" in line and "not-the-password" not in line
+    assert main(["echo", f"NOBODY@{LOOPBACK}:{free_port()}"]) == 1  # a stopped server
+    assert "cannot connect" in _error_line(capsys)
+
+
+def test_a_peer_that_never_answers_times_out(capsys):
+    with socket.socket() as silent:
+        silent.bind((LOOPBACK, 0))
+        silent.listen()  # connections queue; nothing is ever read or answered
+        port = silent.getsockname()[1]
+        assert main(["echo", f"SILENT@{LOOPBACK}:{port}", "--timeout", "1"]) == 1
+    assert "within 1 s" in _error_line(capsys)
+
+
+def test_a_peer_that_refuses_the_reg_class(tmp_path, capsys):
+    """A storage SCP accepting CT images only: the REG is refused, named, exit 1."""
+    from pynetdicom import AE, evt
+    from pynetdicom.sop_class import CTImageStorage
+
+    scp = AE(ae_title="CTONLY")
+    scp.add_supported_context(CTImageStorage)
+    server = scp.start_server((LOOPBACK, 0), block=False,
+                              evt_handlers=[(evt.EVT_C_STORE, lambda event: 0x0000)])
+    try:
+        port = server.server_address[1]
+        ct = str(next((SAMPLE / "fixed").glob("*.dcm")))
+        reg = str(SAMPLE / "sample_reg.dcm")
+        assert main(["send", ct, reg, "--to", f"CTONLY@{LOOPBACK}:{port}"]) == 1
+    finally:
+        server.shutdown()
+    captured = capsys.readouterr()
+    assert "stored by" in captured.out and ct in captured.out
+    lines = captured.err.strip().splitlines()
+    assert any(reg in line and "REFUSED" in line for line in lines)
+    assert lines[-1].startswith("dicomreg: error:") and "refused 1 of 2" in lines[-1]
+    assert threading.active_count() >= 1
+
+
+def test_batch_columns_name_pacs_series_and_send_to(stored, tmp_path):
+    from dicomreg.core.regsave.batch import read_manifest, run_case
+
+    fixed = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "fixed"))
+    moving = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "moving"))
+    manifest = tmp_path / "cases.csv"
+    manifest.write_text("field,output,fixed,moving,send_to\n"
+                        f"{SAMPLE / 'field.mha'},a.dcm,{fixed},{moving},{stored.dimse}\n"
+                        f"{SAMPLE / 'field.mha'},b.dcm,{fixed},{moving},"
+                        f"NOBODY@{LOOPBACK}:{free_port()}\n")
+    sent, refused = (run_case(case, str(tmp_path), dciodvfy=False)
+                     for case in read_manifest(manifest))
+    assert sent.status == "done", sent.error
+    assert stored.find_instance(pydicom.dcmread(tmp_path / "a.dcm").SOPInstanceUID)
+    assert refused.status == "failed" and "cannot connect" in refused.error
+    assert (tmp_path / "b.dcm").is_file()  # written, then the send failed: the file stays

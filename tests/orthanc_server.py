@@ -1,0 +1,155 @@
+"""A real Orthanc (Debian packages orthanc and orthanc-dicomweb) for the networking tests,
+started once per session on free loopback ports with its own storage folder, and stopped
+after. A test module imports the ``orthanc`` fixture from here (a conftest.py beside the
+tests would take the name ``conftest`` that ``from conftest import ...`` means tests/conftest.py
+by).
+
+Its configuration: AE title ORTHANC, the DICOMweb plugin, one registered user, remote
+access refused (only 127.0.0.1 may talk to it), our calling AE title DICOMREG known as a
+modality at the port our C-MOVE storage SCP listens on, and the called AE title checked.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+LOOPBACK = "127.0.0.1"
+USER, PASSWORD = "dicomreg", "s3cret-for-tests"
+PLUGIN_DIRS = (Path("/usr/share/orthanc/plugins"), Path("/usr/lib/orthanc"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def dicomweb_plugin() -> Path | None:
+    """The DICOMweb plugin's shared library, where the Debian package puts it."""
+    for folder in PLUGIN_DIRS:
+        found = sorted(folder.glob("libOrthancDicomWeb.so*")) if folder.is_dir() else []
+        if found:
+            return found[0]
+    return None
+
+
+@dataclass
+class Orthanc:
+    dicom_port: int
+    http_port: int
+    move_port: int  # where DICOMREG (us) listens for a C-MOVE's C-STOREs
+    folder: Path
+    aet: str = "ORTHANC"
+
+    @property
+    def dimse(self) -> str:
+        return f"{self.aet}@{LOOPBACK}:{self.dicom_port}"
+
+    @property
+    def rest(self) -> str:
+        return f"http://{LOOPBACK}:{self.http_port}"
+
+    @property
+    def dicomweb(self) -> str:
+        return f"{self.rest}/dicom-web"
+
+    def get(self, path: str) -> bytes:
+        import requests
+
+        response = requests.get(self.rest + path, auth=(USER, PASSWORD), timeout=30)
+        response.raise_for_status()
+        return response.content
+
+    def json(self, path: str):
+        return json.loads(self.get(path))
+
+    def lookup(self, uid: str) -> list[dict]:
+        """What Orthanc's REST API finds by a DICOM UID."""
+        import requests
+
+        response = requests.post(self.rest + "/tools/lookup", data=uid,
+                                 auth=(USER, PASSWORD), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def find_instance(self, sop_instance: str) -> str:
+        """Orthanc's id of an instance."""
+        return next(hit["ID"] for hit in self.lookup(sop_instance) if hit["Type"] == "Instance")
+
+
+def _configuration(orthanc: Orthanc, plugin: Path) -> dict:
+    return {
+        "Name": "dicomreg-tests",
+        "StorageDirectory": str(orthanc.folder / "storage"),
+        "IndexDirectory": str(orthanc.folder / "index"),
+        "StorageCompression": False,
+        "DicomAet": orthanc.aet,
+        "DicomPort": orthanc.dicom_port,
+        "DicomCheckCalledAet": True,
+        "DicomAlwaysAllowEcho": True,
+        "DicomAlwaysAllowStore": True,
+        "HttpPort": orthanc.http_port,
+        "RemoteAccessAllowed": False,  # only the loopback interface is served
+        "AuthenticationEnabled": True,
+        "RegisteredUsers": {USER: PASSWORD},
+        "DicomModalities": {"dicomreg": ["DICOMREG", LOOPBACK, orthanc.move_port]},
+        "Plugins": [str(plugin)],
+        "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        "HttpTimeout": 30,
+        "DicomScpTimeout": 30,
+        "OverwriteInstances": True,
+    }
+
+
+def _wait_until_up(orthanc: Orthanc, process: subprocess.Popen, log: Path) -> None:
+    import requests
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Orthanc stopped at start:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(orthanc.rest + "/system", auth=(USER, PASSWORD),
+                            timeout=2).ok:
+                with socket.create_connection((LOOPBACK, orthanc.dicom_port), timeout=2):
+                    return
+        except (requests.RequestException, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"Orthanc did not start within 60 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session", name="orthanc")
+def orthanc_fixture(tmp_path_factory):
+    """A running Orthanc for the session; skipped where Debian's packages are missing."""
+    executable = shutil.which("Orthanc") or shutil.which("Orthanc", path="/usr/sbin")
+    plugin = dicomweb_plugin()
+    if executable is None or plugin is None:
+        pytest.skip("Orthanc and its DICOMweb plugin are needed (apt-get install orthanc "
+                    "orthanc-dicomweb)")
+    folder = tmp_path_factory.mktemp("orthanc")
+    server = Orthanc(free_port(), free_port(), free_port(), folder)
+    configuration = folder / "orthanc.json"
+    configuration.write_text(json.dumps(_configuration(server, plugin), indent=2))
+    log = folder / "orthanc.log"
+    with open(log, "w") as handle:
+        process = subprocess.Popen([executable, str(configuration)], stdout=handle,
+                                   stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(server, process, log)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
