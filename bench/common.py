@@ -154,7 +154,7 @@ def image_of_series(folder: Path) -> Path:
     return path
 
 
-def smooth_case(description: str | None = None):  # noqa: ANN201
+def smooth_case(description: str | None = None):
     """The command line of a benchmark on the smooth field (--size, --repeat), and its
     inputs: (arguments, size, field file, fixed series, moving series)."""
     import argparse

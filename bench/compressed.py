@@ -14,7 +14,7 @@ import subprocess
 from common import CACHE, dicomreg, machine, measure, python, smooth_case
 
 
-def compressed(field, suffix: str, name: str):  # noqa: ANN001, ANN201
+def compressed(field, suffix: str, name: str):
     path = CACHE / f"{field.stem}_{name}{suffix}"
     if not path.exists():
         subprocess.run(python("import SimpleITK as sitk",

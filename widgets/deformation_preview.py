@@ -57,7 +57,7 @@ class _ColourBar(QWidget):
         self.stops, self.low, self.high, self.units = stops, low, high, units
         self.update()
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+    def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
         bar = QRectF(6, 18, 18, self.height() - 36)
         gradient = QLinearGradient(bar.bottomLeft(), bar.topLeft())
@@ -83,7 +83,7 @@ class _SliceCanvas(QWidget):
         self.arrow_colour = QColor(255, 255, 255)
         self.pixel_mm = 1.0
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+    def paintEvent(self, event: object) -> None:
         if self.image is None:
             return
         painter = QPainter(self)
@@ -188,7 +188,7 @@ class DeformationPreview(QWidget):
         for first in range(0, vectors.shape[0], slab):
             determinant[first : first + slab] = jacobian_determinant(vectors, geometry, first,
                                                                      first + slab)
-            if not progress(min(1.0, (first + slab) / vectors.shape[0])):  # type: ignore[operator]
+            if not progress(min(1.0, (first + slab) / vectors.shape[0])):
                 break
         defined = determinant[np.isfinite(determinant)]
         folded = int(np.count_nonzero(defined <= 0))

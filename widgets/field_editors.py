@@ -123,7 +123,7 @@ class _TextEditor(FieldEditor):
         super().__init__(field, parent)
         self.edit = QPlainTextEdit()
         self.edit.setFixedHeight(72)
-        self.edit.focusOutEvent = self._focus_out  # type: ignore[method-assign]
+        self.edit.focusOutEvent = self._focus_out
         self.edit.textChanged.connect(lambda: self._loading or self.typing.emit(self.text()))
         self.layout().addWidget(self.edit)
 

@@ -93,7 +93,7 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(reads_dicom=True)
 
 
-def _registration(args: argparse.Namespace):  # noqa: ANN202
+def _registration(args: argparse.Namespace):
     """The REG named on the command line, read with the fault options given, notes shown."""
     from dicomreg.core.reg import read_deformable_registration
 
@@ -105,7 +105,7 @@ def _registration(args: argparse.Namespace):  # noqa: ANN202
     return registration
 
 
-def _item(registration, number: int | None) -> int | None:  # noqa: ANN001
+def _item(registration, number: int | None) -> int | None:
     if number is None:
         return None
     if not 1 <= number <= len(registration.items):

@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(runner=register, reads_dicom=True)
 
 
-def _progress(report) -> bool:  # noqa: ANN001
+def _progress(report) -> bool:
     """Progress on stderr when it is a terminal, rewritten in place."""
     if sys.stderr.isatty():
         sys.stderr.write(f"\r{report.describe()}\033[K")

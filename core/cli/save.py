@@ -123,7 +123,7 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def save_request(args: argparse.Namespace, **given: object):  # noqa: ANN201
+def save_request(args: argparse.Namespace, **given: object):
     """The SaveRequest of the REG options in ``args`` (see :func:`add_reg_options`), with
     ``given`` (the field, or a loaded deformation) on top."""
     from dicomreg.core.input_limits import parse_size, set_max_field_bytes
@@ -152,7 +152,7 @@ def save(args: argparse.Namespace) -> int:
     return print_saved(args, result)
 
 
-def print_saved(args: argparse.Namespace, result) -> int:  # noqa: ANN001
+def print_saved(args: argparse.Namespace, result) -> int:
     """What was written and checked, for ``save`` and ``register``; then, with
     ``--send-to``, the file sent. Returns the exit status."""
     from dicomreg.core.reg import print_dciodvfy

@@ -123,14 +123,14 @@ class _Field:
     the same buffer (which the transform took over from the image: both are kept, so the
     buffer lives while the array is used)."""
 
-    def __init__(self, image, array: np.ndarray) -> None:  # noqa: ANN001
+    def __init__(self, image, array: np.ndarray) -> None:
         import SimpleITK as sitk
 
         self.image, self.array = image, array
         self.transform = sitk.DisplacementFieldTransform(image)
 
 
-def _step(push, v: _Field, target: Geometry, geometry: Geometry):  # noqa: ANN001, ANN202
+def _step(push, v: _Field, target: Geometry, geometry: Geometry):
     """One fixed-point step: u where x + v(x) lands, the residual |v + u there| over the
     points that land on the push field's grid ((max, mean), and where they do), and the
     next v = -(u there), negated in the resampling's own output (no further copy)."""

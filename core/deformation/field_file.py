@@ -168,7 +168,7 @@ def _read_with_simpleitk(path: Path) -> Image:
                  lps_conversion=conversion)
 
 
-def _volumes_as_components(image, path: Path) -> Image:  # noqa: ANN001
+def _volumes_as_components(image, path: Path) -> Image:
     """A 4-D scalar image of three volumes (as numpy-based tools often save a field) read as
     the x, y and z components on its first three axes: one copy, to put them last."""
     import SimpleITK as sitk

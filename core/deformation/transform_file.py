@@ -67,12 +67,12 @@ TransformRegistration = LoadedDeformation
 
 def _matrix(transform: object) -> np.ndarray:
     """The 4x4 matrix of a linear transform, from where it sends the origin and the axes."""
-    origin = np.asarray(transform.TransformPoint((0.0, 0.0, 0.0)))  # type: ignore[attr-defined]
+    origin = np.asarray(transform.TransformPoint((0.0, 0.0, 0.0)))
     matrix = np.eye(4)
     for axis in range(3):
         unit = [0.0, 0.0, 0.0]
         unit[axis] = 1.0
-        matrix[:3, axis] = np.asarray(transform.TransformPoint(unit)) - origin  # type: ignore[attr-defined]
+        matrix[:3, axis] = np.asarray(transform.TransformPoint(unit)) - origin
     matrix[:3, 3] = origin
     return matrix
 
@@ -237,7 +237,7 @@ def _stored(transform: object) -> list:
     """The parts of a composite transform in the order they were added (or the transform)."""
     import SimpleITK as sitk
 
-    if transform.GetName() == "CompositeTransform":  # type: ignore[attr-defined]
+    if transform.GetName() == "CompositeTransform":
         composite = sitk.CompositeTransform(transform)
         return [composite.GetNthTransform(i) for i in range(composite.GetNumberOfTransforms())]
     return [transform]

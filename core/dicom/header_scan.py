@@ -214,7 +214,7 @@ def _fast(path: Path) -> SliceHeader:
 
 
 def _numbers(value: object) -> tuple[float, ...] | None:
-    return None if value is None else tuple(float(v) for v in value)  # type: ignore[attr-defined]
+    return None if value is None else tuple(float(v) for v in value)
 
 
 def _with_pydicom(path: Path) -> SliceHeader | None:

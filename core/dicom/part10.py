@@ -56,7 +56,7 @@ class FileRegion(SeekableReader):
         self.path, self.offset = Path(path), offset
         self.encapsulated = encapsulated
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview | bytearray) -> int:
         count = max(0, min(len(buffer), self.length - self._position))
         if not count:
             return 0

@@ -67,7 +67,7 @@ def _requirements_cache(iod_key: str) -> Path | None:
 
 
 def _derive_requirements(iod_key: str) -> list[AttributeRequirement]:
-    modules = _table("iod_module_map.json")[iod_key]  # type: ignore[index]
+    modules = _table("iod_module_map.json")[iod_key]
     text = _table_text("module_attribute_map.json")
     out = []
     for module in modules:
@@ -114,7 +114,7 @@ def iod_requirements(iod_key: str = IOD_KEY) -> tuple[AttributeRequirement, ...]
 
 @cache
 def _anatomic_regions() -> dict[str, list]:
-    return _table("anatomic_regions.json")  # type: ignore[return-value]
+    return _table("anatomic_regions.json")
 
 
 def body_part_is_paired(body_part: str) -> bool | None:

@@ -72,7 +72,7 @@ class Volume:
         if any(ds is None for ds in datasets):
             raise VolumeError(f"a file of the volume in '{self.files[0].parent}' is no longer "
                               "readable DICOM")
-        return datasets  # type: ignore[return-value]
+        return datasets
 
     @property
     def first(self) -> Dataset:

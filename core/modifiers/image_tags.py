@@ -57,7 +57,7 @@ class DicomModifyImageTagsPlugin(ModifierPlugin):
 
     kind: ClassVar[str] = "DicomModifyImageTagsPlugin"
 
-    def __init__(self, set: dict[str, Any] | None = None, item: int | str = "*",  # noqa: A002
+    def __init__(self, set: dict[str, Any] | None = None, item: int | str = "*",
                  reference: int | str = "*", name: str | None = None) -> None:
         super().__init__(name=name, set=dict(set or {}), item=item, reference=reference)
 

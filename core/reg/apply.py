@@ -55,7 +55,7 @@ def _grid_of(item: RegistrationItem) -> tuple[np.ndarray, Geometry]:
     return np.asarray(item.grid.voxels), item.grid.geometry
 
 
-def _field_image(vectors: np.ndarray, geometry: Geometry, pixel_type: int):  # noqa: ANN202
+def _field_image(vectors: np.ndarray, geometry: Geometry, pixel_type: int):
     """The grid as a SimpleITK vector image, NaN (undefined) vectors as zero."""
     import SimpleITK as sitk
 
@@ -146,7 +146,7 @@ def _slabs(vectors: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         release_pages(vectors, stored)
 
 
-def _full_displacement(item: RegistrationItem, target: Geometry):  # noqa: ANN202
+def _full_displacement(item: RegistrationItem, target: Geometry):
     """w(p) = Post @ (Pre @ p + v(p)) - p at the voxel centres of ``target``, as a float64
     SimpleITK vector image, and where the nearest grid vector is undefined (or None).
 
@@ -185,7 +185,7 @@ def _full_displacement(item: RegistrationItem, target: Geometry):  # noqa: ANN20
     return image, masked
 
 
-def registration_transform(item: RegistrationItem, target: Geometry | None = None):  # noqa: ANN201
+def registration_transform(item: RegistrationItem, target: Geometry | None = None):
     """The item as one SimpleITK transform, fixed point -> moving point, for the voxel
     centres of ``target`` (the registration grid when not given).
 
@@ -200,7 +200,7 @@ def registration_transform(item: RegistrationItem, target: Geometry | None = Non
     return sitk.DisplacementFieldTransform(_full_displacement(item, target or grid)[0])
 
 
-def read_moving_image(path: str | os.PathLike[str], volume: int | None = None):  # noqa: ANN201
+def read_moving_image(path: str | os.PathLike[str], volume: int | None = None):
     """A moving image with its voxels, 3-D: an image file, or a DICOM series or multi-frame
     instance (file or directory)."""
     import SimpleITK as sitk
@@ -236,7 +236,7 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None): 
         raise ApplyError(f"cannot read the pixel data of '{path}': {error}") from None
 
 
-def _three_dimensional(image, path: Path):  # noqa: ANN001, ANN202
+def _three_dimensional(image, path: Path):
     """``image`` as a 3-D image: the series reader gives a multi-frame instance a 4th axis of
     one; anything else that is not 3-D is refused."""
     import SimpleITK as sitk
@@ -249,7 +249,7 @@ def _three_dimensional(image, path: Path):  # noqa: ANN001, ANN202
     return image
 
 
-def _grid_image(grid: Geometry, pixel_type: int):  # noqa: ANN202
+def _grid_image(grid: Geometry, pixel_type: int):
     """An empty SimpleITK image on ``grid``: the output grid of a resampling."""
     import SimpleITK as sitk
 
@@ -275,7 +275,7 @@ class Warped:
 
 
 def warp_image(registration: DeformableRegistration, moving, reference: Geometry | None = None,
-               item: int | None = None, undefined_value: float = -1024.0) -> Warped:  # noqa: ANN001
+               item: int | None = None, undefined_value: float = -1024.0) -> Warped:
     """The moving image resampled onto the fixed grid through the REG (linear interpolation).
 
     ``reference`` is the output grid; the registration grid when not given. Points whose
@@ -316,7 +316,7 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
     return Warped(warped, coverage)
 
 
-def _holds_nan(image) -> bool:  # noqa: ANN001
+def _holds_nan(image) -> bool:
     """Whether a floating-point image has a NaN voxel (an integer image cannot)."""
     import SimpleITK as sitk
 

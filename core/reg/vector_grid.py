@@ -38,7 +38,7 @@ class VectorGridBuffer(SeekableReader):
         self.array = array
         self._slab = int(np.prod(array.shape[1:]))
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview | bytearray) -> int:
         start = self._position
         stop = min(self.length, start + len(buffer))
         if stop <= start:

@@ -30,7 +30,7 @@ def load_image(path: str | os.PathLike[str], volume: int | None = None,
     return Image(voxels, geometry, datasets=headers, source=str(path), owner=pixels)
 
 
-def grid_image(geometry: Geometry, pixel_type: int | None = None):  # noqa: ANN201
+def grid_image(geometry: Geometry, pixel_type: int | None = None):
     """An empty SimpleITK image on ``geometry`` (float32 unless told)."""
     import SimpleITK as sitk
 
@@ -42,7 +42,7 @@ def grid_image(geometry: Geometry, pixel_type: int | None = None):  # noqa: ANN2
     return image
 
 
-def to_sitk(image: Image, pixel_type: int | None = None):  # noqa: ANN201
+def to_sitk(image: Image, pixel_type: int | None = None):
     """The image's voxels as a SimpleITK image (float32 unless told) on its geometry."""
     import SimpleITK as sitk
 

@@ -65,7 +65,7 @@ def _masks(masks: tuple[Image | None, Image | None] | None) -> tuple[Any, Any]:
 
     if masks is None:
         return None, None
-    return tuple(None if m is None else to_sitk(m, sitk.sitkUInt8) for m in masks)  # type: ignore[return-value]
+    return tuple(None if m is None else to_sitk(m, sitk.sitkUInt8) for m in masks)
 
 
 def _zero_field(geometry: Geometry, source: str) -> Image:

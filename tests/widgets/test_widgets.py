@@ -145,13 +145,13 @@ def test_save_runs_in_the_background_and_a_cancel_leaves_no_file(panel, module, 
         panel.cancel()
         return original(verify=verify, progress=progress)
 
-    module.save = cancelled_at_once  # type: ignore[method-assign]
+    module.save = cancelled_at_once
     try:
         panel.trigger("save")
         qtbot.waitUntil(lambda: not panel.task.running, timeout=20000)
         qtbot.waitUntil(lambda: panel.tabs.isEnabled(), timeout=5000)
     finally:
-        module.save = original  # type: ignore[method-assign]
+        module.save = original
     assert "cancelled" in panel.status.text()
     assert not (tmp_path / "cancelled.dcm").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
