@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["MATRIX_TYPES", "classify_matrix", "matrix_problem"]
+__all__ = ["MATRIX_TYPES", "classify_matrix", "linear_transform_matrix", "matrix_problem"]
 
 MATRIX_TYPES = ("RIGID", "RIGID_SCALE", "AFFINE")
 # DS values carry at most 16 characters, so matrices read back from files are rounded to
@@ -65,3 +65,16 @@ def matrix_problem(values: Sequence[float] | np.ndarray, claimed: str) -> str | 
         }[claimed]
         return f"it is {actual}, not {claimed}: {explain}"
     return None
+
+
+def linear_transform_matrix(transform: object) -> np.ndarray:
+    """The 4x4 matrix of a linear (SimpleITK or ITK) transform, from where it sends the origin
+    and the axes: whatever its parametrisation (centre, versor, Euler angles)."""
+    origin = np.asarray(transform.TransformPoint((0.0, 0.0, 0.0)))
+    matrix = np.eye(4)
+    for axis in range(3):
+        unit = [0.0, 0.0, 0.0]
+        unit[axis] = 1.0
+        matrix[:3, axis] = np.asarray(transform.TransformPoint(unit)) - origin
+    matrix[:3, 3] = origin
+    return matrix

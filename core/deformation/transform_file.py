@@ -49,7 +49,7 @@ from dicomreg.core.formats import TRANSFORM_SUFFIXES
 from dicomreg.core.image import Geometry, Image
 from dicomreg.core.input_limits import check_field_size, require_regular_file
 from dicomreg.core.itk_messages import itk_reason, native_stderr
-from dicomreg.core.matrices import classify_matrix
+from dicomreg.core.matrices import classify_matrix, linear_transform_matrix
 
 __all__ = ["TRANSFORM_SUFFIXES", "TransformFileError", "TransformRegistration",
            "read_transform_file", "transform_as_deformation"]
@@ -63,18 +63,6 @@ class TransformFileError(DicomRegError):
 
 # The former name of what a transform file gives, kept for callers that use it.
 TransformRegistration = LoadedDeformation
-
-
-def _matrix(transform: object) -> np.ndarray:
-    """The 4x4 matrix of a linear transform, from where it sends the origin and the axes."""
-    origin = np.asarray(transform.TransformPoint((0.0, 0.0, 0.0)))
-    matrix = np.eye(4)
-    for axis in range(3):
-        unit = [0.0, 0.0, 0.0]
-        unit[axis] = 1.0
-        matrix[:3, axis] = np.asarray(transform.TransformPoint(unit)) - origin
-    matrix[:3, 3] = origin
-    return matrix
 
 
 def _sample(deformable: list, pre: np.ndarray, grid: Geometry) -> np.ndarray:
@@ -274,10 +262,10 @@ def _as_registration(path: str, applied: list, first: int, last: int,
 
     pre = _IDENTITY.copy()
     for linear in applied[:first]:
-        pre = _matrix(linear) @ pre
+        pre = linear_transform_matrix(linear) @ pre
     post = _IDENTITY.copy()
     for linear in applied[last + 1 :]:
-        post = _matrix(linear) @ post
+        post = linear_transform_matrix(linear) @ post
     middle = applied[first : last + 1]
     rigid_pre = np.allclose(pre, _IDENTITY) or classify_matrix(pre) == "RIGID"
     if len(middle) == 1 and middle[0].GetName() == "DisplacementFieldTransform" and rigid_pre:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dicomreg.core.image import Geometry
-from dicomreg.core.matrices import classify_matrix
+from dicomreg.core.matrices import classify_matrix, linear_transform_matrix
 from dicomreg.core.registration.images import grid_image
 from dicomreg.core.registration.settings import (
     Progress,
@@ -25,20 +25,7 @@ from dicomreg.core.registration.settings import (
     RegistrationError,
 )
 
-__all__ = ["affine_transform", "deformable_stage", "linear_stage", "matrix_of",
-           "virtual_geometry"]
-
-
-def matrix_of(transform: Any) -> np.ndarray:
-    """The 4x4 matrix of a linear SimpleITK transform."""
-    origin = np.asarray(transform.TransformPoint((0.0, 0.0, 0.0)))
-    matrix = np.eye(4)
-    for axis in range(3):
-        unit = [0.0, 0.0, 0.0]
-        unit[axis] = 1.0
-        matrix[:3, axis] = np.asarray(transform.TransformPoint(unit)) - origin
-    matrix[:3, 3] = origin
-    return matrix
+__all__ = ["affine_transform", "deformable_stage", "linear_stage", "virtual_geometry"]
 
 
 def affine_transform(matrix: np.ndarray) -> Any:
@@ -133,7 +120,7 @@ def linear_stage(fixed: Any, moving: Any, kind: str, settings: dict[str, Any],
     method.SetOptimizerScalesFromPhysicalShift()
     method.SetInitialTransform(transform, inPlace=True)
     _run(method, kind, len(shrink), fixed, moving, progress)
-    return matrix_of(transform)
+    return linear_transform_matrix(transform)
 
 
 def virtual_geometry(fixed: Geometry, matrix: np.ndarray) -> Geometry:
