@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from dicomreg.core.atomic import IMAGE_FILE, check_output_path, refuse_overwriting_inputs
+from dicomreg.core.cli.command import add_command
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, file_suffix
 
@@ -29,21 +30,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_read(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "read", help=COMMANDS["read"],
+    parser = add_command(
+        subparsers, COMMANDS, "read", read,
         description="Write the deformable grid of REG as a displacement field image, in ITK's "
         "convention (LPS millimetres, pull-back). The pre- and post-deformation matrices, "
         "which a field file cannot hold, are printed when they are not the identity.")
     parser.add_argument("reg", help=_REG_HELP)
     parser.add_argument("-o", "--output", required=True,
                         help=f"the field image to write ({' '.join(FIELD_SUFFIXES)})")
-    parser.set_defaults(runner=read)
     return parser
 
 
 def _add_warp(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "warp", help=COMMANDS["warp"],
+    parser = add_command(
+        subparsers, COMMANDS, "warp", warp,
         description="Resample MOVING (an image file, or a DICOM file or directory) "
         f"{_THROUGH} onto the REG's grid, or onto the grid of --reference, to check a "
         "registration by looking at it.")
@@ -58,13 +58,12 @@ def _add_warp(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     parser.add_argument("--undefined-value", type=float, default=-1024.0, metavar="V",
                         help="the value where the field is undefined or leaves the moving "
                         "image")
-    parser.set_defaults(runner=warp)
     return parser
 
 
 def _add_map(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "map", help=COMMANDS["map"],
+    parser = add_command(
+        subparsers, COMMANDS, "map", map_point,
         description=f"Map the point X Y Z of the fixed (registered) frame {_THROUGH} to its "
         "position in the moving (source) frame.")
     parser.add_argument("reg", help=_REG_HELP)
@@ -73,7 +72,6 @@ def _add_map(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     for axis in "xyz":
         parser.add_argument(axis, type=float, metavar=axis.upper(),
                             help=f"the fixed point's {axis} in mm (LPS)")
-    parser.set_defaults(runner=map_point)
     return parser
 
 

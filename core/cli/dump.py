@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from dicomreg.core.cli.command import add_command
+
 __all__ = ["COMMANDS", "add_parser", "dump"]
 
 COMMANDS = {"dump": "the tag dump of any DICOM file"}
@@ -11,8 +13,8 @@ COMMANDS = {"dump": "the tag dump of any DICOM file"}
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``dump`` to the command line."""
-    parser = subparsers.add_parser(
-        "dump", help=COMMANDS["dump"],
+    parser = add_command(
+        subparsers, COMMANDS, "dump", dump, reads_dicom=True,
         description="Dump any DICOM file's attributes, one per line, as the module's Tag Dump "
         "shows them; bulk data is not read.")
     parser.add_argument("file", help="any DICOM file")
@@ -26,7 +28,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="bytes shown of binary values (default 8)")
     parser.add_argument("--max-size", type=int, default=1_000_000, metavar="N",
                         help="at most N characters (default 1000000)")
-    parser.set_defaults(runner=dump, reads_dicom=True)
 
 
 def dump(args: argparse.Namespace) -> int:

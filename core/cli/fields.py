@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from dicomreg.core.cli.command import add_command
+
 __all__ = ["COMMANDS", "add_parser", "fields"]
 
 COMMANDS = {"fields": "list the module's fields"}
@@ -11,14 +13,13 @@ COMMANDS = {"fields": "list the module's fields"}
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``fields`` to the command line."""
-    parser = subparsers.add_parser(
-        "fields", help=COMMANDS["fields"],
+    parser = add_command(
+        subparsers, COMMANDS, "fields", fields,
         description="List every field of the DicomREGSave module, one per line: its name (as "
         "'save --set NAME=VALUE', a batch manifest's set:NAME column and a flow's --set "
         "NODE.NAME=VALUE take it), its type and its default. With --markdown, the whole "
         "reference: titles, groups, accepted values and meanings.")
     parser.add_argument("--markdown", action="store_true", help="the reference as Markdown")
-    parser.set_defaults(runner=fields)
 
 
 def fields(args: argparse.Namespace) -> int:

@@ -9,9 +9,9 @@ The commands are the modules in ``COMMAND_MODULES``, then the entry points of th
 ``dicomreg.commands`` (see :mod:`.plugins`). A command module holds, side by side:
 
 - ``COMMANDS``: each command's name and one-line help;
-- ``add_parser(subparsers)``: adds them, each with ``set_defaults(runner=FUNCTION)``, and
-  ``reads_dicom=True`` where it reads DICOM through pydicom (whose reading warnings are
-  then quieted, see :func:`main`);
+- ``add_parser(subparsers)``: adds them, each through :func:`.command.add_command` with its
+  runner, and ``reads_dicom=True`` where it reads DICOM through pydicom (whose reading
+  warnings are then quieted, see :func:`main`);
 - the runners, each taking the parsed arguments and returning the exit status. They import
   pydicom, SimpleITK and numpy when they run, never at the module's top.
 

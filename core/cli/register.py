@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dicomreg.core.cli.command import add_command
 from dicomreg.core.cli.save import add_reg_options, print_saved, save_request
 
 __all__ = ["COMMANDS", "add_parser", "register"]
@@ -18,8 +19,8 @@ _METHODS = ("rigid", "affine", "bspline", "demons", "elastix")  # the registrati
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``register`` to the command line."""
-    parser = subparsers.add_parser(
-        "register", help=COMMANDS["register"],
+    parser = add_command(
+        subparsers, COMMANDS, "register", register, reads_dicom=True,
         description="Register MOVING to FIXED (SimpleITK, or elastix) and write the REG: the "
         "linear stage as the pre-deformation matrix, the deformable stage as the grid on the "
         "fixed grid (the standard's p -> Pre p + D(p)). The quality report (similarity "
@@ -45,7 +46,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fold-affine", action="store_true", help="fold the linear stage "
                         "into the grid (identity pre-deformation matrix)")
     add_reg_options(parser, images=False)
-    parser.set_defaults(runner=register, reads_dicom=True)
 
 
 def _progress(report) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from dicomreg.core.cli.command import add_command
 from dicomreg.core.cli.net import add_net_options, net_options, print_outcomes
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES
@@ -35,8 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     # module needs numpy.
     from dicomreg.core.deformation import CONVENTION_OPTIONS
 
-    parser = subparsers.add_parser(
-        "save", help=COMMANDS["save"],
+    parser = add_command(
+        subparsers, COMMANDS, "save", save, reads_dicom=True,
         description="Write a Deformable Spatial Registration from FIELD, a displacement field "
         f"image ({' '.join(FIELD_SUFFIXES)}) as ITK writes it: LPS millimetres, on the fixed "
         "grid, pointing from each fixed voxel centre to its moving position (pull-back).")
@@ -51,7 +52,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         conventions.add_argument(f"--{option}", choices=choices, default=choices[0],
                                  help=_CONVENTION_HELP.get(option))
     add_reg_options(parser)
-    parser.set_defaults(runner=save, reads_dicom=True)
 
 
 def add_reg_options(parser: argparse.ArgumentParser, images: bool = True) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from dicomreg.core.cli.command import add_command
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["COMMANDS", "add_parser", "scan"]
@@ -17,12 +18,11 @@ COMMANDS = {"scan": "list the DICOM volumes under a directory"}
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``scan`` to the command line."""
-    parser = subparsers.add_parser(
-        "scan", help=COMMANDS["scan"],
+    parser = add_command(
+        subparsers, COMMANDS, "scan", scan,
         description="Scan a directory (recursively, headers only) into volumes, as inputBase "
         "and --fixed/--moving see them.")
     parser.add_argument("directory", help="the directory to scan, with its subdirectories")
-    parser.set_defaults(runner=scan)
 
 
 def scan(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dicomreg.core.cli.command import add_command
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["COMMANDS", "add_parser", "validate"]
@@ -16,8 +17,8 @@ _DEFORMABLE_SR = "1.2.840.10008.5.1.4.1.1.66.3"
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``validate`` to the command line."""
-    parser = subparsers.add_parser(
-        "validate", help=COMMANDS["validate"],
+    parser = add_command(
+        subparsers, COMMANDS, "validate", validate, reads_dicom=True,
         description="Check a Deformable Spatial Registration file with the checks dicomreg "
         "runs before it writes one (the IOD's Type 1 and 2 attributes and their conditions, "
         "every value against its VR, the grid, the matrix types, the Common Instance "
@@ -26,7 +27,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", help="the REG file to check")
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="only dicomreg's checks: do not run dciodvfy")
-    parser.set_defaults(runner=validate, reads_dicom=True)
 
 
 def _report_dciodvfy(path: Path, enabled: bool) -> int:
