@@ -105,7 +105,13 @@ class DicomNode(Node):
             raise DicomRegError(f"{self.title} has no setting {name!r}; its settings are "
                                 f"{', '.join(self.defaults)}")
         kind = type(self.defaults[name])
-        self.settings[name] = kind(value) if kind in (int, float) else value
+        if kind in (int, float):
+            try:
+                value = kind(value)
+            except (TypeError, ValueError):
+                raise DicomRegError(f"{self.title}.{name}: {value!r} is not "
+                                    f"{'a whole number' if kind is int else 'a number'}") from None
+        self.settings[name] = value
 
     def resolve(self, text: str) -> Path:
         """A path setting, relative to the flow (see :func:`~dicomreg.core.paths.resolve_path`)."""

@@ -664,3 +664,11 @@ def test_a_flow_is_saved_only_over_a_flow(examples):
     assert keys.read_text() == "ssh-ed25519 AAAA someone\n"
     save_flow(session, examples / "load_and_dump.json")  # a flow: replaced
     assert load_flow(examples / "load_and_dump.json")["flows"]
+
+
+def test_a_number_setting_that_is_no_number_is_one_line(examples, capsys):
+    assert main(["run", str(examples / "reg_from_field.json"), "--no-dciodvfy",
+                 "--set", "DicomImport.volumeIndex=abc"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert "DicomImport.volumeIndex: 'abc' is not a whole number" in err[0]
