@@ -155,7 +155,7 @@ def save(args: argparse.Namespace) -> int:
 def print_saved(args: argparse.Namespace, result) -> int:
     """What was written and checked, for ``save`` and ``register``; then, with
     ``--send-to``, the file sent. Returns the exit status."""
-    from dicomreg.core.reg import print_dciodvfy
+    from dicomreg.core.reg import NOT_INSTALLED, print_dciodvfy
 
     module, path = result.module, result.path
     if args.verbose and result.report is not None:
@@ -178,7 +178,7 @@ def print_saved(args: argparse.Namespace, result) -> int:
     if result.dciodvfy is not None:
         print_dciodvfy(result.dciodvfy)
     elif not args.no_dciodvfy:
-        print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
+        print(NOT_INSTALLED)
     if args.send_to:
         from dicomreg.core.net import send_files
 

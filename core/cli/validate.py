@@ -30,12 +30,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report_dciodvfy(path: Path, enabled: bool) -> int:
-    from dicomreg.core.reg import dciodvfy_available, print_dciodvfy, run_dciodvfy
+    from dicomreg.core.reg import NOT_INSTALLED, dciodvfy_available, print_dciodvfy, run_dciodvfy
 
     if not enabled:
         return 0
     if not dciodvfy_available():
-        print("dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped")
+        print(NOT_INSTALLED)
         return 0
     result = run_dciodvfy(path)
     print_dciodvfy(result)

@@ -24,8 +24,11 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["DciodvfyResult", "dciodvfy_available", "parse_dciodvfy", "print_dciodvfy",
-           "run_dciodvfy"]
+__all__ = ["NOT_INSTALLED", "DciodvfyResult", "dciodvfy_available", "parse_dciodvfy",
+           "print_dciodvfy", "run_dciodvfy"]
+
+#: What a command prints where it would run dciodvfy and cannot.
+NOT_INSTALLED = "dciodvfy: not on PATH (Debian package dicom3tools); its check was skipped"
 
 _MESSAGE = re.compile(r"(?:^|  - )(Error|Warning|Abort) - ")
 _PRIVATE_TAG = re.compile(r"^\(0x[0-9a-f]{3}[13579bdf],0x[0-9a-f]{4}\)", re.IGNORECASE)
