@@ -16,7 +16,7 @@ from typing import Any
 from ryven.node_env import Data, Node
 
 from dicomreg.core.errors import DicomRegError
-from dicomreg.core.paths import resolve_path
+from dicomreg.core.input import resolve_path
 
 __all__ = ["DicomNode", "flow_directory", "flow_file", "set_flow_directory"]
 
@@ -114,7 +114,7 @@ class DicomNode(Node):
         self.settings[name] = value
 
     def resolve(self, text: str) -> Path:
-        """A path setting, relative to the flow (see :func:`~dicomreg.core.paths.resolve_path`)."""
+        """A path setting, relative to the flow (see :func:`~dicomreg.core.input.resolve_path`)."""
         return resolve_path(text, flow_directory())
 
     # --- errors -----------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def project_of(session: Any) -> dict[str, Any]:
 
 def save_flow(session: Any, path: str | os.PathLike[str]) -> Path:
     """Write the session as a flow file, atomically."""
-    from dicomreg.core.atomic import RYVEN_PROJECT, atomic_output
+    from dicomreg.core.output import RYVEN_PROJECT, atomic_output
 
     path = Path(path)
     with atomic_output(path, replaces=RYVEN_PROJECT) as temporary:

@@ -17,9 +17,9 @@ from typing import Any
 
 from ryven.node_env import Data, NodeInputType, NodeOutputType
 
-from dicomreg.core.atomic import OutputPathError, is_inside, refuse_overwriting_inputs
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import FIELDS, FieldType, field_by_name
+from dicomreg.core.output import OutputPathError, is_inside, refuse_overwriting_inputs
 from dicomreg.core.regsave import DicomREGSave
 
 from .base import DicomNode, flow_directory, flow_file

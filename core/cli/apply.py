@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dicomreg.core.atomic import IMAGE_FILE, check_output_path, refuse_overwriting_inputs
 from dicomreg.core.cli.command import add_command
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, file_suffix
+from dicomreg.core.output import IMAGE_FILE, check_output_path, refuse_overwriting_inputs
 
 __all__ = ["COMMANDS", "add_parser", "map_point", "read", "warp"]
 
@@ -151,9 +151,9 @@ def warp(args: argparse.Namespace) -> int:
     """``dicomreg warp``: the moving image resampled through the REG."""
     import SimpleITK as sitk
 
-    from dicomreg.core.atomic import atomic_output
     from dicomreg.core.image import Geometry
-    from dicomreg.core.itk_messages import itk_reason
+    from dicomreg.core.itk import itk_reason
+    from dicomreg.core.output import atomic_output
     from dicomreg.core.reg import read_moving_image, warp_image
 
     if file_suffix(args.output) not in FIELD_SUFFIXES:

@@ -126,7 +126,7 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
 def save_request(args: argparse.Namespace, **given: object):
     """The SaveRequest of the REG options in ``args`` (see :func:`add_reg_options`), with
     ``given`` (the field, or a loaded deformation) on top."""
-    from dicomreg.core.input_limits import parse_size, set_max_field_bytes
+    from dicomreg.core.input import parse_size, set_max_field_bytes
     from dicomreg.core.regsave import SaveRequest
 
     if args.max_field_size is not None:

@@ -19,7 +19,7 @@ from dicomreg.core.deformation.inflate import inflated_length
 from dicomreg.core.deformation.nifti import parse_nifti_header, validate_nifti_header
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import file_suffix
-from dicomreg.core.input_limits import InputLimitError, check_field_size, require_regular_file
+from dicomreg.core.input import InputLimitError, check_field_size, require_regular_file
 
 __all__ = ["IncompleteFileError", "check_complete"]
 
@@ -30,7 +30,7 @@ class IncompleteFileError(DicomRegError):
 
 def check_complete(path: str | Path) -> None:
     """Raise :class:`IncompleteFileError` if ``path``'s header is malformed or promises more
-    than the file holds, or than :func:`~dicomreg.core.input_limits.max_field_bytes`.
+    than the file holds, or than :func:`~dicomreg.core.input.max_field_bytes`.
 
     Files of other kinds pass: SimpleITK then reads (or refuses) them as before.
     """

@@ -34,7 +34,7 @@ import numpy as np
 
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.itk_buffer import new_image, writable_array
+from dicomreg.core.itk import new_image, writable_array
 
 __all__ = ["CONVENTION_OPTIONS", "ConventionError", "FieldConvention", "Inversion",
            "InversionCancelledError", "invert_push_field", "to_reg_convention"]

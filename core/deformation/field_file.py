@@ -12,15 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from dicomreg.core.atomic import IMAGE_FILE, atomic_output
 from dicomreg.core.deformation.completeness import IncompleteFileError, check_complete
 from dicomreg.core.deformation.metaimage import read_metaimage
 from dicomreg.core.deformation.nifti import DISPLACEMENT_VECTOR_NOTE, read_nifti
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import FIELD_SUFFIXES, file_suffix
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.input_limits import InputLimitError, require_regular_file
-from dicomreg.core.itk_messages import itk_reason, native_stderr
+from dicomreg.core.input import InputLimitError, require_regular_file
+from dicomreg.core.itk import itk_reason, native_stderr
+from dicomreg.core.output import IMAGE_FILE, atomic_output
 
 __all__ = [
     "FIELD_SUFFIXES",

@@ -20,7 +20,7 @@ import numpy as np
 
 from dicomreg.core.deformation.inflate import inflate
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.input_limits import check_field_size, require_regular_file
+from dicomreg.core.input import check_field_size, require_regular_file
 
 __all__ = ["read_metaimage"]
 
@@ -104,7 +104,7 @@ def read_metaimage(path: str | Path) -> Image | None:
 
     The header is read strictly, before anything is allocated or ITK sees it: whole positive
     dimensions, finite numbers, a data file beside the header, a size the file can hold and
-    within :func:`~dicomreg.core.input_limits.max_field_bytes`.
+    within :func:`~dicomreg.core.input.max_field_bytes`.
 
     Raises
     ------

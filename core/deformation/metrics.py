@@ -5,7 +5,7 @@ no change, below 1 shrinking, above 1 growing, and 0 or less folding (the mappin
 space inside out there, which no real tissue does). Derivatives are taken in patient
 coordinates (mm), by central differences, slab by slab, so that a large field never needs
 nine full-size gradient arrays at once, and a memory-mapped field's pages are given back
-after each slab (:func:`dicomreg.core.itk_buffer.release_pages`).
+after each slab (:func:`dicomreg.core.itk.release_pages`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dicomreg.core.image import Geometry
-from dicomreg.core.itk_buffer import release_pages
+from dicomreg.core.itk import release_pages
 
 __all__ = ["Folding", "folding", "jacobian_determinant", "magnitude"]
 

@@ -47,8 +47,8 @@ from dicomreg.core.deformation.loaded import LoadedDeformation
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.input_limits import check_field_size, require_regular_file
-from dicomreg.core.itk_messages import itk_reason, native_stderr
+from dicomreg.core.input import check_field_size, require_regular_file
+from dicomreg.core.itk import itk_reason, native_stderr
 from dicomreg.core.matrices import classify_matrix, linear_transform_matrix
 
 __all__ = ["TRANSFORM_SUFFIXES", "TransformFileError", "TransformRegistration",

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from dicomreg.core.dicom.header_scan import SliceHeader, read_slice_header
 from dicomreg.core.errors import DicomRegError
-from dicomreg.core.input_limits import is_regular_file
+from dicomreg.core.input import is_regular_file
 
 if TYPE_CHECKING:  # imported where used: a scan alone needs neither numpy nor pydicom
     from pydicom.dataset import Dataset

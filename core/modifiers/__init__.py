@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dicomreg.core.input_limits import require_regular_file
+from dicomreg.core.input import require_regular_file
 from dicomreg.core.modifiers.base import (
     PLUGINS,
     ModifierConfigError,

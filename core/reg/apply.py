@@ -34,7 +34,7 @@ import numpy as np
 
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry
-from dicomreg.core.itk_buffer import new_image, release_pages, writable_array
+from dicomreg.core.itk import new_image, release_pages, writable_array
 from dicomreg.core.reg.reader import DeformableRegistration, RegistrationItem
 
 __all__ = ["ApplyError", "Warped", "map_points", "read_moving_image", "registration_transform",
@@ -150,7 +150,7 @@ def _full_displacement(item: RegistrationItem, target: Geometry):
     """w(p) = Post @ (Pre @ p + v(p)) - p at the voxel centres of ``target``, as a float64
     SimpleITK vector image, and where the nearest grid vector is undefined (or None).
 
-    Written slab by slab straight into the image's own buffer (:mod:`dicomreg.core.itk_buffer`):
+    Written slab by slab straight into the image's own buffer (:mod:`dicomreg.core.itk.buffer`):
     the field is held once in float64, the stored vectors read one slab at a time (a
     memory-mapped grid is never wholly resident), and the matrices are applied only where
     they are not the identity.

@@ -6,7 +6,7 @@ or three times over. Instead, the small dataset is encoded by pydicom with each 
 replaced by a 16-byte sentinel and every sequence and item in undefined-length form (so that
 no enclosing length depends on the bulk value). The encoded bytes are then written around
 the bulk values, which are streamed from their arrays slab by slab. The file is assembled in
-a temporary file and moved into place only when complete (see :mod:`.atomic`).
+a temporary file and moved into place only when complete (see :mod:`dicomreg.core.output.atomic`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from dicomreg.core.atomic import DICOM_FILE, atomic_output
 from dicomreg.core.errors import DicomRegError
+from dicomreg.core.output import DICOM_FILE, atomic_output
 from dicomreg.core.reg.vector_grid import release_pages, vector_grid_array
 
 __all__ = ["SaveCancelledError", "write_dataset"]
@@ -92,7 +92,8 @@ def write_dataset(ds: Dataset, path: str | os.PathLike[str],
 
     Bulk values given as buffers (Vector Grid Data from :func:`.vector_grid.vector_grid_value`)
     are streamed without a copy of the data. The dataset is left as it was given. ``verify``
-    is called with the complete file before it is moved into place (see :mod:`.atomic`).
+    is called with the complete file before it is moved into place (see
+    :mod:`dicomreg.core.output.atomic`).
     ``progress`` sees the fraction of the vectors written and may cancel (it returns False).
 
     Returns

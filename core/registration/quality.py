@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from dicomreg.core.atomic import atomic_output, json_report
 from dicomreg.core.deformation import folding
 from dicomreg.core.image import Geometry
+from dicomreg.core.output import atomic_output, json_report
 
 __all__ = ["QualityReport", "quality_report"]
 

@@ -38,12 +38,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from dicomreg.core.atomic import OutputPathError, atomic_output, check_output_path, csv_table
 from dicomreg.core.deformation import CONVENTION_OPTIONS
 from dicomreg.core.distribution import distribution_name
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
-from dicomreg.core.paths import resolve_path
+from dicomreg.core.input import resolve_path
+from dicomreg.core.output import OutputPathError, atomic_output, check_output_path, csv_table
 
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 

@@ -18,12 +18,6 @@ from typing import TYPE_CHECKING, Any
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from dicomreg.core.atomic import (
-    DICOM_FILE,
-    OutputPathError,
-    check_output_path,
-    refuse_overwriting_inputs,
-)
 from dicomreg.core.deformation import LoadedDeformation
 from dicomreg.core.dicom import (
     DumpOptions,
@@ -48,7 +42,13 @@ from dicomreg.core.fields import (
 )
 from dicomreg.core.formats import FIELD_SUFFIXES, TRANSFORM_SUFFIXES, file_suffix
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.paths import resolve_path
+from dicomreg.core.input import resolve_path
+from dicomreg.core.output import (
+    DICOM_FILE,
+    OutputPathError,
+    check_output_path,
+    refuse_overwriting_inputs,
+)
 from dicomreg.core.reg import (
     InstanceReference,
     Problem,

@@ -8,14 +8,14 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
-from dicomreg.core.atomic import DICOM_FILE, check_output_path, refuse_overwriting_inputs
 from dicomreg.core.deformation import FieldConvention, LoadedDeformation, load_deformation
 from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, series_slices_beside
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import insensitivity_notes
 from dicomreg.core.image import Image
+from dicomreg.core.input import resolve_path
 from dicomreg.core.modifiers import load_chain
-from dicomreg.core.paths import resolve_path
+from dicomreg.core.output import DICOM_FILE, check_output_path, refuse_overwriting_inputs
 from dicomreg.core.reg import DciodvfyResult, dciodvfy_available, run_dciodvfy
 from dicomreg.core.regsave.inherit import InheritanceReport
 from dicomreg.core.regsave.module import DicomREGSave

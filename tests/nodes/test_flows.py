@@ -652,7 +652,7 @@ def test_the_flow_file_is_never_an_output(examples):
 
 
 def test_a_flow_is_saved_only_over_a_flow(examples):
-    from dicomreg.core.atomic import OutputPathError
+    from dicomreg.core.output import OutputPathError
     from dicomreg.nodes.flows import new_session, save_flow
 
     session = new_session()

@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 
 CORE_FOLDERS = ("cli", "regsave", "net", "modifiers", "registration", "reg", "deformation",
-                "dicom", "fields")
+                "dicom", "fields", "input", "itk", "output")
 
 
 def test_import_linter_contracts_are_kept():

@@ -1,6 +1,6 @@
 """The hidden working directories of atomic writes, named after their writer, and their cleanup.
 
-An atomic write (:func:`dicomreg.core.atomic.atomic_output`) builds its files in a hidden
+An atomic write (:func:`dicomreg.core.output.atomic_output`) builds its files in a hidden
 ``.NAME.TAG.RANDOM.partial`` directory beside the target. A process killed with SIGKILL cannot
 remove it; the next write to the same directory does, once it is sure the writer is gone. The
 TAG says who the writer was: this machine (a hash of its host name), this boot (the start of

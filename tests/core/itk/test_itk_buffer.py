@@ -6,7 +6,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from dicomreg.core.image import Geometry
-from dicomreg.core.itk_buffer import new_image, release_pages, writable_array
+from dicomreg.core.itk import new_image, release_pages, writable_array
 
 GRID = Geometry((5, 4, 3), (1.0, 2.0, 2.5), (1.0, -2.0, 3.0), (0, 1, 0, 1, 0, 0, 0, 0, 1))
 

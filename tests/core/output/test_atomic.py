@@ -28,15 +28,15 @@ from conftest import (
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dicomreg.core.atomic import (
+from dicomreg.core.cli.main import main
+from dicomreg.core.formats import FIELD_SUFFIXES
+from dicomreg.core.output import (
     DICOM_FILE,
     IMAGE_FILE,
     RYVEN_PROJECT,
     OutputPathError,
     atomic_output,
 )
-from dicomreg.core.cli.main import main
-from dicomreg.core.formats import FIELD_SUFFIXES
 from dicomreg.core.reg import writer
 from dicomreg.core.regsave.batch import RESULT_COLUMNS, RESULTS_TABLE
 
@@ -275,7 +275,7 @@ def _partial_of_a_process(folder, *, stay=False):
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from dicomreg.core.partials import make_partial
+        from dicomreg.core.output import make_partial
         print(make_partial(Path({str(folder / "out.dcm")!r})), flush=True)
         if {stay!r}:
             time.sleep(60)

@@ -14,7 +14,7 @@ Everything is written into a hidden temporary directory beside the target (same 
 so the final rename is atomic), flushed to disk, and only then moved into place. A failure at
 any point, a full disk, or a killed process never leaves a partial file at the target path and
 never touches an existing file there. A killed process leaves its hidden directory behind; the
-next write to the same directory removes it (see :mod:`dicomreg.core.partials`).
+next write to the same directory removes it (see :mod:`dicomreg.core.output.partials`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import file_suffix
-from dicomreg.core.partials import make_partial, remove_stale_partials
+from dicomreg.core.output.partials import make_partial, remove_stale_partials
 
 __all__ = ["DICOM_FILE", "IMAGE_FILE", "RYVEN_PROJECT", "OutputPathError", "Replaceable",
            "atomic_output", "check_output_path", "csv_table", "is_inside", "json_report",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dicomreg.core.paths import resolve_path
+from dicomreg.core.input import resolve_path
 
 
 @pytest.fixture
