@@ -51,14 +51,10 @@ from dicomreg.core.input import check_field_size, require_regular_file
 from dicomreg.core.itk import itk_reason, native_stderr
 from dicomreg.core.matrices import classify_matrix, linear_transform_matrix
 
-__all__ = ["TRANSFORM_SUFFIXES", "TransformFileError", "TransformRegistration",
-           "read_transform_file", "transform_as_deformation"]
+__all__ = ["TRANSFORM_SUFFIXES", "TransformRegistration", "read_transform_file",
+           "transform_as_deformation"]
 
 _IDENTITY = np.eye(4)
-
-
-class TransformFileError(DicomRegError):
-    """A transform file that cannot become a deformable registration; says why."""
 
 
 # The former name of what a transform file gives, kept for callers that use it.
@@ -118,11 +114,11 @@ def _check_text_transform(path: Path) -> None:
                 except ValueError:
                     grid = []
                 if len(grid) != 3 or not all(g >= 1 and g == int(g) and g < 1e9 for g in grid):
-                    raise TransformFileError(f"'{path}': its B-spline grid size {words} is not "
+                    raise DicomRegError(f"'{path}': its B-spline grid size {words} is not "
                                              "three positive whole numbers")
                 count = int(grid[0] * grid[1] * grid[2]) * 3
                 if parameters is not None and parameters != count:
-                    raise TransformFileError(
+                    raise DicomRegError(
                         f"'{path}': its B-spline grid {' '.join(words)} needs {count} "
                         f"parameters but the file holds {parameters}")
                 check_field_size(path, count * 8)
@@ -165,13 +161,13 @@ def _check_text_parameters(path: Path, stored: list) -> None:
             blocks[-1][key] = len(value.split())
     blocks = [b for b in blocks if not b["name"].startswith("CompositeTransform")]
     if len(blocks) != len(stored):
-        raise TransformFileError(f"'{path}' lists {len(blocks)} transform(s) but ITK read "
+        raise DicomRegError(f"'{path}' lists {len(blocks)} transform(s) but ITK read "
                                  f"{len(stored)} (a damaged file)")
     for number, (block, transform) in enumerate(zip(blocks, stored, strict=True)):
         for key, wanted in (("Parameters", len(transform.GetParameters())),
                             ("FixedParameters", len(transform.GetFixedParameters()))):
             if block.get(key, 0) != wanted:
-                raise TransformFileError(
+                raise DicomRegError(
                     f"'{path}': transform {number} ({block['name']}) lists "
                     f"{block.get(key, 0)} {key.replace('Fixed', 'fixed ').lower()} where it "
                     f"has {wanted} "
@@ -191,18 +187,18 @@ def read_transform_file(path: str | os.PathLike[str],
 
     Raises
     ------
-    TransformFileError
+    DicomRegError
         If the file is unreadable, has no deformable part, or needs a grid not given.
     """
     import SimpleITK as sitk
 
     path = Path(path)
     if not path.is_file():
-        raise TransformFileError(f"transform file '{path}' does not exist")
+        raise DicomRegError(f"transform file '{path}' does not exist")
     require_regular_file(path, "transform file")
     hint = _foreign_transform_hint(path)
     if hint:
-        raise TransformFileError(hint)
+        raise DicomRegError(hint)
     _check_text_transform(path)
     failure = None
     with native_stderr() as diagnostics:  # HDF5 prints a long stack there
@@ -211,11 +207,11 @@ def read_transform_file(path: str | os.PathLike[str],
         except RuntimeError as error:
             failure = error
     if failure is not None:
-        raise TransformFileError(f"cannot read '{path}' as an ITK transform "
+        raise DicomRegError(f"cannot read '{path}' as an ITK transform "
                                  f"({' '.join(TRANSFORM_SUFFIXES)}): "
                                  f"{itk_reason(failure, diagnostics)}")
     if transform.GetDimension() != 3:
-        raise TransformFileError(f"'{path}' holds a {transform.GetDimension()}-D transform; "
+        raise DicomRegError(f"'{path}' holds a {transform.GetDimension()}-D transform; "
                                  "expected 3-D")
     _check_text_parameters(path, _stored(transform))
     return transform_as_deformation(transform, grid, str(path))
@@ -248,7 +244,7 @@ def transform_as_deformation(transform: object, grid: Geometry | None = None,
     applied = list(reversed(_stored(transform)))  # the last added is applied first
     deformable = [i for i, t in enumerate(applied) if not t.IsLinear()]
     if not deformable:
-        raise TransformFileError(f"'{source}' holds only linear transforms: that is a rigid "
+        raise DicomRegError(f"'{source}' holds only linear transforms: that is a rigid "
                                  "or affine registration, a Spatial Registration object "
                                  "rather than a deformable one")
     return _as_registration(source, applied, deformable[0], deformable[-1], grid)
@@ -282,7 +278,7 @@ def _as_registration(path: str, applied: list, first: int, last: int,
             ["the displacement field transform keeps its vectors, on its grid carried back by "
              "the inverse of the pre-deformation matrix (D(p) = u(Pre p))"], has_matrices=True)
     if grid is None:
-        raise TransformFileError(f"'{path}' holds a {middle[0].GetName()}, which is sampled on "
+        raise DicomRegError(f"'{path}' holds a {middle[0].GetName()}, which is sampled on "
                                  "the fixed image's grid: give the fixed image (--fixed)")
     names = " and ".join(t.GetName() for t in middle)
     where = "" if np.allclose(pre, _IDENTITY) else (

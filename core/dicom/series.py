@@ -16,7 +16,6 @@ from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry
 
 __all__ = [
-    "DicomSourceError",
     "multiframe_geometry",
     "read_dicom_headers",
     "dicom_geometry",
@@ -24,10 +23,6 @@ __all__ = [
 ]
 
 _DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
-
-
-class DicomSourceError(DicomRegError):
-    """A DICOM source that cannot be used; the message says why and what is accepted."""
 
 
 def read_dicom_headers(path: Path) -> Dataset | None:

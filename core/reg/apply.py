@@ -37,12 +37,8 @@ from dicomreg.core.image import Geometry
 from dicomreg.core.itk import new_image, release_pages, writable_array
 from dicomreg.core.reg.reader import DeformableRegistration, RegistrationItem
 
-__all__ = ["ApplyError", "Warped", "map_points", "read_moving_image", "registration_transform",
-           "source_points", "warp_image"]
-
-
-class ApplyError(DicomRegError):
-    """A REG or an image that cannot be applied; the message says why."""
+__all__ = ["Warped", "map_points", "read_moving_image", "registration_transform", "source_points",
+           "warp_image"]
 
 
 def _matrix(matrix: np.ndarray | None) -> np.ndarray:
@@ -51,7 +47,7 @@ def _matrix(matrix: np.ndarray | None) -> np.ndarray:
 
 def _grid_of(item: RegistrationItem) -> tuple[np.ndarray, Geometry]:
     if item.grid is None or item.grid.voxels is None or item.grid.geometry is None:
-        raise ApplyError("the registration item holds no grid")
+        raise DicomRegError("the registration item holds no grid")
     return np.asarray(item.grid.voxels), item.grid.geometry
 
 
@@ -205,35 +201,30 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None):
     instance (file or directory)."""
     import SimpleITK as sitk
 
-    from dicomreg.core.deformation import IncompleteFileError, check_complete
-    from dicomreg.core.dicom import VolumeError, read_slice_header, scan_volumes
+    from dicomreg.core.deformation import check_complete
+    from dicomreg.core.dicom import read_slice_header, scan_volumes
 
     path = Path(path)
     if not path.exists():
-        raise ApplyError(f"moving image '{path}' does not exist")
+        raise DicomRegError(f"moving image '{path}' does not exist")
     if path.is_file() and read_slice_header(path) is None:  # not DICOM: an image file
+        check_complete(path)  # a truncated file is named as such, before ITK reads it
         try:
-            check_complete(path)
             return _three_dimensional(sitk.ReadImage(str(path)), path)
-        except IncompleteFileError as error:
-            raise ApplyError(str(error)) from None
         except RuntimeError:
-            raise ApplyError(f"cannot read '{path}' as an image or as DICOM") from None
+            raise DicomRegError(f"cannot read '{path}' as an image or as DICOM") from None
     volumes = scan_volumes(path)
     if not volumes:
-        raise ApplyError(f"'{path}' holds no DICOM image")
+        raise DicomRegError(f"'{path}' holds no DICOM image")
     if volume is None and len(volumes) > 1:
-        raise ApplyError(f"'{path}' holds {len(volumes)} volumes; choose one (dicomreg scan)")
-    try:
-        chosen = volumes.select(volume or 0, "volume")
-    except VolumeError as error:
-        raise ApplyError(str(error)) from None
+        raise DicomRegError(f"'{path}' holds {len(volumes)} volumes; choose one (dicomreg scan)")
+    chosen = volumes.select(volume or 0, "volume")
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames([str(f) for f in chosen.files])
     try:
         return _three_dimensional(reader.Execute(), path)
     except RuntimeError as error:
-        raise ApplyError(f"cannot read the pixel data of '{path}': {error}") from None
+        raise DicomRegError(f"cannot read the pixel data of '{path}': {error}") from None
 
 
 def _three_dimensional(image, path: Path):
@@ -244,7 +235,7 @@ def _three_dimensional(image, path: Path):
     if image.GetDimension() == 4 and image.GetSize()[3] == 1:
         return sitk.Extract(image, [*image.GetSize()[:3], 0], [0, 0, 0, 0])
     if image.GetDimension() != 3:
-        raise ApplyError(f"'{path}' is a {image.GetDimension()}-D image; expected a 3-D image "
+        raise DicomRegError(f"'{path}' is a {image.GetDimension()}-D image; expected a 3-D image "
                          "(a DICOM series, a multi-frame instance or an image file)")
     return image
 
