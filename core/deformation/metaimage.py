@@ -114,15 +114,7 @@ def read_metaimage(path: str | Path) -> Image | None:
     """
     path = Path(path)
     fields, data_start = _header(path)
-    (ndims,) = _integers(fields, "NDims", 1, None)
-    if ndims > 16:
-        raise ValueError(f"its NDims {ndims} is beyond 16; expected 3 (a field)")
-    size = _integers(fields, "DimSize", ndims, None)
-    spacing = _numbers(fields, "ElementSpacing", ndims, " ".join(["1"] * ndims), positive=True)
-    origin = _numbers(fields, "Offset" if "Offset" in fields else "Origin", ndims,
-                      " ".join(["0"] * ndims))
-    matrix = _numbers(fields, "TransformMatrix", ndims * ndims,
-                      " ".join("1" if i % (ndims + 1) == 0 else "0" for i in range(ndims**2)))
+    ndims, size, spacing, origin, matrix = _grid_keys(fields)
     (channels,) = _integers(fields, "ElementNumberOfChannels", 1, "1")
     if fields.get("ElementType") not in _TYPES:
         raise ValueError(f"its ElementType {fields.get('ElementType', '')!r} is not one of "
@@ -148,13 +140,7 @@ def read_metaimage(path: str | Path) -> Image | None:
     if compressed:
         if offset is None:
             return None  # "HeaderSize = -1" cannot locate a compressed stream
-        (stored,) = _integers(fields, "CompressedDataSize", 1, str(max(available - offset, 0)),
-                              minimum=0)
-        stored = min(stored, max(available - offset, 0))
-        check_field_size(path, count, compressed_bytes=stored)
-        with open(data_path, "rb") as handle:
-            handle.seek(offset)
-            voxels = inflate(handle, count, stored=stored).view(dtype).reshape(shape)
+        voxels = _inflated(path, fields, data_path, offset, count).view(dtype).reshape(shape)
         return Image(voxels=voxels, geometry=_geometry(size, spacing, origin, matrix),
                      source=str(path))
     if offset is None:
@@ -166,6 +152,34 @@ def read_metaimage(path: str | Path) -> Image | None:
     voxels = np.memmap(data_path, dtype=dtype, mode="r", offset=offset, shape=shape)
     return Image(voxels=voxels, geometry=_geometry(size, spacing, origin, matrix),
                  source=str(path), owner=voxels)
+
+
+def _grid_keys(fields: dict[str, str]) -> tuple[int, tuple[int, ...], tuple[float, ...],
+                                                tuple[float, ...], tuple[float, ...]]:
+    """NDims, and the grid's DimSize, ElementSpacing, origin and TransformMatrix."""
+    (ndims,) = _integers(fields, "NDims", 1, None)
+    if ndims > 16:
+        raise ValueError(f"its NDims {ndims} is beyond 16; expected 3 (a field)")
+    size = _integers(fields, "DimSize", ndims, None)
+    spacing = _numbers(fields, "ElementSpacing", ndims, " ".join(["1"] * ndims), positive=True)
+    origin = _numbers(fields, "Offset" if "Offset" in fields else "Origin", ndims,
+                      " ".join(["0"] * ndims))
+    matrix = _numbers(fields, "TransformMatrix", ndims * ndims,
+                      " ".join("1" if i % (ndims + 1) == 0 else "0" for i in range(ndims**2)))
+    return ndims, size, spacing, origin, matrix
+
+
+def _inflated(path: Path, fields: dict[str, str], data_path: Path, offset: int,
+              count: int) -> np.ndarray:
+    """The ``count`` bytes of the compressed stream at ``offset``, within its stored size."""
+    available = data_path.stat().st_size
+    (stored,) = _integers(fields, "CompressedDataSize", 1, str(max(available - offset, 0)),
+                          minimum=0)
+    stored = min(stored, max(available - offset, 0))
+    check_field_size(path, count, compressed_bytes=stored)
+    with open(data_path, "rb") as handle:
+        handle.seek(offset)
+        return inflate(handle, count, stored=stored)
 
 
 def _geometry(size: tuple[float, ...], spacing: tuple[float, ...], origin: tuple[float, ...],

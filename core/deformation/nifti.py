@@ -22,6 +22,7 @@ type. Anything else returns None, and SimpleITK reads the file as before.
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,37 +76,48 @@ def read_nifti(path: str | Path, volumes_note: str) -> Image | None:
     else:
         return None
     x, y, z = dims[1:4]
-    stored_shape = (3, z, y, x)
-    count = 3 * x * y * z * dtype.itemsize
     # The voxels first: a damaged file is named as such before ITK is asked about it.
-    if suffix == ".nii":
-        available = path.stat().st_size
-        if offset + count > available:
-            raise ValueError(f"its header promises {offset + count} bytes but the file holds "
-                             f"{available} (a truncated file)")
-        stored = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=stored_shape)
-        owner = stored
-    else:
-        with open(path, "rb") as handle:
-            stored = inflate(handle, count, gzip=True, skip=offset, exact=False
-                             ).view(dtype).reshape(stored_shape)
-        owner = None
+    stored, owner = _stored_voxels(path, dtype, offset, (3, z, y, x))
     geometry = _itk_geometry(path, volumes)
     if geometry is None:
         return None
     voxels = np.moveaxis(stored, 0, -1)  # (Z, Y, X, 3), no copy
     conversion = ""
     if scaling is not None or intent == _DISPLACEMENT_VECTOR:
-        voxels = np.array(voxels, dtype=np.float64 if dtype.itemsize == 8 else np.float32)
-        owner = None
-        if scaling is not None:
-            voxels *= scaling[0]
-            voxels += scaling[1]
-        if intent == _DISPLACEMENT_VECTOR:
-            voxels[..., :2] *= -1
-            conversion = DISPLACEMENT_VECTOR_NOTE
+        voxels, owner = _scaled_to_lps(voxels, dtype, scaling, intent), None
+        conversion = DISPLACEMENT_VECTOR_NOTE if intent == _DISPLACEMENT_VECTOR else ""
     return Image(voxels=voxels, geometry=geometry, source=str(path), owner=owner,
                  lps_conversion=conversion, reading_note=volumes_note if volumes else "")
+
+
+def _stored_voxels(path: Path, dtype: np.dtype, offset: int, shape: tuple[int, ...]
+                   ) -> tuple[np.ndarray, np.memmap | None]:
+    """The voxels as stored, and the map that owns them: memory-mapped from a .nii, inflated
+    from a .nii.gz (owned by nobody)."""
+    count = math.prod(shape) * dtype.itemsize
+    if file_suffix(path) == ".nii":
+        available = path.stat().st_size
+        if offset + count > available:
+            raise ValueError(f"its header promises {offset + count} bytes but the file holds "
+                             f"{available} (a truncated file)")
+        stored = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+        return stored, stored
+    with open(path, "rb") as handle:
+        return inflate(handle, count, gzip=True, skip=offset, exact=False
+                       ).view(dtype).reshape(shape), None
+
+
+def _scaled_to_lps(voxels: np.ndarray, dtype: np.dtype, scaling: tuple[float, float] | None,
+                   intent: int) -> np.ndarray:
+    """A copy of the vectors with the header's scaling applied, and a displacement-vector
+    field's RAS components turned into LPS."""
+    voxels = np.array(voxels, dtype=np.float64 if dtype.itemsize == 8 else np.float32)
+    if scaling is not None:
+        voxels *= scaling[0]
+        voxels += scaling[1]
+    if intent == _DISPLACEMENT_VECTOR:
+        voxels[..., :2] *= -1
+    return voxels
 
 
 @dataclass(frozen=True)

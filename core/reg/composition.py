@@ -130,6 +130,12 @@ def compose(
     if not _is_ascii(ds):
         ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8, for names beyond ASCII
 
+    ds.file_meta = _file_meta(uid)
+    return ds
+
+
+def _file_meta(uid: str) -> FileMetaDataset:
+    """The File Meta Information of the REG instance ``uid``, its group length included."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = DeformableSpatialRegistrationStorage
     meta.MediaStorageSOPInstanceUID = uid
@@ -140,5 +146,4 @@ def compose(
     # pydicom's own meta writer computes the group length; done here, the dataset (and its
     # tag dump) holds exactly what the file will.
     write_file_meta_info(DicomBytesIO(), meta, enforce_standard=True)
-    ds.file_meta = meta
-    return ds
+    return meta

@@ -167,36 +167,50 @@ def read_deformable_registration(
     if vector_units not in ("mm", "voxel"):
         raise RegReadError(f"vector units {vector_units!r}: expected mm or voxel")
     notes: list[str] = []
-    sop_class = str(ds.get("SOPClassUID", ""))
-    if sop_class != DeformableSpatialRegistrationStorage:
-        name = UID(sop_class).name if sop_class else "no SOP class"
-        misfiled = (sop_class == SpatialRegistrationStorage
-                    and "DeformableRegistrationSequence" in ds)
-        if misfiled and accept_spatial_registration_class:
-            notes.append(f"read although it is a {name}: its content is a Deformable "
-                         "Registration Sequence (a known fault of some writers)")
-        elif misfiled:
-            raise RegReadError(f"'{path}' is a {name}, not a Deformable Spatial Registration, "
-                               "although it holds a Deformable Registration Sequence (a known "
-                               "fault of some writers); read it with "
-                               "--accept-spatial-registration-class")
-        else:
-            raise RegReadError(f"'{path}' is a {name}, not a Deformable Spatial Registration")
-    items = []
-    for item in ds.get("DeformableRegistrationSequence") or []:
-        pre, pre_type = _matrix(item, "PreDeformationMatrixRegistrationSequence")
-        post, post_type = _matrix(item, "PostDeformationMatrixRegistrationSequence")
-        grids = item.get("DeformableRegistrationGridSequence") or []
-        items.append(RegistrationItem(
-            source_frame_of_reference_uid=str(item.get("SourceFrameOfReferenceUID", "")),
-            pre_matrix=pre, pre_matrix_type=pre_type,
-            post_matrix=post, post_matrix_type=post_type,
-            grid=(_grid_image(path, ds, grids[0], memory_map, ignore_extra_bytes,
-                              vector_units == "voxel", notes) if grids else None),
-            referenced_instances=[(str(r.get("ReferencedSOPClassUID", "")),
-                                   str(r.get("ReferencedSOPInstanceUID", "")))
-                                  for r in item.get("ReferencedImageSequence") or []],
-        ))
+    _check_sop_class(path, ds, accept_spatial_registration_class, notes)
+    items = [_item(path, ds, item, memory_map, ignore_extra_bytes, vector_units == "voxel",
+                   notes)
+             for item in ds.get("DeformableRegistrationSequence") or []]
     if not items:
         raise RegReadError(f"'{path}' has an empty Deformable Registration Sequence")
     return DeformableRegistration(dataset=ds, items=items, path=str(path), notes=notes)
+
+
+def _check_sop_class(path: Path, ds: Dataset, accept_spatial_registration_class: bool,
+                     notes: list[str]) -> None:
+    """Refuse another SOP class than Deformable Spatial Registration, but for the rigid
+    class holding a Deformable Registration Sequence when it is accepted (then noted)."""
+    sop_class = str(ds.get("SOPClassUID", ""))
+    if sop_class == DeformableSpatialRegistrationStorage:
+        return
+    name = UID(sop_class).name if sop_class else "no SOP class"
+    misfiled = (sop_class == SpatialRegistrationStorage
+                and "DeformableRegistrationSequence" in ds)
+    if misfiled and accept_spatial_registration_class:
+        notes.append(f"read although it is a {name}: its content is a Deformable "
+                     "Registration Sequence (a known fault of some writers)")
+    elif misfiled:
+        raise RegReadError(f"'{path}' is a {name}, not a Deformable Spatial Registration, "
+                           "although it holds a Deformable Registration Sequence (a known "
+                           "fault of some writers); read it with "
+                           "--accept-spatial-registration-class")
+    else:
+        raise RegReadError(f"'{path}' is a {name}, not a Deformable Spatial Registration")
+
+
+def _item(path: Path, ds: Dataset, item: Dataset, memory_map: bool, ignore_extra_bytes: bool,
+          voxel_units: bool, notes: list[str]) -> RegistrationItem:
+    """One item of the Deformable Registration Sequence: its matrices, grid and references."""
+    pre, pre_type = _matrix(item, "PreDeformationMatrixRegistrationSequence")
+    post, post_type = _matrix(item, "PostDeformationMatrixRegistrationSequence")
+    grids = item.get("DeformableRegistrationGridSequence") or []
+    return RegistrationItem(
+        source_frame_of_reference_uid=str(item.get("SourceFrameOfReferenceUID", "")),
+        pre_matrix=pre, pre_matrix_type=pre_type,
+        post_matrix=post, post_matrix_type=post_type,
+        grid=(_grid_image(path, ds, grids[0], memory_map, ignore_extra_bytes, voxel_units,
+                          notes) if grids else None),
+        referenced_instances=[(str(r.get("ReferencedSOPClassUID", "")),
+                               str(r.get("ReferencedSOPInstanceUID", "")))
+                              for r in item.get("ReferencedImageSequence") or []],
+    )

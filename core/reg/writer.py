@@ -104,8 +104,29 @@ def write_dataset(ds: Dataset, path: str | os.PathLike[str],
     path = Path(path)
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     bulk = list(_bulk_elements(ds))
-    saved_values = [element.value for element in bulk]
+    values = [element.value for element in bulk]
     sentinels = [uuid.uuid4().bytes for _ in bulk]
+    head = _encoded_with_sentinels(ds, bulk, sentinels)
+    with atomic_output(path, verify, replaces=DICOM_FILE) as temp_path, \
+            open(temp_path, "wb") as out:
+        position = 0
+        for element, value, sentinel in zip(bulk, values, sentinels, strict=True):
+            at = head.find(sentinel, position)
+            if at < 0 or head.find(sentinel, at + 1) >= 0:
+                raise RuntimeError(f"cannot place the value of {element.tag} in the file")
+            # Explicit VR, 4-byte length form: tag(4) VR(2) reserved(2) length(4) value.
+            out.write(head[position:at - 4])
+            _write_value(out, value, progress)
+            position = at + len(sentinel)
+        out.write(head[position:])
+    return path
+
+
+def _encoded_with_sentinels(ds: Dataset, bulk: list[DataElement], sentinels: list[bytes]
+                            ) -> bytes:
+    """``ds`` encoded by pydicom with each bulk value replaced by its sentinel and every
+    sequence and item of undefined length; the dataset is left as it was given."""
+    saved_values = [element.value for element in bulk]
     containers = list(_sequences(ds))
     saved_lengths = [(sq.is_undefined_length,
                       getattr(item, "is_undefined_length_sequence_item", False))
@@ -118,7 +139,7 @@ def write_dataset(ds: Dataset, path: str | os.PathLike[str],
             item.is_undefined_length_sequence_item = True
         encoded = io.BytesIO()
         ds.save_as(encoded, enforce_file_format=True)
-        head = encoded.getvalue()
+        return encoded.getvalue()
     finally:
         for element, value in zip(bulk, saved_values, strict=True):
             element.value = value
@@ -127,26 +148,18 @@ def write_dataset(ds: Dataset, path: str | os.PathLike[str],
             sq.is_undefined_length = sq_undefined
             item.is_undefined_length_sequence_item = item_undefined
 
-    with atomic_output(path, verify, replaces=DICOM_FILE) as temp_path, \
-            open(temp_path, "wb") as out:
-        position = 0
-        for element, value, sentinel in zip(bulk, saved_values, sentinels, strict=True):
-            at = head.find(sentinel, position)
-            if at < 0 or head.find(sentinel, at + 1) >= 0:
-                raise RuntimeError(f"cannot place the value of {element.tag} in the file")
-            # Explicit VR, 4-byte length form: tag(4) VR(2) reserved(2) length(4) value.
-            length_at = at - 4
-            out.write(head[position:length_at])
-            length_field = out.tell()
-            out.write(b"\0\0\0\0")
-            written = _stream_value(value, out, progress)
-            if written % 2:
-                out.write(b"\0")
-                written += 1
-            end = out.tell()
-            out.seek(length_field)
-            out.write(struct.pack("<I", written))
-            out.seek(end)
-            position = at + len(sentinel)
-        out.write(head[position:])
-    return path
+
+def _write_value(out: BinaryIO, value: object,
+                 progress: Callable[[float], bool] | None) -> None:
+    """A bulk value's 4-byte length and the value streamed after it, padded to even length;
+    the length is written once the value is."""
+    length_field = out.tell()
+    out.write(b"\0\0\0\0")
+    written = _stream_value(value, out, progress)
+    if written % 2:
+        out.write(b"\0")
+        written += 1
+    end = out.tell()
+    out.seek(length_field)
+    out.write(struct.pack("<I", written))
+    out.seek(end)

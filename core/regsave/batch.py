@@ -288,8 +288,23 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
     cases = read_manifest(manifest)
     results_path = Path(results) if results else manifest.with_suffix(".results.csv")
     _refuse_bad_paths(cases, manifest, results_path)
-    previous = {} if force else _previous(results_path)
-    base_dir = str(manifest.parent)
+    out, todo = _skip_done(cases, manifest, {} if force else _previous(results_path))
+    if todo:
+        client, cluster = _client(scheduler, workers, len(todo))
+        try:
+            _run_on_dask(client, todo, str(manifest.parent), dciodvfy, progress, on_result, out)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    ordered = [out[case.number] for case in cases]
+    _write_results(results_path, ordered)
+    return ordered
+
+
+def _skip_done(cases: list[Case], manifest: Path, previous: dict[str, str]
+               ) -> tuple[dict[int, CaseResult], list[Case]]:
+    """The results of the cases an earlier run did (their output still there), and the rest."""
     out: dict[int, CaseResult] = {}
     todo = []
     for case in cases:
@@ -299,36 +314,37 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
                                           "done by an earlier run")
         else:
             todo.append(case)
-    if todo:
-        client, cluster = _client(scheduler, workers, len(todo))
-        try:
-            from dask.distributed import as_completed
-            from tqdm import tqdm
+    return out, todo
 
-            futures = {client.submit(run_case, case, base_dir, dciodvfy, pure=False): case
-                       for case in todo}
-            bar = tqdm(total=len(futures), unit="case", disable=not progress)
-            for future in as_completed(futures):
-                case = futures[future]
-                try:
-                    result = future.result()
-                except Exception as error:  # a worker died: the case failed, the rest go on
-                    result = CaseResult(case.number, "failed", _output_of(case, base_dir),
-                                        f"worker failed: {type(error).__name__}: {error}")
-                out[case.number] = result
-                bar.update()
-                if on_result:
-                    on_result(result)
-            bar.close()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    ordered = [out[case.number] for case in cases]
+
+def _run_on_dask(client, todo: list[Case], base_dir: str, dciodvfy: bool, progress: bool,
+                 on_result: Callable[[CaseResult], None] | None,
+                 out: dict[int, CaseResult]) -> None:
+    """Run ``todo`` on the client's workers, each result into ``out`` as it arrives."""
+    from dask.distributed import as_completed
+    from tqdm import tqdm
+
+    futures = {client.submit(run_case, case, base_dir, dciodvfy, pure=False): case
+               for case in todo}
+    bar = tqdm(total=len(futures), unit="case", disable=not progress)
+    for future in as_completed(futures):
+        case = futures[future]
+        try:
+            result = future.result()
+        except Exception as error:  # a worker died: the case failed, the rest go on
+            result = CaseResult(case.number, "failed", _output_of(case, base_dir),
+                                f"worker failed: {type(error).__name__}: {error}")
+        out[case.number] = result
+        bar.update()
+        if on_result:
+            on_result(result)
+    bar.close()
+
+
+def _write_results(results_path: Path, ordered: list[CaseResult]) -> None:
     with atomic_output(results_path, replaces=RESULTS_TABLE) as temporary, \
             open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
         writer.writeheader()
         for result in ordered:
             writer.writerow(asdict(result))
-    return ordered

@@ -158,28 +158,40 @@ def inherited_values(
     if values["inheritSeriesNumber"]:
         new["seriesNumber"] = _tag_text(source, "seriesNumber")
     new["laterality"] = _laterality(values, source)
+    new.update(_world_matrix(values, source_geometry, image, notes))
+    new.update(_source_frame(values, source, reference_image, notes))
+    return new, notes
 
+
+def _world_matrix(values: Mapping[str, Any], source_geometry: Geometry | None,
+                  image: Image | None, notes: list[str]) -> dict[str, Any]:
+    """Image Position and Orientation from the source ``worldMatrixInheritanceSource`` names,
+    or a note saying why they were not inherited."""
     if values["worldMatrixInheritanceSource"] == "IMAGE_INPUT":
         if image is None or image.geometry is None:
             notes.append("imagePositionPatient/imageOrientationPatient not inherited: input0 "
                          "has no world matrix")
-        else:
-            new.update(_grid_fields(image.geometry))
-    elif source_geometry is None:
+            return {}
+        return _grid_fields(image.geometry)
+    if source_geometry is None:
         notes.append("imagePositionPatient/imageOrientationPatient not inherited: the DICOM "
                      "source describes no image geometry")
-    else:
-        new.update(_grid_fields(source_geometry))
+        return {}
+    return _grid_fields(source_geometry)
 
+
+def _source_frame(values: Mapping[str, Any], source: Dataset, reference_image: Image | None,
+                  notes: list[str]) -> dict[str, Any]:
+    """The source frame of reference from the DICOM source or the referenced image, as
+    ``sourceFrameOfReferenceUIDInheritanceSource`` says, or a note saying why not."""
     if values["sourceFrameOfReferenceUIDInheritanceSource"] == "DICOM_INPUT":
-        new["sourceFrameOfReferenceUID"] = _text(source, "FrameOfReferenceUID")
-    elif reference_image is not None and reference_image.datasets:
-        new["sourceFrameOfReferenceUID"] = _text(reference_image.datasets[0],
-                                                 "FrameOfReferenceUID")
-    else:
-        notes.append(f"sourceFrameOfReferenceUID not inherited: "
-                     f"{values['inputConnectorSelector']} has no DICOM image")
-    return new, notes
+        return {"sourceFrameOfReferenceUID": _text(source, "FrameOfReferenceUID")}
+    if reference_image is not None and reference_image.datasets:
+        return {"sourceFrameOfReferenceUID": _text(reference_image.datasets[0],
+                                                   "FrameOfReferenceUID")}
+    notes.append(f"sourceFrameOfReferenceUID not inherited: "
+                 f"{values['inputConnectorSelector']} has no DICOM image")
+    return {}
 
 
 def instance_references(image: Image) -> list[InstanceReference]:
