@@ -33,6 +33,28 @@ def save_args(folder: Path, base: object, field: Path, *extra: str) -> list[str]
             "-o", str(folder / "out" / "reg.dcm"), "--no-dciodvfy", *extra]
 
 
+def _save_with(folder: Path, base: object, option: str, source: Path | str) -> list[str]:
+    """:func:`save_args` of the base field with ``option`` (``--fixed``, ``--moving``) given
+    ``source``."""
+    args = save_args(folder, base, base.field)
+    args[args.index(option) + 1] = str(source)
+    return args
+
+
+def _file_case(category: str, name: str, file_name: str, content: bytes,
+               as_field: bool = True) -> None:
+    """A case that writes one file: the field itself, or the modifiers file of the base field
+    (``as_field`` False)."""
+    def builder(folder: Path, base: object) -> list[str]:
+        path = folder / file_name
+        path.write_bytes(content)
+        if as_field:
+            return save_args(folder, base, path)
+        return save_args(folder, base, base.field, "--modifiers", str(path))
+    builder.__name__ = name
+    case(category)(builder)
+
+
 # --- MetaImage ---------------------------------------------------------------------------
 
 _MHA = {"ObjectType": "Image", "NDims": "3", "DimSize": "4 4 4", "ElementSpacing": "1 1 1",
@@ -58,12 +80,7 @@ def mha_bytes(changes: dict[str, str | None] | None = None, data: bytes | None =
 
 
 def _mha_case(name: str, changes: dict[str, str | None], data: bytes | None = None) -> None:
-    def builder(folder: Path, base: object) -> list[str]:
-        path = folder / "field.mha"
-        path.write_bytes(mha_bytes(changes, data))
-        return save_args(folder, base, path)
-    builder.__name__ = name
-    case("metaimage")(builder)
+    _file_case("metaimage", name, "field.mha", mha_bytes(changes, data))
 
 
 _mha_case("mha_ndims_1000", {"NDims": "1000"})
@@ -175,12 +192,8 @@ def nifti2(*, dims=(5, 4, 4, 4, 1, 3, 1, 1), datatype=16, bitpix=32, vox_offset=
 
 
 def _nifti_case(name: str, content: bytes, suffix: str = ".nii") -> None:
-    def builder(folder: Path, base: object) -> list[str]:
-        path = folder / f"field{suffix}"
-        path.write_bytes(gzip.compress(content) if suffix == ".nii.gz" else content)
-        return save_args(folder, base, path)
-    builder.__name__ = name
-    case("nifti")(builder)
+    _file_case("nifti", name, f"field{suffix}",
+               gzip.compress(content) if suffix == ".nii.gz" else content)
 
 
 _nifti_case("nii_datatype_rgb", nifti1(dims=(3, 4, 4, 4, 1, 1, 1, 1), datatype=128, bitpix=24,
@@ -260,12 +273,7 @@ def nrrd_bytes(changes: dict[str, str | None] | None = None, data: bytes | None 
 
 
 def _nrrd_case(name: str, changes: dict[str, str | None], data: bytes | None = None) -> None:
-    def builder(folder: Path, base: object) -> list[str]:
-        path = folder / "field.nrrd"
-        path.write_bytes(nrrd_bytes(changes, data))
-        return save_args(folder, base, path)
-    builder.__name__ = name
-    case("nrrd")(builder)
+    _file_case("nrrd", name, "field.nrrd", nrrd_bytes(changes, data))
 
 
 _nrrd_case("nrrd_data_file_etc", {"data file": "/etc/passwd"}, b"")
@@ -282,15 +290,10 @@ _nrrd_case("nrrd_origin_text", {"space origin": "(a,b,c)"})
 
 
 def _vtk_case(name: str, dims: str, data: bytes, kind: str = "BINARY") -> None:
-    def builder(folder: Path, base: object) -> list[str]:
-        path = folder / "field.vtk"
-        path.write_bytes(b"# vtk DataFile Version 3.0\nfield\n" + kind.encode()
-                         + b"\nDATASET STRUCTURED_POINTS\nDIMENSIONS " + dims.encode()
-                         + b"\nSPACING 1 1 1\nORIGIN 0 0 0\nPOINT_DATA 64\n"
-                         b"VECTORS vectors float\n" + data)
-        return save_args(folder, base, path)
-    builder.__name__ = name
-    case("vtk")(builder)
+    _file_case("vtk", name, "field.vtk",
+               b"# vtk DataFile Version 3.0\nfield\n" + kind.encode()
+               + b"\nDATASET STRUCTURED_POINTS\nDIMENSIONS " + dims.encode()
+               + b"\nSPACING 1 1 1\nORIGIN 0 0 0\nPOINT_DATA 64\nVECTORS vectors float\n" + data)
 
 
 _vtk_case("vtk_dims_huge", "100000 100000 100000", b"\0" * 768)
@@ -302,48 +305,26 @@ _vtk_case("vtk_ascii_truncated", "4 4 4", b"0 0 0\n" * 10, "ASCII")
 
 # --- transforms --------------------------------------------------------------------------
 
-@case("transform")
-def tfm_bspline_huge_grid(folder: Path, base: object) -> list[str]:
-    path = folder / "transform.tfm"
-    path.write_text("#Insight Transform File V1.0\n#Transform 0\n"
-                    "Transform: BSplineTransform_double_3_3\nParameters: 0 0 0\n"
-                    "FixedParameters: 100000 100000 100000 0 0 0 1 1 1 1 0 0 0 1 0 0 0 1\n")
-    return save_args(folder, base, path)
+def _bspline_case(name: str, parameters: str, grid_size: str) -> None:
+    _file_case("transform", name, "transform.tfm", (
+        "#Insight Transform File V1.0\n#Transform 0\n"
+        f"Transform: BSplineTransform_double_3_3\nParameters: {parameters}\n"
+        f"FixedParameters: {grid_size} 0 0 0 1 1 1 1 0 0 0 1 0 0 0 1\n").encode())
 
 
-@case("transform")
-def tfm_parameters_text(folder: Path, base: object) -> list[str]:
-    path = folder / "transform.tfm"
-    path.write_text("#Insight Transform File V1.0\n#Transform 0\n"
-                    "Transform: BSplineTransform_double_3_3\nParameters: a b c\n"
-                    "FixedParameters: 4 4 4 0 0 0 1 1 1 1 0 0 0 1 0 0 0 1\n")
-    return save_args(folder, base, path)
+_bspline_case("tfm_bspline_huge_grid", "0 0 0", "100000 100000 100000")
+_bspline_case("tfm_parameters_text", "a b c", "4 4 4")
 
 
 # --- files that are not regular files ----------------------------------------------------
 
-@case("special")
-def field_fifo(folder: Path, base: object) -> list[str]:
-    os.mkfifo(folder / "field.mha")
-    return save_args(folder, base, folder / "field.mha")
-
-
-@case("special")
-def field_dev_zero(folder: Path, base: object) -> list[str]:
-    (folder / "field.nii").symlink_to("/dev/zero")
-    return save_args(folder, base, folder / "field.nii")
-
-
-@case("special")
-def modifiers_fifo(folder: Path, base: object) -> list[str]:
-    os.mkfifo(folder / "mods.json")
-    return save_args(folder, base, base.field, "--modifiers", str(folder / "mods.json"))
-
-
-@case("special")
-def modifiers_dev_zero(folder: Path, base: object) -> list[str]:
-    (folder / "mods.json").symlink_to("/dev/zero")
-    return save_args(folder, base, base.field, "--modifiers", str(folder / "mods.json"))
+def _not_regular(path: Path, kind: str) -> Path:
+    """``path`` made a FIFO, or a link to /dev/zero."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    return path
 
 
 def _series_copy(folder: Path, base: object) -> Path:
@@ -352,22 +333,27 @@ def _series_copy(folder: Path, base: object) -> Path:
     return Path(shutil.copytree(base.fixed, folder / "fixed"))
 
 
-@case("special")
-def series_fifo(folder: Path, base: object) -> list[str]:
-    fixed = _series_copy(folder, base)
-    os.mkfifo(fixed / "zz.dcm")
-    args = save_args(folder, base, base.field)
-    args[args.index("--fixed") + 1] = str(fixed)
-    return args
+def _special_cases(kind: str, field_name: str) -> None:
+    """The field, the modifiers file and a slice of the fixed series as a ``kind``."""
+    def field(folder: Path, base: object) -> list[str]:
+        return save_args(folder, base, _not_regular(folder / field_name, kind))
+
+    def modifiers(folder: Path, base: object) -> list[str]:
+        path = _not_regular(folder / "mods.json", kind)
+        return save_args(folder, base, base.field, "--modifiers", str(path))
+
+    def series(folder: Path, base: object) -> list[str]:
+        fixed = _series_copy(folder, base)
+        _not_regular(fixed / "zz.dcm", kind)
+        return _save_with(folder, base, "--fixed", fixed)
+
+    for builder in (field, modifiers, series):
+        builder.__name__ = f"{builder.__name__}_{kind}"
+        case("special")(builder)
 
 
-@case("special")
-def series_dev_zero(folder: Path, base: object) -> list[str]:
-    fixed = _series_copy(folder, base)
-    (fixed / "zz.dcm").symlink_to("/dev/zero")
-    args = save_args(folder, base, base.field)
-    args[args.index("--fixed") + 1] = str(fixed)
-    return args
+_special_cases("fifo", "field.mha")
+_special_cases("dev_zero", "field.nii")
 
 
 @case("special")
@@ -381,12 +367,8 @@ def scan_fifo(folder: Path, base: object) -> list[str]:
 # --- values and modifiers ----------------------------------------------------------------
 
 def _modifiers_case(name: str, chain: object, raw: bytes | None = None) -> None:
-    def builder(folder: Path, base: object) -> list[str]:
-        path = folder / "mods.json"
-        path.write_bytes(raw if raw is not None else json.dumps(chain).encode())
-        return save_args(folder, base, base.field, "--modifiers", str(path))
-    builder.__name__ = name
-    case("modifiers")(builder)
+    _file_case("modifiers", name, "mods.json",
+               raw if raw is not None else json.dumps(chain).encode(), as_field=False)
 
 
 def _tags(*operations: dict) -> list[dict]:
@@ -446,9 +428,7 @@ def _damaged_slice(folder: Path, base: object, change: Callable) -> list[str]:
     ds = pydicom.dcmread(first)
     change(ds)
     ds.save_as(first)
-    args = save_args(folder, base, base.field)
-    args[args.index("--fixed") + 1] = str(fixed)
-    return args
+    return _save_with(folder, base, "--fixed", fixed)
 
 
 @case("dicom")
@@ -491,9 +471,7 @@ def series_deep_sequence(folder: Path, base: object) -> list[str]:
     small.save_as(first, enforce_file_format=True)
     with open(first, "ab") as handle:
         handle.write(deep_sequence_bytes(50_000))
-    args = save_args(folder, base, base.field)
-    args[args.index("--fixed") + 1] = str(fixed)
-    return args
+    return _save_with(folder, base, "--fixed", fixed)
 
 
 @case("dicom")
@@ -508,16 +486,12 @@ def moving_frames_1e9(folder: Path, base: object) -> list[str]:
     ds = pydicom.dcmread(path)
     ds.NumberOfFrames = 10**9
     ds.save_as(path)
-    args = save_args(folder, base, base.field)
-    args[args.index("--moving") + 1] = str(path)
-    return args
+    return _save_with(folder, base, "--moving", path)
 
 
 @case("dicom")
 def fixed_proc(folder: Path, base: object) -> list[str]:
-    args = save_args(folder, base, base.field)
-    args[args.index("--fixed") + 1] = "/proc/self"
-    return args
+    return _save_with(folder, base, "--fixed", "/proc/self")
 
 
 # --- REGs --------------------------------------------------------------------------------
