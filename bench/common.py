@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,19 @@ def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
             f"{memory:.0f} GiB, Python {platform.python_version()}, numpy {np.__version__}")
+
+
+def require(tool: str, package: str) -> None:
+    """Stop with one line when ``tool``, a benchmark's reference, is not on PATH."""
+    if shutil.which(tool) is None:
+        raise SystemExit(f"{tool} is not on PATH (apt-get install {package})")
+
+
+def table_head(columns: list[str], about: str = "") -> None:
+    """The machine line (with ``about`` after it), then a Markdown table's head."""
+    print(f"machine: {machine()}{about}")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
 
 
 def field_file(size: tuple[int, int, int], name: str | None = None) -> Path:

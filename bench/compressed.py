@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 
-from common import CACHE, dicomreg, machine, measure, python, smooth_case
+from common import CACHE, dicomreg, measure, python, smooth_case, table_head
 
 
 def compressed(field, suffix: str, name: str):
@@ -34,9 +34,8 @@ def main() -> None:
             runs[name].append(measure(dicomreg("save", str(path), "--fixed", str(fixed),
                                                "--moving", str(moving), "-o", str(out),
                                                "--no-dciodvfy"), repeat=1))
-    print(f"machine: {machine()}; {args.size}, best of {args.repeat}, interleaved")
-    print("| field file | MB on disk | save s | peak MB | wall / .mha |")
-    print("|---|---|---|---|---|")
+    table_head(["field file", "MB on disk", "save s", "peak MB", "wall / .mha"],
+               f"; {args.size}, best of {args.repeat}, interleaved")
     base = min(w for w, _ in runs[".mha"])
     for name, path in inputs.items():
         wall = min(w for w, _ in runs[name])

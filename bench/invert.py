@@ -17,7 +17,7 @@ import argparse
 import os
 import subprocess
 
-from common import machine, python, settle, smooth_field_file
+from common import python, settle, smooth_field_file, table_head
 
 OURS = (
     "import time, numpy as np",
@@ -64,10 +64,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="256x256x100,512x512x200")
     args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print("| size | tool | inversion s | peak MB | residual max mm | residual mean mm "
-          "| wall / SimpleITK |")
-    print("|---|---|---|---|---|---|---|")
+    table_head(["size", "tool", "inversion s", "peak MB", "residual max mm",
+                "residual mean mm", "wall / SimpleITK"])
     for text in args.sizes.split(","):
         path = str(smooth_field_file(tuple(int(n) for n in text.split("x"))))
         ours, theirs = run(OURS, path), run(SIMPLEITK, path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import machine, measure, python, smooth_field_file
+from common import measure, python, smooth_field_file, table_head
 
 
 def main() -> None:
@@ -36,9 +36,7 @@ def main() -> None:
         "    det[first:first + 16] = jacobian_determinant(v, g, first, first + 16)",
         "print(folding(v, g), float(np.nanmax(magnitude(v[v.shape[0] // 2]))))"), repeat=1)
     field_mb = size[0] * size[1] * size[2] * 12 / 1e6
-    print(f"machine: {machine()}; {args.size}")
-    print("| field MB | wall s | peak MB | peak - field MB |")
-    print("|---|---|---|---|")
+    table_head(["field MB", "wall s", "peak MB", "peak - field MB"], f"; {args.size}")
     print(f"| {field_mb:.0f} | {wall:.1f} | {peak:.0f} | {peak - field_mb:.0f} |")
 
 

@@ -15,7 +15,16 @@ import argparse
 import shutil
 from pathlib import Path
 
-from common import CACHE, ct_series, dciodvfy_errors, dicomreg, field_file, machine, measure
+from common import (
+    CACHE,
+    ct_series,
+    dciodvfy_errors,
+    dicomreg,
+    field_file,
+    measure,
+    require,
+    table_head,
+)
 
 
 def sizes(text: str) -> list[tuple[int, int, int]]:
@@ -26,12 +35,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="128x128x50,256x256x100,512x512x200", type=sizes)
     args = parser.parse_args()
-    if shutil.which("plastimatch") is None:
-        raise SystemExit("plastimatch is not on PATH (apt-get install plastimatch)")
-    print(f"machine: {machine()}")
-    print("| field | field MB | dicomreg s | plastimatch s | time ratio | dicomreg peak MB "
-          "| plastimatch peak MB | dicomreg peak / field | dciodvfy errors (ours, plm) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    require("plastimatch", "plastimatch")
+    table_head(["field", "field MB", "dicomreg s", "plastimatch s", "time ratio",
+                "dicomreg peak MB", "plastimatch peak MB", "dicomreg peak / field",
+                "dciodvfy errors (ours, plm)"])
     for size in args.sizes:
         field = field_file(size)
         fixed = ct_series(size, "FIXED", "fixed frame")

@@ -12,21 +12,17 @@ times with the files in the page cache. Needs dcmdump (Debian package dcmtk).
 from __future__ import annotations
 
 import argparse
-import shutil
 
-from common import ct_series, dicomreg, machine, measure
+from common import ct_series, dicomreg, measure, require, table_head
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", default="500,1000,2000")
     args = parser.parse_args()
-    if shutil.which("dcmdump") is None:
-        raise SystemExit("dcmdump is not on PATH (apt-get install dcmtk)")
-    print(f"machine: {machine()}")
-    print("| files | dicomreg scan s | dcmdump s | dcmdump -M s | ratio (dcmdump) | ratio "
-          "(dcmdump -M) | dicomreg peak MB |")
-    print("|---|---|---|---|---|---|---|")
+    require("dcmdump", "dcmtk")
+    table_head(["files", "dicomreg scan s", "dcmdump s", "dcmdump -M s", "ratio (dcmdump)",
+                "ratio (dcmdump -M)", "dicomreg peak MB"])
     for count in (int(n) for n in args.files.split(",")):
         folder = ct_series((512, 512, count), "SCAN", "scan frame")
         commands = {
