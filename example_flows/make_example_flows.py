@@ -25,10 +25,6 @@ HERE = Path(__file__).resolve().parent
 CHAIN = json.loads((HERE / "modifiers" / "deidentify_and_site_block.json").read_text())
 
 
-def _types(session):
-    return {t.title: t for t in session.nodes}
-
-
 def _configure(node, position=None, **settings):
     node.settings.update(settings)
     # The editor places a node by its centre, and its scene starts at 0: keep them inside.
@@ -36,28 +32,41 @@ def _configure(node, position=None, **settings):
     return node
 
 
-def reg_flow(name: str, output: str, modifiers: bool) -> Path:
+def _new_flow(name: str):
+    """A session, its flow ``name``, and ``add(title, position, **settings)`` making a node."""
     session = new_session()
-    types = _types(session)
+    types = {t.title: t for t in session.nodes}
     flow = session.create_flow(name)
-    fixed = _configure(flow.create_node(types["DicomImport"]), (0, 0),
-                       directory="data/fixed")
-    moving = _configure(flow.create_node(types["DicomImport"]), (0, 260),
-                        directory="data/moving")
-    field = _configure(flow.create_node(types["DisplacementField"]), (320, 0),
-                       fileName="data/field.mha")
-    save = _configure(flow.create_node(types["DicomREGSave"]), (700, 160))
-    save.module.set_many({"fileName": output, "contentLabel": "SAMPLE_DIR",
-                          "contentDescription": "Deformable registration of the sample CTs"})
+
+    def add(title: str, position=None, **settings):
+        return _configure(flow.create_node(types[title]), position, **settings)
+    return session, flow, add
+
+
+def _field_and_save(flow, add, fixed, moving, values: dict[str, str]):
+    """The sample field on the fixed image, saved by DicomREGSave with ``values`` and the
+    moving image as input1; the DicomREGSave node."""
+    field = add("DisplacementField", (320, 0), fileName="data/field.mha")
+    save = add("DicomREGSave", (700, 160))
+    save.module.set_many(values)
     flow.connect_nodes(fixed.outputs[1], field.inputs[0])
     flow.connect_nodes(field.outputs[0], save.inputs[0])
     flow.connect_nodes(moving.outputs[1], save.inputs[1])
+    return save
+
+
+def reg_flow(name: str, output: str, modifiers: bool) -> Path:
+    session, flow, add = _new_flow(name)
+    fixed = add("DicomImport", (0, 0), directory="data/fixed")
+    moving = add("DicomImport", (0, 260), directory="data/moving")
+    save = _field_and_save(flow, add, fixed, moving, {
+        "fileName": output, "contentLabel": "SAMPLE_DIR",
+        "contentDescription": "Deformable registration of the sample CTs"})
     if modifiers:
         previous = None
         for number, entry in enumerate(CHAIN):
             settings = {k: v for k, v in entry.items() if k != "plugin"}
-            node = _configure(flow.create_node(types[entry["plugin"]]),
-                              (number * 60, 420 + number * 110), **settings)
+            node = add(entry["plugin"], (number * 60, 420 + number * 110), **settings)
             if previous is not None:
                 flow.connect_nodes(previous.outputs[0], node.inputs[0])
             previous = node
@@ -66,26 +75,19 @@ def reg_flow(name: str, output: str, modifiers: bool) -> Path:
 
 
 def dump_flow() -> Path:
-    session = new_session()
-    types = _types(session)
-    flow = session.create_flow("load_and_dump")
-    load = _configure(flow.create_node(types["RegLoad"]), (0, 0),
-                      fileName="data/sample_reg.dcm")
-    dump = _configure(flow.create_node(types["TagDump"]), (320, 0), annotate=True)
+    session, flow, add = _new_flow("load_and_dump")
+    load = add("RegLoad", (0, 0), fileName="data/sample_reg.dcm")
+    dump = add("TagDump", (320, 0), annotate=True)
     flow.connect_nodes(load.outputs[1], dump.inputs[0])
     return save_flow(session, HERE / "load_and_dump.json")
 
 
 def register_flow() -> Path:
-    session = new_session()
-    types = _types(session)
-    flow = session.create_flow("register_and_save")
-    fixed = _configure(flow.create_node(types["DicomImport"]), (0, 0),
-                       directory="data/fixed")
-    moving = _configure(flow.create_node(types["DicomImport"]), (0, 260),
-                        directory="data/moving")
-    register = _configure(flow.create_node(types["Register"]), (320, 0), method="bspline")
-    save = _configure(flow.create_node(types["DicomREGSave"]), (700, 160))
+    session, flow, add = _new_flow("register_and_save")
+    fixed = add("DicomImport", (0, 0), directory="data/fixed")
+    moving = add("DicomImport", (0, 260), directory="data/moving")
+    register = add("Register", (320, 0), method="bspline")
+    save = add("DicomREGSave", (700, 160))
     save.module.set_many({"fileName": "out/register_and_save.dcm",
                           "contentLabel": "SAMPLE_REGISTER",
                           "contentDescription": "The sample CTs registered by dicomreg"})
@@ -107,21 +109,12 @@ _MOVING = ("1.2.826.0.1.3680043.8.498.39327575396272033005081903395676572527",
 
 def pacs_flow() -> Path:
     """Fixed and moving retrieved from a PACS, saved, the REG sent back."""
-    session = new_session()
-    types = _types(session)
-    flow = session.create_flow("pacs_round_trip")
-    fixed = _configure(flow.create_node(types["PacsRetrieve"]), (0, 0),
-                       series="{}/{}/{}".format(_PACS, *_FIXED))
-    moving = _configure(flow.create_node(types["PacsRetrieve"]), (0, 260),
-                        series="{}/{}/{}".format(_PACS, *_MOVING))
-    field = _configure(flow.create_node(types["DisplacementField"]), (320, 0),
-                       fileName="data/field.mha")
-    save = _configure(flow.create_node(types["DicomREGSave"]), (700, 160))
-    save.module.set_many({"fileName": "out/pacs_round_trip.dcm", "contentLabel": "SAMPLE_DIR"})
-    send = _configure(flow.create_node(types["DicomSend"]), (1000, 160), to=_PACS)
-    flow.connect_nodes(fixed.outputs[1], field.inputs[0])
-    flow.connect_nodes(field.outputs[0], save.inputs[0])
-    flow.connect_nodes(moving.outputs[1], save.inputs[1])
+    session, flow, add = _new_flow("pacs_round_trip")
+    fixed = add("PacsRetrieve", (0, 0), series="{}/{}/{}".format(_PACS, *_FIXED))
+    moving = add("PacsRetrieve", (0, 260), series="{}/{}/{}".format(_PACS, *_MOVING))
+    save = _field_and_save(flow, add, fixed, moving, {"fileName": "out/pacs_round_trip.dcm",
+                                                      "contentLabel": "SAMPLE_DIR"})
+    send = add("DicomSend", (1000, 160), to=_PACS)
     flow.connect_nodes(save.outputs[0], send.inputs[0])
     return save_flow(session, HERE / "pacs_round_trip.json")
 

@@ -26,7 +26,7 @@ from dicomreg.core.net import (
 )
 
 from .base import DicomNode
-from .payloads import ImageData, VolumeListData
+from .source_nodes import VolumeListSource
 
 __all__ = ["DicomSendNode", "PacsQueryNode", "PacsRetrieveNode"]
 
@@ -65,22 +65,16 @@ class PacsQueryNode(_NetNode):
         self.guarded(query)
 
 
-class PacsRetrieveNode(_NetNode):
+class PacsRetrieveNode(_NetNode, VolumeListSource):
     """One series of a peer as a volume list and its volume."""
 
     title = "PacsRetrieve"
-    init_outputs = [NodeOutputType("outputBase"), NodeOutputType("image"),
-                    NodeOutputType("status")]
-    status_output = 2
     defaults = {"series": "", "volumeIndex": 0, **_CONNECTION}
 
     def update_event(self, inp: int = -1) -> None:
         def retrieve() -> None:
             folder = fetched_series(self.required("series"), self.options())
-            volumes = scan_volumes(folder)
-            volume = volumes.select(int(self.settings["volumeIndex"]), "volumeIndex")
-            self.set_output_val(0, VolumeListData(volumes))
-            self.set_output_val(1, ImageData(volume.image()))
+            volume = self.offer(scan_volumes(folder))
             self.report(f"{volume.describe()}, from {folder}")
 
         self.guarded(retrieve)

@@ -38,20 +38,33 @@ from .base import DicomNode
 from .payloads import DatasetData, DeformationData, ImageData, VolumeListData
 
 __all__ = ["DicomFileNode", "DicomImportNode", "DisplacementFieldNode", "RegLoadNode",
-           "TagDumpNode"]
+           "TagDumpNode", "VolumeListSource"]
 
 
 def _stamp(path: Path) -> tuple[str, float]:
     return str(path), path.stat().st_mtime if path.exists() else 0.0
 
 
-class DicomImportNode(DicomNode):
-    """A directory of DICOM files as a volume list and one of its volumes."""
+class VolumeListSource(DicomNode):
+    """A node that gives a volume list (for ``inputBase``) and its volume ``volumeIndex`` as
+    an image with its DICOM (for ``input0`` or ``input1``), as DicomImport does."""
 
-    title = "DicomImport"
     init_outputs = [NodeOutputType("outputBase"), NodeOutputType("image"),
                     NodeOutputType("status")]
     status_output = 2
+
+    def offer(self, volumes: Any) -> Any:
+        """Put ``volumes`` and the selected volume's image on the outputs; the volume."""
+        volume = volumes.select(int(self.settings["volumeIndex"]), "volumeIndex")
+        self.set_output_val(0, VolumeListData(volumes))
+        self.set_output_val(1, ImageData(volume.image()))
+        return volume
+
+
+class DicomImportNode(VolumeListSource):
+    """A directory of DICOM files as a volume list and one of its volumes."""
+
+    title = "DicomImport"
     defaults = {"directory": "", "volumeIndex": 0}
     _scanned: tuple[tuple[str, float], Any] | None = None
 
@@ -69,9 +82,7 @@ class DicomImportNode(DicomNode):
             self.prepare()
             assert self._scanned is not None
             volumes = self._scanned[1]
-            volume = volumes.select(int(self.settings["volumeIndex"]), "volumeIndex")
-            self.set_output_val(0, VolumeListData(volumes))
-            self.set_output_val(1, ImageData(volume.image()))
+            volume = self.offer(volumes)
             self.report(f"{len(volumes)} volume(s); volume {self.settings['volumeIndex']}: "
                         f"{volume.describe()}")
 
