@@ -273,6 +273,22 @@ def save(case, field, out, *extra):
     return read_deformable_registration(out)
 
 
+def save_on_fixed(case, out: Path, *extra: str) -> Path:
+    """``dicomreg save`` of the case's field with its fixed series alone (no dciodvfy)."""
+    from dicomreg.core.cli.main import main
+
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(out),
+                 "--no-dciodvfy", *extra]) == 0, extra
+    return out
+
+
+def fields_but_status(module) -> dict:
+    """A module's field values but its status (an output that says what the last action did)."""
+    values = module.values()
+    values.pop("status")
+    return values
+
+
 def grid(registration):
     return np.asarray(registration.deformable_item.grid.voxels)
 

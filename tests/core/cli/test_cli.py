@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import ROOT, SAMPLE, dciodvfy_counts, make_case, write_field
+from conftest import ROOT, SAMPLE, dciodvfy_counts, make_case, save_on_fixed, write_field
 from pydicom import dcmread
 
 from dicomreg.core.cli.main import main
@@ -51,9 +51,7 @@ def test_read_returns_the_field_bit_exactly(tmp_path, capsys):
 def test_read_reports_matrices_the_field_file_cannot_hold(tmp_path, capsys):
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
-    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
-                 "--no-dciodvfy", "--set",
-                 "postDeformationMatrix=1 0 0 5, 0 1 0 0, 0 0 1 0, 0 0 0 1"]) == 0
+    save_on_fixed(case, reg, "--set", "postDeformationMatrix=1 0 0 5, 0 1 0 0, 0 0 1 0, 0 0 0 1")
     status, stdout, _ = run(["read", str(reg), "-o", str(tmp_path / "f.mha")], capsys)
     assert status == 0 and "post-deformation matrix (RIGID) is not the identity" in stdout
 
@@ -316,8 +314,7 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, caps
 def test_read_and_warp_refuse_outputs_they_cannot_or_must_not_write(tmp_path, capsys):
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
-    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
-                 "--no-dciodvfy"]) == 0
+    save_on_fixed(case, reg)
     original = reg.read_bytes()
     capsys.readouterr()
     for command in (["read", str(reg), "-o", str(reg)],

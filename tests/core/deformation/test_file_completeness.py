@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import make_case
+from conftest import make_case, save_on_fixed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,8 +119,7 @@ def test_save_refuses_a_truncated_field_and_writes_nothing(originals, tmp_path, 
 def test_warp_refuses_a_truncated_moving_image(tmp_path, capsys):
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
-    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
-                 "--no-dciodvfy"]) == 0
+    save_on_fixed(case, reg)
     moving = tmp_path / "moving.nii"
     sitk.WriteImage(sitk.Image(8, 6, 4, sitk.sitkInt16), str(moving))
     moving.write_bytes(moving.read_bytes()[:-40])

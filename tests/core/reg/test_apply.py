@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import make_case, sample_data, write_field
+from conftest import make_case, sample_data, save_on_fixed, write_field
 
 from dicomreg.core.cli.main import main
 from dicomreg.core.reg import read_deformable_registration
@@ -116,9 +116,7 @@ def test_warp_onto_and_from_a_multiframe_instance(tmp_path, capsys):
 def test_map_a_point(tmp_path, capsys):
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
-    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
-                 "--no-dciodvfy", "--set",
-                 "postDeformationMatrix=1 0 0 100, 0 1 0 0, 0 0 1 0, 0 0 0 1"]) == 0
+    save_on_fixed(case, reg, "--set", "postDeformationMatrix=1 0 0 100, 0 1 0 0, 0 0 1 0, 0 0 0 1")
     capsys.readouterr()
     # At the first voxel centre: the first vector, then the post-deformation translation.
     origin = read_deformable_registration(reg).deformable_item.grid.geometry.origin
@@ -138,8 +136,7 @@ def test_undefined_vectors_leave_their_voxels_undefined_in_a_warp(tmp_path):
 
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
-    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
-                 "--no-dciodvfy"]) == 0
+    save_on_fixed(case, reg)
     ds = dcmread(reg)
     gridded = ds.DeformableRegistrationSequence[0].DeformableRegistrationGridSequence[0]
     vectors = np.zeros_like(case.vectors)  # every point maps inside the moving image
@@ -165,8 +162,7 @@ def test_the_registration_transform_maps_the_grid_as_source_points(tmp_path):
 
     case = make_case(tmp_path, size=(10, 8, 6), orientation=(0.8, 0.6, 0, -0.6, 0.8, 0))
     reg = tmp_path / "reg.dcm"
-    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
-                 "--no-dciodvfy", *MATRICES]) == 0
+    save_on_fixed(case, reg, *MATRICES)
     item = read_deformable_registration(reg).deformable_item
     geometry = item.grid.geometry
     index = np.random.default_rng(2).uniform(0, 1, (50, 3)) * (np.asarray(geometry.size) - 1)

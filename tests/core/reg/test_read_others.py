@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import grid, make_case
+from conftest import grid, make_case, save_on_fixed
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
@@ -35,8 +35,7 @@ def test_plastimatch_files_read_back_to_their_field_bit_exactly(tmp_path):
 def our_reg(tmp_path):
     case = make_case(tmp_path)
     reg = tmp_path / "reg.dcm"
-    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(reg),
-                 "--no-dciodvfy"]) == 0
+    save_on_fixed(case, reg)
     return case, reg
 
 
