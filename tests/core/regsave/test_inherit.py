@@ -23,7 +23,8 @@ def field_module(case, **connect) -> DicomREGSave:
 def fixed_field_module(case, **connect) -> DicomREGSave:
     """:func:`field_module` whose field carries the fixed image's DICOM, as a field on the
     fixed grid does when its source node is connected to the fixed image."""
-    module = fixed_field_module(case, **connect)
+    module = field_module(case, **connect)
+    module.input0.datasets = read_volume(case.fixed).datasets
     return module
 
 
