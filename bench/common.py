@@ -7,6 +7,7 @@ and its own peak resident memory (``os.wait4``'s rusage of that child alone) are
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import statistics
@@ -80,8 +81,21 @@ def python(*code: str) -> list[str]:
     return [sys.executable, "-c", "\n".join(code)]
 
 
+@functools.cache
+def compile_bytecode() -> None:
+    """Compile the package's bytecode once, as pip does when it installs a wheel: where
+    PYTHONDONTWRITEBYTECODE is set (this machine's shells), an editable checkout would
+    otherwise compile every module it imports on each run, a cost no installed copy pays
+    (about 0.1 s of a small save)."""
+    import compileall
+
+    for folder in ("core", "nodes", "widgets"):
+        compileall.compile_dir(Path(__file__).resolve().parents[1] / folder, quiet=1)
+
+
 def dicomreg(*args: str) -> list[str]:
-    """A command running the dicomreg command line with this interpreter."""
+    """A command running the dicomreg command line with this interpreter (compiled)."""
+    compile_bytecode()
     return [sys.executable, "-m", "dicomreg.core.cli.main", *args]
 
 
