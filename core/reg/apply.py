@@ -127,8 +127,8 @@ def _vectors_on(vectors: np.ndarray, grid: Geometry, target: Geometry) -> np.nda
     if _same_grid(target, grid):
         return vectors
     image = _field_image(vectors, grid, sitk.sitkVectorFloat32)
-    resampled = sitk.Resample(image, _grid_image(target, sitk.sitkVectorFloat32),
-                              sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkVectorFloat32)
+    resampled = _resample_onto(image, target, sitk.Transform(), sitk.sitkLinear, 0.0,
+                               sitk.sitkVectorFloat32)
     del image
     return sitk.GetArrayFromImage(resampled)
 
@@ -250,15 +250,16 @@ def _three_dimensional(image, path: Path):
     return image
 
 
-def _grid_image(grid: Geometry, pixel_type: int):
-    """An empty SimpleITK image on ``grid``: the output grid of a resampling."""
+def _resample_onto(image, grid: Geometry, transform, interpolator: int, default: float,
+                   pixel_type: int):
+    """``image`` resampled onto ``grid`` through ``transform``. The grid is given by its
+    numbers, not as an image on it, which SimpleITK would allocate and zero-fill only to read
+    its geometry (210 MB for a 512x512x200 float32 grid, three times that for vectors)."""
     import SimpleITK as sitk
 
-    image = sitk.Image([int(n) for n in grid.size], pixel_type)
-    image.SetOrigin(grid.origin)
-    image.SetSpacing(grid.spacing)
-    image.SetDirection(grid.direction)
-    return image
+    return sitk.Resample(image, [int(n) for n in grid.size], transform, interpolator,
+                         [float(v) for v in grid.origin], [float(v) for v in grid.spacing],
+                         [float(v) for v in grid.direction], default, pixel_type)
 
 
 @dataclass
@@ -295,14 +296,14 @@ def warp_image(registration: DeformableRegistration, moving, reference: Geometry
     # counted, then set to undefined_value. The moving image is read as it is stored (ITK
     # interpolates in double and casts to float32, as after a cast of the input). Only a
     # moving image that holds NaN itself needs a second resampling for its coverage.
-    warped = sitk.Resample(moving, _grid_image(grid, sitk.sitkFloat32), transform,
-                           sitk.sitkLinear, float("nan"), sitk.sitkFloat32)
+    warped = _resample_onto(moving, grid, transform, sitk.sitkLinear, float("nan"),
+                            sitk.sitkFloat32)
     reached = None
     if _holds_nan(moving):
         inside = sitk.Image(moving.GetSize(), sitk.sitkUInt8) + 1
         inside.CopyInformation(moving)
-        reached = sitk.Resample(inside, _grid_image(grid, sitk.sitkUInt8), transform,
-                                sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
+        reached = _resample_onto(inside, grid, transform, sitk.sitkNearestNeighbor, 0,
+                                 sitk.sitkUInt8)
     del transform  # the float64 field: gone before the values are touched
     values = sitk.GetArrayViewFromImage(warped)
     outside = np.isnan(values)
