@@ -4,14 +4,14 @@
 
 The smooth field of bench/common.py is written once more as .nii.gz and as a compressed
 .mha (SimpleITK, zlib's default level); each of the three is saved as a REG on the same CT
-series, runs interleaved, best wall and largest peak of ``repeat``.
+series, runs interleaved; medians of wall and CPU time, largest peak, of ``repeat`` rounds.
 """
 
 from __future__ import annotations
 
 import subprocess
 
-from common import CACHE, dicomreg, measure, python, smooth_case, table_head
+from common import CACHE, dicomreg, load, measure_interleaved, python, smooth_case, table_head
 
 
 def compressed(field, suffix: str, name: str):
@@ -28,20 +28,17 @@ def main() -> None:
     inputs = {".mha": field, ".nii.gz": compressed(field, ".nii.gz", "gz"),
               "compressed .mha": compressed(field, ".mha", "zlib")}
     out = CACHE / "out_compressed.dcm"
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in inputs}
-    for _ in range(args.repeat):
-        for name, path in inputs.items():
-            runs[name].append(measure(dicomreg("save", str(path), "--fixed", str(fixed),
-                                               "--moving", str(moving), "-o", str(out),
-                                               "--no-dciodvfy"), repeat=1))
-    table_head(["field file", "MB on disk", "save s", "peak MB", "wall / .mha"],
-               f"; {args.size}, best of {args.repeat}, interleaved")
-    base = min(w for w, _ in runs[".mha"])
+    results = measure_interleaved(
+        {name: dicomreg("save", str(path), "--fixed", str(fixed), "--moving", str(moving),
+                        "-o", str(out), "--no-dciodvfy") for name, path in inputs.items()},
+        args.repeat)
+    table_head(["field file", "MB on disk", "save s", "CPU s", "peak MB", "wall / .mha",
+                "CPU / .mha"], f"; {load()}; {args.size}, medians of {args.repeat}, interleaved")
+    base_wall, _, base_cpu = results[".mha"]
     for name, path in inputs.items():
-        wall = min(w for w, _ in runs[name])
-        peak = max(p for _, p in runs[name])
-        print(f"| {name} | {path.stat().st_size / 1e6:.0f} | {wall:.2f} | {peak:.0f} | "
-              f"{wall / base:.2f} |")
+        wall, peak, cpu = results[name]
+        print(f"| {name} | {path.stat().st_size / 1e6:.0f} | {wall:.2f} | {cpu:.2f} | "
+              f"{peak:.0f} | {wall / base_wall:.2f} | {cpu / base_cpu:.2f} |")
     out.unlink(missing_ok=True)
 
 

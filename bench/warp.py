@@ -7,14 +7,25 @@ timed); the moving CT (as .mha, read alike by every tool) is then warped through
 ``dicomreg warp REG MOVING -o OUT.mha``, by a SimpleITK script (the field file read, cast to
 float64, a DisplacementFieldTransform, Resample linear onto the field's grid, written), and
 by ``plastimatch warp --input MOVING --xf FIELD --output-img OUT.mha``. Runs are interleaved
-(ours, SimpleITK, plastimatch, then again); median wall and largest peak RSS are reported.
+(ours, SimpleITK, plastimatch, then again); median wall and CPU time and largest peak RSS
+are reported.
 """
 
 from __future__ import annotations
 
 import shutil
 
-from common import CACHE, dicomreg, image_of_series, machine, measure, python, smooth_case
+from common import (
+    CACHE,
+    dicomreg,
+    image_of_series,
+    load,
+    machine,
+    measure,
+    measure_interleaved,
+    python,
+    smooth_case,
+)
 
 
 def simpleitk_warp(field: str, moving: str, output: str) -> list[str]:
@@ -45,19 +56,16 @@ def main() -> None:
     if shutil.which("plastimatch"):
         commands["plastimatch warp"] = ["plastimatch", "warp", "--input", str(moving),
                                         "--xf", str(field), "--output-img", str(out)]
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-    for _ in range(args.repeat):  # interleaved: each round runs every tool once
-        for name, command in commands.items():
-            results[name].append(measure(command, repeat=1))
-    print(f"machine: {machine()}; {args.size}, best of {args.repeat}, interleaved")
-    best = {name: (min(w for w, _ in runs), max(p for _, p in runs))
-            for name, runs in results.items()}
-    base_wall, base_peak = best["SimpleITK Resample"]
-    print("| tool | wall s | peak MB | wall / SimpleITK | peak / SimpleITK |")
-    print("|---|---|---|---|---|")
-    for name, (wall, peak) in best.items():
-        print(f"| {name} | {wall:.2f} | {peak:.0f} | {wall / base_wall:.2f} | "
-              f"{peak / base_peak:.2f} |")
+    results = measure_interleaved(commands, args.repeat)
+    print(f"machine: {machine()}; {load()}; {args.size}, medians of {args.repeat}, "
+          "interleaved")
+    base_wall, base_peak, base_cpu = results["SimpleITK Resample"]
+    print("| tool | wall s | CPU s | peak MB | wall / SimpleITK | CPU / SimpleITK "
+          "| peak / SimpleITK |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (wall, peak, cpu) in results.items():
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {peak:.0f} | {wall / base_wall:.2f} | "
+              f"{cpu / base_cpu:.2f} | {peak / base_peak:.2f} |")
     out.unlink(missing_ok=True)
 
 

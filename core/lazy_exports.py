@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import re
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
@@ -20,20 +21,30 @@ from typing import Any
 __all__ = ["lazy_exports"]
 
 
+# A top-level ``__all__ = [...]`` (or ``(...)``, with or without an annotation), up to the
+# first closing bracket: public names hold no brackets.
+_ALL_LITERAL = re.compile(r"^__all__\s*(?::[^=\n]*)?=\s*([\[(][^\])]*[\])])", re.MULTILINE)
+
+
 @cache
 def _declared_names(module: str) -> tuple[str, ...]:
-    """A module's ``__all__``, read from its source without importing it."""
+    """A module's ``__all__``, read from its source without importing it.
+
+    The literal alone is evaluated, not the module parsed: parsing each module's whole
+    source cost a small save a third of its time (about 10 ms a module, some 40 of them).
+    """
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ImportError(f"no module {module!r}")
     with open(spec.origin, encoding="utf-8") as source:
-        tree = ast.parse(source.read(), spec.origin)
-    for node in tree.body:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
-                return tuple(ast.literal_eval(node.value))
-    raise ImportError(f"{module} declares no __all__")
+        found = _ALL_LITERAL.search(source.read())
+    try:
+        names = ast.literal_eval(found.group(1)) if found else None
+    except (ValueError, SyntaxError):
+        names = None
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ImportError(f"{module} declares no __all__ as a literal list of names")
+    return tuple(names)
 
 
 def lazy_exports(package: str, modules: Sequence[str]

@@ -86,6 +86,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# Imported by pydicom (its test-data downloader, pydicom.data.download) when installed, used
+# by no command of ours: they cost a command that reads DICOM a sixth of its start-up.
+_DOWNLOADERS = ("requests", "tqdm")
+
+
+def _import_pydicom_without_downloads() -> None:
+    """Import pydicom with its optional downloaders hidden (None in ``sys.modules`` makes
+    their imports fail, which pydicom expects), then unhide them: the network commands'
+    DICOMweb client imports requests afterwards as usual."""
+    if "pydicom" in sys.modules:
+        return
+    hidden = [name for name in _DOWNLOADERS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import pydicom  # noqa: F401
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, "") is None:
+                del sys.modules[name]
+
+
 @contextmanager
 def _pydicom_reading_quieted(quiet: bool) -> Iterator[None]:
     """Values read from sources are validated by our own rules when inherited (an invalid
@@ -93,6 +115,7 @@ def _pydicom_reading_quieted(quiet: bool) -> Iterator[None]:
     if not quiet:
         yield
         return
+    _import_pydicom_without_downloads()
     from pydicom import config
 
     reading_mode = config.settings.reading_validation_mode

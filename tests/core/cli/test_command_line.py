@@ -190,6 +190,52 @@ def test_light_commands_import_neither_pydicom_nor_simpleitk(args):
         assert "importlib.metadata" not in imported
 
 
+def test_a_metaimage_save_imports_neither_simpleitk_nor_pydicoms_downloaders(tmp_path):
+    # pydicom imports requests and tqdm for its test-data downloads alone (a sixth of a small
+    # save's start-up); they stay importable afterwards for the DICOMweb client.
+    script = textwrap.dedent(f"""
+        import sys
+        from dicomreg.core.cli.main import main
+        status = main(["save", {str(SAMPLE / "field.mha")!r}, "--fixed",
+                       {str(SAMPLE / "fixed")!r}, "--moving", {str(SAMPLE / "moving")!r},
+                       "-o", {str(tmp_path / "reg.dcm")!r}, "--no-dciodvfy"])
+        loaded = {{name.split(".")[0] for name, module in sys.modules.items() if module}}
+        print(status, sorted(loaded & {{"SimpleITK", "requests", "tqdm", "pydicom"}}))
+        import importlib, importlib.util
+        for name in ("requests", "tqdm"):  # importable still, where installed
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+        print("imported")
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               cwd=tmp_path)
+    assert completed.stdout.splitlines()[-2:] == ["0 ['pydicom']", "imported"], (
+        completed.stdout + completed.stderr)
+    assert (tmp_path / "reg.dcm").stat().st_size > 0
+
+
+def test_the_lazy_faces_read_each_modules_all_as_its_source_declares_it():
+    # The faces read __all__ with a pattern, not a parse of the whole module; Python's own
+    # parser is the oracle, over every module of the core.
+    import ast
+
+    from dicomreg.core.lazy_exports import _declared_names
+
+    checked = 0
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        declared = [ast.literal_eval(node.value) for node in ast.parse(path.read_text()).body
+                    if isinstance(node, ast.Assign)
+                    and any(getattr(t, "id", "") == "__all__" for t in node.targets)]
+        if not declared:
+            continue
+        module = "dicomreg." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        assert _declared_names(module) == tuple(declared[0]), module
+        checked += 1
+    assert checked > 50
+
+
 def test_without_ryven_on_python_3_13_the_hint_says_ryven_needs_an_older_python(monkeypatch):
     from dicomreg.core.errors import DicomRegError
     from dicomreg.nodes.commands import _needs
