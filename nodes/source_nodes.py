@@ -72,8 +72,9 @@ class DicomImportNode(DicomNode):
             volume = volumes.select(int(self.settings["volumeIndex"]), "volumeIndex")
             self.set_output_val(0, VolumeListData(volumes))
             self.set_output_val(1, ImageData(volume.image()))
-            self.report(f"{len(volumes)} volume(s); volume {self.settings['volumeIndex']}: "
-                        f"{volume.describe()}")
+            self.report("; ".join([f"{len(volumes)} volume(s); volume "
+                                   f"{self.settings['volumeIndex']}: {volume.describe()}",
+                                   *volumes.notes()]))
 
         self.guarded(read)
 

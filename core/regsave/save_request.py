@@ -92,11 +92,11 @@ class SaveResult:
 def _read_series(request: SaveRequest, resolve: Callable[[str], Path]
                  ) -> tuple[Image | None, Image | None, list[str]]:
     """The fixed and moving series, and a warning for each given as one slice of several."""
-    fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
+    notes: list[str] = []  # the non-regular files a scan skipped, then the single slices
+    fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume", notes)
              if request.fixed else None)
-    moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume")
-              if request.moving else None)
-    notes: list[str] = []
+    moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume",
+                          notes) if request.moving else None)
     for option, given in (("--fixed", request.fixed), ("--moving", request.moving)):
         slices = series_slices_beside(resolve(given)) if given else 0
         if slices > 1:
