@@ -14,6 +14,7 @@ from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, s
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import insensitivity_notes
 from dicomreg.core.image import Image
+from dicomreg.core.input_limits import field_size_limit
 from dicomreg.core.modifiers import load_chain
 from dicomreg.core.paths import resolve_path
 from dicomreg.core.reg import DciodvfyResult, dciodvfy_available, run_dciodvfy
@@ -75,6 +76,8 @@ class SaveRequest:
     # How to reach a peer named by --fixed/--moving (AET@HOST:PORT/STUDY/SERIES or a
     # DICOMweb series URL); NetOptions' defaults when None.
     net: object | None = None
+    # This save's field size limit (bytes, or a size such as 500MB); the process's when None.
+    max_field_size: int | str | None = None
 
 
 @dataclass
@@ -172,6 +175,11 @@ def save_registration(request: SaveRequest) -> SaveResult:
     DicomRegError
         For anything wrong with the inputs or the result; nothing is written then.
     """
+    with field_size_limit(request.max_field_size, "max_field_size"):
+        return _save(request)
+
+
+def _save(request: SaveRequest) -> SaveResult:
     base = Path(request.base_dir) if request.base_dir else Path.cwd()
     request = _fetched_sources(request)
 
