@@ -28,8 +28,8 @@ from pathlib import Path
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["DEFLATE_MAX_RATIO", "ENVIRONMENT_VARIABLE", "InputLimitError",
-           "check_field_size", "field_size_limit", "format_bytes", "is_regular_file", "max_field_bytes",
-           "parse_size", "require_regular_file", "set_max_field_bytes"]
+           "check_field_size", "field_size_limit", "format_bytes", "is_regular_file",
+           "max_field_bytes", "parse_size", "require_regular_file", "set_max_field_bytes"]
 
 ENVIRONMENT_VARIABLE = "DICOMREG_MAX_FIELD_BYTES"
 DEFLATE_MAX_RATIO = 1032  # zlib's bound: a deflate stream never inflates more than this
