@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dicomreg.core.deformation.hdf5_check import HDF5_SUFFIXES, check_hdf5_transform
 from dicomreg.core.deformation.loaded import LoadedDeformation
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
@@ -204,6 +205,8 @@ def read_transform_file(path: str | os.PathLike[str],
     if hint:
         raise TransformFileError(hint)
     _check_text_transform(path)
+    if path.suffix.lower() in HDF5_SUFFIXES:  # libhdf5 is native: tried in a bounded child
+        check_hdf5_transform(path)
     failure = None
     with native_stderr() as diagnostics:  # HDF5 prints a long stack there
         try:
