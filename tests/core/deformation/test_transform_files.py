@@ -206,12 +206,12 @@ def test_a_crash_a_hang_or_exhausted_memory_of_the_hdf5_read_is_one_line(
         tmp_path, capsys, monkeypatch, child, expected):
     """What libhdf5 might do with a hostile file, done by the bounded child in its place:
     this process goes on and says so in one line."""
-    from dicomreg.core.deformation import hdf5_check
+    from dicomreg.core.deformation import transform_probe
 
     case = make_case(tmp_path, size=(12, 10, 6))
     path = _h5(tmp_path, case)
-    monkeypatch.setattr(hdf5_check, "_CHILD", child)
-    monkeypatch.setattr(hdf5_check, "_TIMEOUT", 1.0)
+    monkeypatch.setattr(transform_probe, "_CHILD", child)
+    monkeypatch.setattr(transform_probe, "_TIMEOUT", 1.0)
     assert expected in _save_refused(case, path, tmp_path, capsys)
 
 
@@ -226,3 +226,32 @@ def test_an_hdf5_transform_over_the_field_size_limit_is_refused(tmp_path, capsys
     assert main(["save", str(path), "--fixed", str(case.fixed), "-o", str(out),
                  "--no-dciodvfy", "--max-field-size", "1KB"]) == 1
     assert "more than the limit of 1.0 KB" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Found by the generated fuzz cases: ITK set these from the shorter list and corrupted
+    # its heap (SIGSEGV, or glibc's "corrupted size vs. prev_size" abort after our line).
+    ("Transform: Euler3DTransform_double_3_3\nParameters: \nFixedParameters: 0 0 0\n",
+     "transform 0 (Euler3DTransform_double_3_3) lists 0 parameters where it has 6"),
+    ("Transform: Euler3DTransform_double_3_3\nParameters: 0 0\nFixedParameters: 0 0 0\n",
+     "lists 2 parameters where it has 6"),
+    ("Transform: DisplacementFieldTransform_double_3_3\nParameters: 0\nFixedParameters: "
+     "1 1 1 0 0 0 1 1 1 1 0 0 0 1 0 0 0 1\n", "lists 1 parameters where it has 3"),
+])
+def test_text_transforms_list_the_parameters_their_kind_has(tmp_path, capsys, text, expected):
+    case = make_case(tmp_path)
+    path = tmp_path / "t.tfm"
+    path.write_text("#Insight Transform File V1.0\n#Transform 0\n" + text)
+    assert expected in _save_refused(case, path, tmp_path, capsys)
+
+
+def test_a_text_transform_of_a_kind_not_checked_here_is_read_by_the_bounded_child(
+        tmp_path, capsys, monkeypatch):
+    from dicomreg.core.deformation import transform_probe
+
+    case = make_case(tmp_path)
+    path = tmp_path / "t.tfm"
+    path.write_text("#Insight Transform File V1.0\n#Transform 0\nTransform: "
+                    "CenteredEuler3DTransform_double_3_3\nParameters: 0\nFixedParameters: \n")
+    monkeypatch.setattr(transform_probe, "_CHILD", "import os; os.abort()")
+    assert "ended with SIGABRT" in _save_refused(case, path, tmp_path, capsys)

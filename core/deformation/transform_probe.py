@@ -1,9 +1,13 @@
-"""An HDF5 (.h5, .hdf5) transform file proven readable before ITK reads it in this process.
+"""A transform file proven readable before ITK reads it in this process.
 
 ITK reads HDF5 transforms through libhdf5, whose parser is native code: a damaged or hostile
 file can make it crash, hang, or allocate what a dataset's header claims (HDF5 describes a
-dataset of 10^12 fill values in a kilobyte), and none of that can be caught in Python. What
-can be proven cheaply is checked here; the rest is tried where it can do no harm:
+dataset of 10^12 fill values in a kilobyte), and none of that can be caught in Python; so do
+its MATLAB reader and, for transform kinds whose parameter counts :mod:`.transform_file`
+cannot check itself, its text reader (ITK sets a transform's parameters from a shorter list
+without looking, and corrupts its heap). What can be proven cheaply is checked here; the rest
+is tried where it can do no harm (:func:`check_hdf5_transform`; :func:`check_in_child` alone
+for the others):
 
 1. the file must carry HDF5's signature where the format puts it (offset 0, 512, 1024, ...),
    its superblock must be one of the versions the format defines, with offsets of 2, 4 or 8
@@ -32,7 +36,7 @@ from dicomreg.core.errors import DicomRegError
 from dicomreg.core.input_limits import check_field_size, max_field_bytes
 from dicomreg.core.itk_messages import itk_reason
 
-__all__ = ["HDF5_SUFFIXES", "HDF5TransformError", "check_hdf5_transform"]
+__all__ = ["HDF5_SUFFIXES", "HDF5TransformError", "check_hdf5_transform", "check_in_child"]
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -63,7 +67,7 @@ print(json.dumps({"parameters": count}))
 
 
 class HDF5TransformError(DicomRegError):
-    """An HDF5 transform file refused before ITK read it here; the message says why."""
+    """A transform file refused before ITK read it here; the message says why."""
 
 
 def _superblock(path: Path, size: int) -> None:
@@ -112,7 +116,7 @@ def _child_read(path: Path, size: int) -> int:
                               capture_output=True, text=True, errors="replace",
                               timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise HDF5TransformError(f"'{path}': reading it as an HDF5 transform did not end in "
+        raise HDF5TransformError(f"'{path}': reading it as an ITK transform did not end in "
                                  f"{timeout:.0f} s (a damaged or hostile file)") from None
     except OSError as error:
         raise HDF5TransformError(f"'{path}': cannot start the bounded HDF5 read "
@@ -131,7 +135,7 @@ def _child_read(path: Path, size: int) -> int:
               else f"ended with status {done.returncode}")
     if "MemoryError" in done.stderr or "bad_alloc" in done.stderr:
         ending = "needed more memory than the field size limit allows"
-    raise HDF5TransformError(f"'{path}': reading it as an HDF5 transform {ending} (a damaged "
+    raise HDF5TransformError(f"'{path}': reading it as an ITK transform {ending} (a damaged "
                              "or hostile file); expected an ITK transform as ITK writes it")
 
 
@@ -147,7 +151,19 @@ def check_hdf5_transform(path: str | os.PathLike[str]) -> None:
         If its parameters are more than the field size limit.
     """
     path = Path(path)
-    size = path.stat().st_size
-    _superblock(path, size)
-    parameters = _child_read(path, size)
+    _superblock(path, path.stat().st_size)
+    check_in_child(path)
+
+
+def check_in_child(path: str | os.PathLike[str]) -> None:
+    """Refuse a transform file that a bounded child cannot read (a crash, a hang, memory
+    beyond the field size limit, ITK's refusal), or whose parameters exceed that limit.
+
+    Raises
+    ------
+    HDF5TransformError
+        With one line naming the file and what went wrong.
+    """
+    path = Path(path)
+    parameters = _child_read(path, path.stat().st_size)
     check_field_size(path, parameters * 8)
