@@ -23,15 +23,25 @@ MATRIX_TYPES = ("RIGID", "RIGID_SCALE", "AFFINE")
 _TOLERANCE = 1e-4
 
 
+# Beyond this an entry's square (in the determinant, the Gram matrix) overflows float64: such
+# a matrix is no registration, and is refused rather than classified through infinities.
+_LARGEST = 1e100
+
+
 def _as_matrix(values: Sequence[float] | np.ndarray) -> np.ndarray:
     matrix = np.asarray(values, dtype=float).reshape(4, 4)
     return matrix
 
 
+def _out_of_range(matrix: np.ndarray) -> bool:
+    return not bool(np.all(np.isfinite(matrix)) and np.all(np.abs(matrix) <= _LARGEST))
+
+
 def classify_matrix(values: Sequence[float] | np.ndarray) -> str | None:
-    """Return the narrowest type the matrix satisfies, or None if it is not a valid matrix."""
+    """Return the narrowest type the matrix satisfies, or None if it is not a valid matrix
+    (also when an entry is not finite or beyond 1e100)."""
     matrix = _as_matrix(values)
-    if not np.allclose(matrix[3], (0, 0, 0, 1), atol=_TOLERANCE):
+    if _out_of_range(matrix) or not np.allclose(matrix[3], (0, 0, 0, 1), atol=_TOLERANCE):
         return None
     linear = matrix[:3, :3]
     determinant = float(np.linalg.det(linear))
@@ -52,6 +62,9 @@ def matrix_problem(values: Sequence[float] | np.ndarray, claimed: str) -> str | 
     actual = classify_matrix(values)
     if actual is None:
         matrix = _as_matrix(values)
+        if _out_of_range(matrix):
+            return (f"an entry is not a finite number of at most {_LARGEST:g} in magnitude; "
+                    "expected the matrix of a registration")
         if not np.allclose(matrix[3], (0, 0, 0, 1), atol=_TOLERANCE):
             return "its last row must be 0 0 0 1"
         return "it is singular (not invertible)"

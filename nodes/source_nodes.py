@@ -32,6 +32,7 @@ from dicomreg.core.dicom import DumpOptions, read_dicom_headers, scan_volumes, t
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name, parse
 from dicomreg.core.formats import TRANSFORM_SUFFIXES, file_suffix
+from dicomreg.core.input import field_size_limit
 from dicomreg.core.reg import read_deformable_registration
 
 from .base import DicomNode
@@ -83,8 +84,9 @@ class DicomImportNode(VolumeListSource):
             assert self._scanned is not None
             volumes = self._scanned[1]
             volume = self.offer(volumes)
-            self.report(f"{len(volumes)} volume(s); volume {self.settings['volumeIndex']}: "
-                        f"{volume.describe()}")
+            self.report("; ".join([f"{len(volumes)} volume(s); volume "
+                                   f"{self.settings['volumeIndex']}: {volume.describe()}",
+                                   *volumes.notes()]))
 
         self.guarded(read)
 
@@ -116,34 +118,40 @@ class DisplacementFieldNode(DicomNode):
     (:func:`~dicomreg.core.deformation.load_deformation`): the field in the REG's convention,
     and a transform's matrices, which DicomREGSave takes into its pre/post-deformation
     fields. A field file is read once per path and modification time (``prepare``, which the
-    editor runs off the GUI thread); the conventions are applied on each update.
+    editor runs off the GUI thread); the conventions are applied on each update. The
+    ``maxFieldSize`` setting is ``--max-field-size`` for this node's reads (empty: the
+    default).
     """
 
     title = "DisplacementField"
     init_inputs = [NodeInputType("fixed")]
     init_outputs = [NodeOutputType("image"), NodeOutputType("status")]
     status_output = 1
-    defaults = {"fileName": "", **ITK_CONVENTION}
+    defaults = {"fileName": "", **ITK_CONVENTION, "maxFieldSize": ""}
     image = None  # the field last read, for the editor's preview
-    _read: tuple[tuple[str, float], Any] | None = None
+    _read: tuple[tuple[str, float, str], Any] | None = None
 
     def prepare(self, progress: Callable[[float], bool] | None = None) -> None:
         """Read a field file (the slow part, for a compressed one) for update_event."""
         path = self.resolve(self.settings["fileName"])
         if file_suffix(path) in TRANSFORM_SUFFIXES:
             return  # sampled on the fixed grid at each update, which needs the input
-        if self._read is None or self._read[0] != _stamp(path):
-            self._read = (_stamp(path), read_displacement_field(path))
+        stamp = (*_stamp(path), self.settings["maxFieldSize"])  # a new limit reads again
+        if self._read is None or self._read[0] != stamp:
+            with field_size_limit(self.settings["maxFieldSize"], "maxFieldSize"):
+                self._read = (stamp, read_displacement_field(path))
 
     def update_event(self, inp: int = -1) -> None:
         def read() -> None:
             path = self.resolve(self.settings["fileName"])
             fixed = self.payload(0)
             self.prepare()
-            loaded = load_deformation(
-                path, FieldConvention(**{k: self.settings[k] for k in ITK_CONVENTION}),
-                fixed.geometry if fixed is not None else None,
-                field=self._read[1] if self._read and self._read[0][0] == str(path) else None)
+            with field_size_limit(self.settings["maxFieldSize"], "maxFieldSize"):
+                loaded = load_deformation(
+                    path, FieldConvention(**{k: self.settings[k] for k in ITK_CONVENTION}),
+                    fixed.geometry if fixed is not None else None,
+                    field=self._read[1] if self._read and self._read[0][0] == str(path)
+                    else None)
             if fixed is not None:
                 # The field lives on the fixed image: it carries the fixed image's DICOM.
                 loaded.image.datasets = fixed.datasets

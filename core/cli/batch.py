@@ -28,6 +28,9 @@ manifest columns (named by its header row; paths relative to the manifest):
   fixed_volume, moving_volume
                   which volume of a directory holding several, as save's
                   --fixed-volume and --moving-volume
+  max_field_size  the largest field the row may read (500MB, 8GiB), as
+                  save's --max-field-size; an empty cell is batch's
+                  --max-field-size, else the default
   {conventions}
                   the field's convention, as save's options of the same
                   names; an empty cell is ITK's ({defaults})
@@ -57,6 +60,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-dciodvfy", action="store_true",
                         help="do not let dciodvfy gate each file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--max-field-size", metavar="SIZE",
+                        help="the largest field a row may read, for the rows whose "
+                        "max_field_size cell is empty (500MB, 8GiB); default: "
+                        "$DICOMREG_MAX_FIELD_BYTES, else half of physical memory")
     parser.set_defaults(runner=batch)
 
 
@@ -66,7 +73,8 @@ def batch(args: argparse.Namespace) -> int:
 
     results = run_batch(args.manifest, results=args.results, scheduler=args.scheduler,
                         workers=args.workers, force=args.force,
-                        dciodvfy=not args.no_dciodvfy, progress=not args.no_progress)
+                        dciodvfy=not args.no_dciodvfy, progress=not args.no_progress,
+                        max_field_size=args.max_field_size)
     counts = {status: sum(r.status == status for r in results)
               for status in ("done", "skipped", "failed")}
     target = args.results or str(Path(args.manifest).with_suffix(".results.csv"))

@@ -34,4 +34,6 @@ def scan(args: argparse.Namespace) -> int:
         raise DicomRegError(f"'{args.directory}' holds no DICOM instance")
     print(f"{len(volumes)} volume(s) in {args.directory}:")
     print(volumes.table())
+    for note in volumes.notes():  # what was passed over, on stdout beside the table
+        print(f"note: {note}")
     return 0

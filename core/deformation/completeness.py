@@ -15,6 +15,8 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
+
 from dicomreg.core.deformation.inflate import inflated_length
 from dicomreg.core.deformation.nifti import parse_nifti_header, validate_nifti_header
 from dicomreg.core.errors import DicomRegError
@@ -112,6 +114,20 @@ def _whole(words: list[bytes], what: str) -> list[int]:
     return [int(w) for w in words]
 
 
+def _finite_three(words: list[bytes], positive: bool) -> None:
+    """A VTK SPACING or ORIGIN line: three finite numbers (ITK fills in what is missing with
+    whatever its memory holds)."""
+    try:
+        values = [float(w) for w in words[1:]]
+    except ValueError:
+        values = []
+    if len(values) != 3 or not all(np.isfinite(v) and (v > 0 or not positive)
+                                   for v in values):
+        raise ValueError(f"its {words[0].decode('latin-1')} "
+                         f"{b' '.join(words[1:]).decode('latin-1')!r} is not three finite "
+                         f"{'positive ' if positive else ''}numbers")
+
+
 def _check_vtk(path: Path) -> None:
     with open(path, "rb") as handle:
         head = handle.read(4096)
@@ -127,7 +143,9 @@ def _check_vtk(path: Path) -> None:
         if not words:
             continue
         keyword = words[0].upper()
-        if keyword == b"DIMENSIONS":
+        if keyword in (b"SPACING", b"ORIGIN", b"ASPECT_RATIO"):
+            _finite_three(words, positive=keyword != b"ORIGIN")
+        elif keyword == b"DIMENSIONS":
             dims = _whole(words[1:], "DIMENSIONS")
             if len(dims) != 3:
                 raise ValueError("its DIMENSIONS are not three numbers")
@@ -189,12 +207,34 @@ def _check_nrrd(path: Path) -> None:
         data = require_regular_file(data, "data file")
     available = data.stat().st_size - (end + 2 if data == path else 0)
     encoding = fields.get("encoding", "raw").lower()
-    if encoding == "raw":  # a truncation within the limit: ITK refuses it, and says so
+    if encoding in ("ascii", "text", "txt", "hex"):
+        check_field_size(path, voxel_bytes)
+        _require_plain_text(path, data, end + 2 if data == path else 0)
+    elif encoding == "raw":  # a truncation within the limit: ITK refuses it, and says so
         check_field_size(path, voxel_bytes)
     elif encoding in ("gzip", "gz", "bzip2", "bz2"):
         check_field_size(path, voxel_bytes, compressed_bytes=available)
     else:
         check_field_size(path, voxel_bytes)
+
+
+_TEXT_BYTES = bytes(range(32, 127)) + b"\t\n\r\x0b\x0c"
+
+
+def _require_plain_text(path: Path, data: Path, start: int) -> None:
+    """A NRRD's text-encoded voxels (ascii, hex) are printable characters and blanks only:
+    teem's text reader runs past a NUL or other control byte (a native crash)."""
+    with open(data, "rb") as handle:
+        handle.seek(start)
+        at = start
+        while chunk := handle.read(1 << 20):
+            odd = chunk.translate(None, _TEXT_BYTES)
+            if odd:
+                where = at + chunk.index(odd[:1])
+                raise ValueError(f"its text-encoded voxels hold the byte {odd[0]:#04x} at "
+                                 f"offset {where} of '{data.name}'; expected numbers and "
+                                 "blanks only")
+            at += len(chunk)
 
 
 _NRRD_SIZES = {name: size for size, names in {

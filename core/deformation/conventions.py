@@ -162,6 +162,22 @@ def _step(push, v: _Field, target: Geometry, geometry: Geometry):
     return _Field(resampled, u_there), (worst, total / count if count else 0.0), inside
 
 
+def _require_finite_push(voxels: np.ndarray) -> None:
+    """A push field is resampled and iterated: each of its components must be a finite
+    float32 (NaN, 'undefined', has no inverse; beyond float32 the copy would be infinite)."""
+    largest = float(np.finfo(np.float32).max)
+    for k in range(voxels.shape[0]):  # a slab at a time: no copy of the field's size
+        slab = np.asarray(voxels[k], dtype=float)
+        bad = ~(np.isfinite(slab) & (np.abs(slab) <= largest))
+        if bad.any():
+            z, (y, x, _c) = k, np.argwhere(bad)[0]
+            raise ConventionError(
+                f"the push field's vector at voxel (x={x}, y={y}, z={z}) is "
+                f"({', '.join(f'{v:g}' for v in slab[y, x])}) "
+                "(not a finite float32); a push field is inverted, so every vector must be "
+                "finite millimetres")
+
+
 def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
                       iterations: int = 50, *, tolerance_mm: float = 0.01,
                       mean_tolerance_mm: float = 0.0001, progress: Progress | None = None,
@@ -181,6 +197,7 @@ def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
     """
     import SimpleITK as sitk
 
+    _require_finite_push(voxels)
     push, stored = new_image(geometry, sitk.sitkVectorFloat32, 3)  # u in float32: one copy
     stored[...] = voxels
     del stored

@@ -148,8 +148,7 @@ def _read_with_simpleitk(path: Path) -> Image:
     if dimension != 3:
         kind = "scalar" if components == 1 else f"{components}-component"
         raise FieldFileError(f"'{path}' is a {dimension}-D {kind} image; expected {_accepted()}")
-    geometry = Geometry.from_itk(image.GetSize(), image.GetSpacing(), image.GetOrigin(),
-                                 image.GetDirection())
+    geometry = _checked_geometry(path, image)
     voxels = sitk.GetArrayViewFromImage(image)
     conversion = ""
     if nifti_dispvect:
@@ -168,13 +167,26 @@ def _read_with_simpleitk(path: Path) -> Image:
                  lps_conversion=conversion)
 
 
+def _checked_geometry(path: Path, image: object) -> Geometry | None:
+    """The image's geometry as ITK read it, refused when a spacing is not a finite positive
+    number or an origin or direction entry is not finite (a header ITK filled in itself):
+    nothing is computed from such values."""
+    spacing, origin, direction = image.GetSpacing(), image.GetOrigin(), image.GetDirection()
+    if not all(np.isfinite(v) and v > 0 for v in spacing) or \
+            not all(np.isfinite(v) for v in (*origin, *direction)):
+        raise FieldFileError(f"'{path}': its spacing {', '.join(f'{v:g}' for v in spacing)}, "
+                             f"origin {', '.join(f'{v:g}' for v in origin)} or direction are "
+                             "not finite (spacings positive); expected a header of finite "
+                             "numbers")
+    return Geometry.from_itk(image.GetSize(), spacing, origin, direction)
+
+
 def _volumes_as_components(image, path: Path) -> Image:
     """A 4-D scalar image of three volumes (as numpy-based tools often save a field) read as
     the x, y and z components on its first three axes: one copy, to put them last."""
     import SimpleITK as sitk
 
-    geometry = Geometry.from_itk(image.GetSize(), image.GetSpacing(), image.GetOrigin(),
-                                 image.GetDirection())
+    geometry = _checked_geometry(path, image)
     if geometry is None:
         raise FieldFileError(f"'{path}' is a 4-D image whose 4th axis is oblique to the "
                              f"others; expected {_accepted()}, or three volumes along an "

@@ -32,6 +32,7 @@ import numpy as np
 from dicomreg.core.deformation.inflate import inflate
 from dicomreg.core.formats import file_suffix
 from dicomreg.core.image import Geometry, Image
+from dicomreg.core.itk import native_stderr
 
 __all__ = ["DISPLACEMENT_VECTOR_NOTE", "NiftiHeader", "parse_nifti_header", "read_nifti",
            "validate_nifti_header"]
@@ -246,7 +247,8 @@ def _itk_geometry(path: Path, volumes: bool) -> Geometry | None:
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
-        reader.ReadImageInformation()
+        with native_stderr():  # ITK's warnings (unexpected sform scales) are not ours to print
+            reader.ReadImageInformation()
     except RuntimeError:
         return None
     if reader.GetDimension() != (4 if volumes else 3) or (

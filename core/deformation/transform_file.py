@@ -44,10 +44,16 @@ from pathlib import Path
 import numpy as np
 
 from dicomreg.core.deformation.loaded import LoadedDeformation
+from dicomreg.core.deformation.text_transform import proven_text_transform
+from dicomreg.core.deformation.transform_probe import (
+    HDF5_SUFFIXES,
+    check_hdf5_transform,
+    check_in_child,
+)
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.formats import TRANSFORM_SUFFIXES
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.input import check_field_size, require_regular_file
+from dicomreg.core.input import require_regular_file
 from dicomreg.core.itk import itk_reason, native_stderr
 from dicomreg.core.matrices import classify_matrix, linear_transform_matrix
 
@@ -90,38 +96,6 @@ def _carried_back(grid: Geometry, rigid: np.ndarray) -> Geometry:
     direction = inverse[:3, :3] @ grid.direction_matrix
     return Geometry(grid.size, grid.spacing, tuple(float(v) for v in origin),
                     tuple(float(v) for v in direction.ravel()))
-
-
-def _check_text_transform(path: Path) -> None:
-    """A text transform file's B-spline grids checked before ITK allocates them (a claimed
-    100000^3 grid aborts the process): each grid's parameters must be in the file, and the
-    grid within the field size limit."""
-    if path.suffix.lower() not in (".tfm", ".txt") or path.stat().st_size > 1 << 30:
-        return
-    kind = parameters = None
-    with open(path, encoding="latin-1") as handle:
-        for line in handle:
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key == "Transform":
-                kind, parameters = value.strip(), None
-            elif key == "Parameters":
-                parameters = len(value.split())
-            elif key == "FixedParameters" and kind and kind.startswith("BSpline"):
-                words = value.split()[:3]
-                try:
-                    grid = [float(w) for w in words]
-                except ValueError:
-                    grid = []
-                if len(grid) != 3 or not all(g >= 1 and g == int(g) and g < 1e9 for g in grid):
-                    raise DicomRegError(f"'{path}': its B-spline grid size {words} is not "
-                                             "three positive whole numbers")
-                count = int(grid[0] * grid[1] * grid[2]) * 3
-                if parameters is not None and parameters != count:
-                    raise DicomRegError(
-                        f"'{path}': its B-spline grid {' '.join(words)} needs {count} "
-                        f"parameters but the file holds {parameters}")
-                check_field_size(path, count * 8)
 
 
 def _foreign_transform_hint(path: Path) -> str | None:
@@ -199,7 +173,12 @@ def read_transform_file(path: str | os.PathLike[str],
     hint = _foreign_transform_hint(path)
     if hint:
         raise DicomRegError(hint)
-    _check_text_transform(path)
+    # ITK's readers are native and trust what they read: each file is proven first, by its
+    # own words (text) or by a bounded child's read (HDF5, MATLAB, text of other kinds).
+    if path.suffix.lower() in HDF5_SUFFIXES:
+        check_hdf5_transform(path)
+    elif path.suffix.lower() not in (".tfm", ".txt") or not proven_text_transform(path):
+        check_in_child(path)
     failure = None
     with native_stderr() as diagnostics:  # HDF5 prints a long stack there
         try:

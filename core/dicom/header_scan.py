@@ -17,7 +17,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SliceHeader", "read_slice_header"]
+from dicomreg.core.errors import DicomRegError
+
+__all__ = ["HeaderValueError", "SliceHeader", "read_slice_header"]
 
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}
 _UNDEFINED = 0xFFFFFFFF
@@ -81,6 +83,11 @@ class SliceHeader:
     image_position: tuple[float, ...] | None = None
     image_orientation: tuple[float, ...] | None = None
     pixel_spacing: tuple[float, ...] | None = None
+
+
+class HeaderValueError(DicomRegError):
+    """A DICOM file whose count or number (Number of Frames, Rows, a position) is malformed;
+    the message names the file, the attribute and what is accepted."""
 
 
 class _NeedsPydicomError(Exception):
@@ -204,7 +211,7 @@ def _fast(path: Path) -> SliceHeader:
             setattr(header, name, _decode(kind, reader.data[start : start + length]))
         at = start + length
     if header.charset.split("\\")[0].strip() not in _PLAIN_CHARSETS or \
-            header.number_of_frames > 1 or not header.sop_instance_uid:
+            header.number_of_frames != 1 or not header.sop_instance_uid:
         raise _NeedsPydicomError
     if header.charset.strip() == "ISO_IR 192":  # UTF-8: decode the texts again
         for name in ("study_description", "series_description"):
@@ -213,8 +220,29 @@ def _fast(path: Path) -> SliceHeader:
     return header
 
 
-def _numbers(value: object) -> tuple[float, ...] | None:
-    return None if value is None else tuple(float(v) for v in value)
+def _numbers(path: Path, keyword: str, value: object) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        raise HeaderValueError(f"'{path}': its {keyword} {value!r} is not a list of numbers; "
+                               "expected decimal numbers") from None
+
+
+def _whole(path: Path, ds: object, keyword: str, default: int, least: int) -> int:
+    """A count read by pydicom (IS or US), checked: a malformed one names itself."""
+    value = ds.get(keyword)
+    if value in (None, ""):
+        return default
+    try:
+        number = float(value)
+        if number != int(number) or number < least:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise HeaderValueError(f"'{path}': its {keyword} {str(value)[:40]!r} is not a whole "
+                               f"number of at least {least}; expected a count") from None
+    return int(number)
 
 
 def _with_pydicom(path: Path) -> SliceHeader | None:
@@ -230,7 +258,10 @@ def _with_pydicom(path: Path) -> SliceHeader | None:
 
     def number(keyword: str) -> float | None:
         value = ds.get(keyword)
-        return None if value in (None, "") else float(value)
+        if value in (None, ""):
+            return None
+        found = _numbers(path, keyword, [value])
+        return found[0] if found else None
 
     return SliceHeader(
         path=path, sop_class_uid=text("SOPClassUID"), sop_instance_uid=text("SOPInstanceUID"),
@@ -240,15 +271,16 @@ def _with_pydicom(path: Path) -> SliceHeader | None:
         modality=text("Modality"), study_description=text("StudyDescription"),
         series_description=text("SeriesDescription"), charset=text("SpecificCharacterSet"),
         echo_numbers=text("EchoNumbers"), temporal_position=text("TemporalPositionIdentifier"),
-        series_number=int(ds.get("SeriesNumber") or 0),
-        instance_number=int(ds.get("InstanceNumber") or 0),
-        number_of_frames=int(ds.get("NumberOfFrames") or 1),
-        rows=int(ds.get("Rows") or 0), columns=int(ds.get("Columns") or 0),
+        series_number=_whole(path, ds, "SeriesNumber", 0, -(2**31)),
+        instance_number=_whole(path, ds, "InstanceNumber", 0, -(2**31)),
+        number_of_frames=_whole(path, ds, "NumberOfFrames", 1, 1),
+        rows=_whole(path, ds, "Rows", 0, 0), columns=_whole(path, ds, "Columns", 0, 0),
         slice_thickness=number("SliceThickness"),
         spacing_between_slices=number("SpacingBetweenSlices"),
-        image_position=_numbers(ds.get("ImagePositionPatient")),
-        image_orientation=_numbers(ds.get("ImageOrientationPatient")),
-        pixel_spacing=_numbers(ds.get("PixelSpacing")),
+        image_position=_numbers(path, "ImagePositionPatient", ds.get("ImagePositionPatient")),
+        image_orientation=_numbers(path, "ImageOrientationPatient",
+                                   ds.get("ImageOrientationPatient")),
+        pixel_spacing=_numbers(path, "PixelSpacing", ds.get("PixelSpacing")),
     )
 
 

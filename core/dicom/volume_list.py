@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dicomreg.core.dicom.header_scan import SliceHeader, read_slice_header
+from dicomreg.core.dicom.header_scan import HeaderValueError, SliceHeader, read_slice_header
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.input import is_regular_file
 
@@ -138,12 +138,24 @@ class VolumeList(list[Volume]):
     """The volumes found under one directory, in a stable order (study, series, position)."""
 
     def __init__(self, volumes: Iterable[Volume] = (), source: str = "",
-                 damaged: Iterable[Path] = ()) -> None:
+                 damaged: Iterable[Path] = (), skipped: Iterable[Path] = ()) -> None:
         super().__init__(volumes)
         self.source = source
         #: files that carry the DICOM marker but whose header could not be read: a series
         #: they belonged to is incomplete (which one cannot be told)
         self.damaged = list(damaged)
+        #: names that are not regular files (FIFOs, devices, sockets, links to them), passed
+        #: over unread: reading one would never end
+        self.skipped = list(skipped)
+
+    def notes(self) -> list[str]:
+        """What the scan passed over, one note each: damaged files, non-regular files."""
+        notes = [_damaged_note(self)] if self.damaged else []
+        if self.skipped:
+            notes.append(f"skipped {len(self.skipped)} name(s) under '{self.source}' that are "
+                         f"not regular files (FIFOs, devices, sockets; first: "
+                         f"{self.skipped[0]}); only regular files are read")
+        return notes
 
     def select(self, index: int, what: str = "inputVolumeIndex") -> Volume:
         """The volume at ``index``; a clear error naming the valid range otherwise."""
@@ -205,9 +217,10 @@ def _system(path: Path) -> bool:
     return any(resolved == f or resolved.startswith(f + "/") for f in _SYSTEM_FOLDERS)
 
 
-def _files(path: Path) -> Iterable[Path]:
+def _files(path: Path, skipped: list[Path]) -> Iterable[Path]:
     """The regular files of ``path`` (itself, or below it): a FIFO, a device or a link to one
-    inside a series folder is skipped, since reading it would never end."""
+    inside a series folder is skipped (added to ``skipped``), since reading it would never
+    end."""
     if _system(path):
         raise VolumeError(f"DICOM source '{path}' is a system folder ({path.resolve()}); "
                           "expected a DICOM file or a directory of them")
@@ -220,6 +233,8 @@ def _files(path: Path) -> Iterable[Path]:
             file = Path(root) / name
             if is_regular_file(file) and not _system(file):
                 yield file
+            elif not file.is_symlink() or file.exists():  # a dangling link is no file at all
+                skipped.append(file)
 
 
 def scan_volumes(path: str | os.PathLike[str],
@@ -240,11 +255,18 @@ def scan_volumes(path: str | os.PathLike[str],
                           "directory")
     groups: dict[tuple, dict[str, SliceHeader]] = defaultdict(dict)
     damaged: list[Path] = []
-    files = list(_files(path))
+    skipped: list[Path] = []
+    files = list(_files(path, skipped))
     for number, file in enumerate(files, 1):
         if progress is not None and number % 64 == 0 and not progress(number / len(files)):
             raise VolumeError(f"the scan of '{path}' was cancelled")
-        header = read_slice_header(file)
+        try:
+            header = read_slice_header(file)
+        except HeaderValueError:
+            if path.is_file():
+                raise
+            damaged.append(file)  # named by the damaged note: its series may be incomplete
+            continue
         if header is None or header.sop_class_uid == "1.2.840.10008.1.3.10":  # DICOMDIR
             if path.is_file():
                 raise VolumeError(f"'{path}' is not a DICOM instance; expected a DICOM file "
@@ -266,7 +288,7 @@ def scan_volumes(path: str | os.PathLike[str],
     volumes.sort(key=lambda v: (v.headers[0].study_date, v.headers[0].study_instance_uid,
                                 v.headers[0].series_number, v.headers[0].series_instance_uid,
                                 _rounded(v.headers[0].image_position)))
-    return VolumeList(volumes, source=str(path), damaged=damaged)
+    return VolumeList(volumes, source=str(path), damaged=damaged, skipped=skipped)
 
 
 def _has_dicom_marker(path: Path) -> bool:
@@ -288,13 +310,16 @@ def _damaged_note(volumes: VolumeList) -> str:
 
 
 def read_volume(path: str | os.PathLike[str], index: int | None = None,
-                what: str = "volume") -> Image:
+                what: str = "volume", notes: list[str] | None = None) -> Image:
     """The image (full headers and geometry) of one volume under ``path``.
 
     Without ``index`` the path must hold exactly one volume; otherwise the error lists them
-    with their indexes.
+    with their indexes. ``notes``, when given, receives a note naming the non-regular files
+    the scan skipped.
     """
     volumes = scan_volumes(path)
+    if notes is not None and volumes.skipped:
+        notes.append(volumes.notes()[-1])
     if not volumes:
         raise VolumeError(f"'{path}' holds no DICOM instance; expected a DICOM file or a "
                           "directory holding one series")
@@ -323,7 +348,10 @@ def series_slices_beside(path: str | os.PathLike[str]) -> int:
     uids = set()
     for sibling in path.parent.iterdir():
         if is_regular_file(sibling):
-            other = read_slice_header(sibling)
+            try:
+                other = read_slice_header(sibling)
+            except HeaderValueError:  # a damaged neighbour is not a slice of the series
+                continue
             if other is not None and other.series_instance_uid == header.series_instance_uid:
                 uids.add(other.sop_instance_uid)
     return len(uids)

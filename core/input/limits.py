@@ -6,7 +6,9 @@ scanners; a small file must not exhaust the machine, and a name that is not a re
 
 - :func:`max_field_bytes`: the largest field (its voxels, in bytes) dicomreg allocates; by
   default half the machine's physical memory, raised or lowered with ``--max-field-size``
-  (save, batch column, setting) or the environment variable ``DICOMREG_MAX_FIELD_BYTES``;
+  (save, register, batch), a batch manifest's ``max_field_size`` column, a node's
+  ``maxFieldSize`` setting (each through :func:`field_size_limit`, for one save or read) or
+  the environment variable ``DICOMREG_MAX_FIELD_BYTES``;
 - :func:`check_field_size`: a header's claim checked against that limit, and against what
   the file can hold (deflate expands at most 1032:1, so a compressed stream of ``n`` bytes
   cannot hold more than ``1032 n``);
@@ -18,13 +20,16 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["DEFLATE_MAX_RATIO", "ENVIRONMENT_VARIABLE", "InputLimitError",
-           "check_field_size", "format_bytes", "is_regular_file", "max_field_bytes",
-           "parse_size", "require_regular_file", "set_max_field_bytes"]
+           "check_field_size", "field_size_limit", "format_bytes", "is_regular_file",
+           "max_field_bytes", "parse_size", "require_regular_file", "set_max_field_bytes"]
 
 ENVIRONMENT_VARIABLE = "DICOMREG_MAX_FIELD_BYTES"
 DEFLATE_MAX_RATIO = 1032  # zlib's bound: a deflate stream never inflates more than this
@@ -32,6 +37,9 @@ _UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "M": 10**6, "MB": 10**6, "G": 
           "GB": 10**9, "T": 10**12, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30,
           "TIB": 2**40}
 _override: int | None = None  # set by --max-field-size for the process's commands
+# One save's or one read's own limit (a manifest row, a node's setting): a context variable,
+# so that the editor's background reads and a batch worker's cases keep theirs apart.
+_scoped: ContextVar[int | None] = ContextVar("max_field_bytes", default=None)
 
 
 class InputLimitError(DicomRegError):
@@ -69,9 +77,37 @@ def set_max_field_bytes(limit: int | None) -> None:
     _override = limit
 
 
+@contextmanager
+def field_size_limit(limit: int | str | None, where: str = "--max-field-size"
+                     ) -> Iterator[None]:
+    """Within the block, :func:`max_field_bytes` is ``limit`` (bytes, or a size as
+    :func:`parse_size` reads it, named ``where`` in its refusal); None or an empty text
+    leaves the limit as it is.
+
+    Raises
+    ------
+    InputLimitError
+        If ``limit`` is not a positive size.
+    """
+    if limit is None or (isinstance(limit, str) and not limit.strip()):
+        yield
+        return
+    if isinstance(limit, int) and limit <= 0:
+        raise InputLimitError(f"{where} {limit} is not a size; expected a positive number "
+                              "of bytes")
+    token = _scoped.set(limit if isinstance(limit, int) else parse_size(limit, where))
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
+
+
 def max_field_bytes() -> int:
-    """The largest field dicomreg allocates: the option's, else the environment's, else half
-    of physical memory (4 GiB where the machine does not say)."""
+    """The largest field dicomreg allocates: the block's (:func:`field_size_limit`), else the
+    option's, else the environment's, else half of physical memory (4 GiB where the machine
+    does not say)."""
+    if _scoped.get() is not None:
+        return _scoped.get()
     if _override is not None:
         return _override
     text = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()

@@ -62,4 +62,5 @@ def itk_reason(error: RuntimeError, diagnostics: list[str] | None = None) -> str
         return "no ITK transform reader takes it (a damaged file, or another kind of file)"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     reason = lines[-1] if lines else "unknown reason"
-    return re.sub(r"^(\[\w+\]\s*)?(sitk::ERROR:|ITK ERROR:)?\s*", "", reason)[:200]
+    reason = re.sub(r"^(\[\w+\]\s*)?(sitk::ERROR:|ITK ERROR:)?\s*", "", reason)
+    return re.sub(r"^\w+\(0x[0-9a-fA-F]+\):\s*", "", reason)[:200]  # an object's address

@@ -8,6 +8,9 @@ The manifest is a CSV file with a header row. Columns:
 - ``modifiers`` (optional): a modifier chain, as ``--modifiers``;
 - ``fixed_volume``, ``moving_volume`` (optional): which volume of a directory holding
   several, as ``--fixed-volume``/``--moving-volume``;
+- ``max_field_size`` (optional): the largest field the row may read (``500MB``), as
+  ``--max-field-size``; an empty cell is batch's ``--max-field-size`` (``max_field_size``),
+  else the default;
 - ``components``, ``units``, ``kind``, ``direction`` (optional): the field's convention, as
   the options of the same names (an empty cell is ITK's: lps, mm, displacement, pull);
 - ``send_to`` (optional): a peer (``AET@HOST:PORT`` or a DICOMweb URL) each written REG is
@@ -42,12 +45,12 @@ from dicomreg.core.deformation import CONVENTION_OPTIONS
 from dicomreg.core.distribution import distribution_name
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import field_by_name
-from dicomreg.core.input import resolve_path
+from dicomreg.core.input import parse_size, resolve_path
 from dicomreg.core.output import OutputPathError, atomic_output, check_output_path, csv_table
 
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
-_OPTION_COLUMNS = ("fixed_volume", "moving_volume", *CONVENTION_OPTIONS)
+_OPTION_COLUMNS = ("fixed_volume", "moving_volume", "max_field_size", *CONVENTION_OPTIONS)
 _COLUMNS = ("field", "output", "fixed", "moving", "modifiers", "send_to", *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
 # An existing results file is replaced only when it is one (not a field, not the manifest).
@@ -204,6 +207,8 @@ def _case_options(options: dict[str, str]) -> dict[str, object]:
                 raise BatchError(f"{column}: '{value}' is not a volume index; "
                                  "expected 0, 1, 2... (see 'dicomreg scan')")
             arguments[column] = int(value)
+        elif column == "max_field_size":  # parsed by the save: a bad cell fails its case
+            arguments[column] = value
         else:  # a convention: FieldConvention refuses a bad one, in save_registration
             arguments[column] = value.lower()
     return arguments
@@ -260,7 +265,7 @@ def _client(scheduler: str | None, workers: int | None, cases: int):
 
 def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[str] | None = None,
               scheduler: str | None = None, workers: int | None = None, force: bool = False,
-              dciodvfy: bool = True, progress: bool = True,
+              dciodvfy: bool = True, progress: bool = True, max_field_size: str | None = None,
               on_result: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
     """Run every case of a manifest; write and return the results, in manifest order.
 
@@ -281,11 +286,18 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
         Let dciodvfy gate each file, where it is installed.
     progress
         Show a progress bar (tqdm) on stderr.
+    max_field_size
+        The field size limit of every row whose ``max_field_size`` cell is empty (a size
+        such as ``500MB``); refused before any case runs when it is not one.
     on_result
         Called with each result as it arrives.
     """
     manifest = Path(manifest).absolute()
     cases = read_manifest(manifest)
+    if max_field_size is not None:
+        parse_size(max_field_size)  # a bad option fails the batch, not each case
+        for case in cases:
+            case.options = {"max_field_size": max_field_size, **(case.options or {})}
     results_path = Path(results) if results else manifest.with_suffix(".results.csv")
     _refuse_bad_paths(cases, manifest, results_path)
     out, todo = _skip_done(cases, manifest, {} if force else _previous(results_path))

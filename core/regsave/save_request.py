@@ -13,7 +13,7 @@ from dicomreg.core.dicom import read_dicom_headers, read_volume, scan_volumes, s
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.fields import insensitivity_notes
 from dicomreg.core.image import Image
-from dicomreg.core.input import resolve_path
+from dicomreg.core.input import field_size_limit, resolve_path
 from dicomreg.core.modifiers import load_chain
 from dicomreg.core.output import DICOM_FILE, check_output_path, refuse_overwriting_inputs
 from dicomreg.core.reg import DciodvfyResult, dciodvfy_available, run_dciodvfy
@@ -75,6 +75,8 @@ class SaveRequest:
     # How to reach a peer named by --fixed/--moving (AET@HOST:PORT/STUDY/SERIES or a
     # DICOMweb series URL); NetOptions' defaults when None.
     net: object | None = None
+    # This save's field size limit (bytes, or a size such as 500MB); the process's when None.
+    max_field_size: int | str | None = None
 
 
 @dataclass
@@ -92,11 +94,11 @@ class SaveResult:
 def _read_series(request: SaveRequest, resolve: Callable[[str], Path]
                  ) -> tuple[Image | None, Image | None, list[str]]:
     """The fixed and moving series, and a warning for each given as one slice of several."""
-    fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume")
+    notes: list[str] = []  # the non-regular files a scan skipped, then the single slices
+    fixed = (read_volume(resolve(request.fixed), request.fixed_volume, "--fixed-volume", notes)
              if request.fixed else None)
-    moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume")
-              if request.moving else None)
-    notes: list[str] = []
+    moving = (read_volume(resolve(request.moving), request.moving_volume, "--moving-volume",
+                          notes) if request.moving else None)
     for option, given in (("--fixed", request.fixed), ("--moving", request.moving)):
         slices = series_slices_beside(resolve(given)) if given else 0
         if slices > 1:
@@ -172,6 +174,11 @@ def save_registration(request: SaveRequest) -> SaveResult:
     DicomRegError
         For anything wrong with the inputs or the result; nothing is written then.
     """
+    with field_size_limit(request.max_field_size, "max_field_size"):
+        return _save(request)
+
+
+def _save(request: SaveRequest) -> SaveResult:
     base = Path(request.base_dir) if request.base_dir else Path.cwd()
     request = _fetched_sources(request)
 

@@ -213,7 +213,9 @@ def test_displacement_field_settings_are_a_field_convention(examples, capsys):
     from dicomreg.core.deformation import FieldConvention
     from dicomreg.nodes.source_nodes import DisplacementFieldNode
 
-    assert DisplacementFieldNode.defaults == {"fileName": "", **asdict(FieldConvention())}
+    # the file, its convention, and its own field size limit (empty: the default)
+    assert DisplacementFieldNode.defaults == {"fileName": "", **asdict(FieldConvention()),
+                                              "maxFieldSize": ""}
     assert main(["run", str(examples / "reg_from_field.json"), "--set",
                  "DisplacementField.components=nas"]) == 1
     assert "components: 'nas' is not one of lps, ras" in capsys.readouterr().err

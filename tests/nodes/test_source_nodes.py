@@ -74,3 +74,42 @@ def test_a_composite_transform_gives_the_node_the_matrices_of_dicomreg_save(tmp_
     for (node_matrix, node_type), (cli_matrix, cli_type) in zip(
             matrices(tmp_path / "node.dcm"), matrices(tmp_path / "cli.dcm"), strict=True):
         assert np.array_equal(node_matrix, cli_matrix) and node_type == cli_type
+
+
+def test_dicom_import_names_the_non_regular_files_it_skipped(tmp_path):
+    import os
+    import shutil
+
+    case = make_case(tmp_path / "case")
+    fixed = tmp_path / "fixed"
+    shutil.copytree(case.fixed, fixed)
+    os.mkfifo(fixed / "pipe.dcm")
+    set_flow_directory(tmp_path)
+    session = new_session()
+    node = session.create_flow("f").create_node(
+        {t.title: t for t in session.nodes}["DicomImport"])
+    node.settings["directory"] = str(fixed)
+    node.update()
+    assert not node.error
+    assert "1 volume(s)" in node.status and "skipped 1 name(s)" in node.status \
+        and "pipe.dcm" in node.status
+
+
+def test_displacement_field_node_has_its_own_field_size_limit(tmp_path):
+    """maxFieldSize is the node's --max-field-size: a field over it is the node's one-line
+    error naming both sizes; an empty setting is the default; a bad one names the setting."""
+    case = make_case(tmp_path / "case")
+    set_flow_directory(tmp_path)
+    session = new_session()
+    node = session.create_flow("f").create_node(
+        {t.title: t for t in session.nodes}["DisplacementField"])
+    node.settings["fileName"] = str(case.field)
+    node.settings["maxFieldSize"] = "100B"
+    node.update()
+    assert "more than the limit of 100 bytes" in node.error and "2304 bytes" in node.error
+    node.settings["maxFieldSize"] = ""
+    node.update()
+    assert not node.error and node.image is not None
+    node.settings["maxFieldSize"] = "big"
+    node.update()
+    assert "maxFieldSize 'big' is not a size" in node.error

@@ -3,11 +3,13 @@
 wall-clock timeout.
 
 The cases are the builders of :mod:`fuzz_cases` (field files of every format, DICOM sources,
-values and modifiers, REGs with bad geometry), each run as ``dicomreg`` in a subprocess under
-``RLIMIT_AS`` (a small file must not exhaust the machine) and a timeout (a hang is a
-failure). The fixed mode runs a budget of them in parallel (about a minute on two cores);
-``DICOMREG_FUZZ=long`` runs all of them, and the hypothesis tests more examples. The counts
-of each outcome are printed at the end (``-s``), for the record.
+values and modifiers, REGs with bad geometry), each run as ``dicomreg`` under ``RLIMIT_AS``
+(a small file must not exhaust the machine) and a timeout (a hang is a failure): the
+native-crash and hang categories each in a process of its own, the others many to a worker
+process (:mod:`fuzz_worker`), judged one by one. The fixed mode runs a budget of them on two
+workers; ``DICOMREG_FUZZ=long`` runs all of them, and the generated cases
+(``test_fuzz_generated.py``) more examples. The counts of each outcome are printed at the
+end (``-s``), for the record.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pydicom
 import pytest
 from conftest import ROOT, make_case
 from fuzz_cases import CASES
+from fuzz_worker import MEMORY_LIMIT, OUTCOMES, Answer, Worker, judge
 
 LONG = os.environ.get("DICOMREG_FUZZ") == "long"
-MEMORY_LIMIT = 2 << 30  # bytes of address space a case may map
 TIMEOUT = 60 if LONG else 25  # seconds; a hang is a failure
 PYTHON = sys.executable
-OUTCOMES = ("refused", "succeeded", "traceback", "crash", "hang", "other")
+# The categories whose every case gets a process of its own, as a user's command would: the
+# native-crash and the hang cases (a crash or a hang there must show as one, not as the
+# failure of a worker's next case). The others run many to a worker, judged one by one.
+OWN_PROCESS = {"transform", "special"}
 
 
 def _limit_memory() -> None:
@@ -49,53 +53,36 @@ def base(tmp_path_factory: pytest.TempPathFactory):
     return valid
 
 
-def run_case(name: str, folder: Path, base: object) -> tuple[str, str]:
+def _own_process(args: list[str], folder: Path, env: dict[str, str]) -> Answer:
+    full = {**os.environ, "PYTHONWARNINGS": "always"}
+    full.pop("DICOMREG_MAX_FIELD_BYTES", None)  # only the case's own limit
+    try:
+        done = subprocess.run([PYTHON, "-m", "dicomreg.core.cli.main", *args], cwd=folder,
+                              capture_output=True, text=True, errors="replace",
+                              env={**full, **env},
+                              timeout=TIMEOUT, preexec_fn=_limit_memory)
+    except subprocess.TimeoutExpired:
+        return Answer(None, "", f"no answer in {TIMEOUT} s", "hang")
+    return Answer(done.returncode, done.stdout, done.stderr,
+                  "crash" if done.returncode < 0 else "")
+
+
+def run_case(name: str, folder: Path, base: object, worker: Worker) -> tuple[str, str]:
     """Build and run one case: its outcome (one of ``OUTCOMES``) and what it printed."""
     category, builder = CASES[name]
     folder.mkdir()
     (folder / "out").mkdir()
     args = builder(folder, base)
-    env = {**os.environ, "PYTHONWARNINGS": "default"}
-    env.pop("DICOMREG_MAX_FIELD_BYTES", None)
+    env = {}
     while "--env" in args:
         at = args.index("--env")
         key, _, value = args[at + 1].partition("=")
         env[key] = value
         del args[at : at + 2]
-    try:
-        done = subprocess.run([PYTHON, "-m", "dicomreg.core.cli.main", *args], cwd=folder,
-                              capture_output=True, text=True, errors="replace", env=env,
-                              timeout=TIMEOUT, preexec_fn=_limit_memory)
-    except subprocess.TimeoutExpired:
-        return "hang", f"{name}: no answer in {TIMEOUT} s"
-    return classify(args[0], done, folder / "out"), f"{name}: rc {done.returncode}: " \
-        + done.stderr.strip()[-600:]
-
-
-def classify(command: str, done: subprocess.CompletedProcess, out: Path) -> str:
-    lines = done.stderr.splitlines()
-    if "Traceback" in done.stderr:
-        return "traceback"
-    if done.returncode < 0:
-        return "crash"
-    if command == "validate" and done.returncode == 1 and not lines and done.stdout.strip():
-        return "refused"  # validate's report: the problems on stdout, exit 1
-    if done.returncode == 1:
-        one_line = len(lines) == 1 and lines[0].startswith(f"dicomreg {command}: error: ")
-        return "refused" if one_line and not any(out.iterdir()) else "other"
-    if done.returncode == 0 and not lines:
-        written = list(out.iterdir())
-        if all(_valid(path) for path in written):
-            return "succeeded"
-    return "other"
-
-
-def _valid(path: Path) -> bool:
-    if path.suffix == ".dcm":
-        return pydicom.dcmread(path).Modality == "REG"
-    import SimpleITK as sitk
-
-    return sitk.ReadImage(str(path)).GetNumberOfPixels() > 0
+    answer = (_own_process(args, folder, env) if category in OWN_PROCESS
+              else worker.run(args, folder, env))
+    outcome = judge(args[0], answer, folder / "out", {})
+    return outcome, f"{name}: rc {answer.rc}: " + answer.stderr.strip()[-600:]
 
 
 ALWAYS = {"limits", "transform", "special"}  # the memory, native-crash and hang cases
@@ -103,7 +90,7 @@ ALWAYS = {"limits", "transform", "special"}  # the memory, native-crash and hang
 
 def _budget() -> list[str]:
     """Every case in long mode; else those of ``ALWAYS`` and every third of the others (a
-    fixed sample: the same cases on every run), about 50 subprocesses."""
+    fixed sample: the same cases on every run)."""
     names = sorted(CASES)
     if LONG:
         return names
@@ -112,8 +99,17 @@ def _budget() -> list[str]:
 
 def test_every_hostile_input_is_refused_in_one_line_or_succeeds(base, tmp_path):
     names = _budget()
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda n: (n, *run_case(n, tmp_path / n, base)), names))
+    halves = [names[0::2], names[1::2]]  # two workers, one per core
+
+    def run_half(half: list[str]) -> list[tuple[str, str, str]]:
+        worker = Worker(TIMEOUT)
+        try:
+            return [(n, *run_case(n, tmp_path / n, base, worker)) for n in half]
+        finally:
+            worker.stop()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = [r for half in pool.map(run_half, halves) for r in half]
     counts = collections.Counter(outcome for _, outcome, _ in results)
     by_category = collections.defaultdict(collections.Counter)
     for name, outcome, _ in results:

@@ -329,3 +329,48 @@ def test_the_inversion_reports_progress_and_can_be_cancelled():
 
     with pytest.raises(InversionCancelledError, match="cancelled"):
         invert_push_field(u, geometry, geometry, progress=stop_after_two, cancel=cancel)
+
+
+@pytest.mark.parametrize(("value", "arguments"), [
+    (1e300, ["--direction", "push"]),
+    (np.inf, ["--direction", "push"]),
+    (np.nan, ["--direction", "push"]),
+])
+def test_values_numpy_would_warn_about_are_one_line_of_ours(tmp_path, capsys, value,
+                                                            arguments):
+    """A push field with a component beyond float32 (or not finite) is refused before it is
+    cast and iterated; numpy's warnings, made errors here, never arise."""
+    import warnings
+
+    case = make_case(tmp_path)
+    image = sitk.ReadImage(str(case.field), sitk.sitkVectorFloat64)
+    vectors = sitk.GetArrayFromImage(image)
+    vectors[1, 1, 1, 0] = value
+    damaged = sitk.GetImageFromArray(vectors, isVector=True)
+    damaged.CopyInformation(image)
+    sitk.WriteImage(damaged, str(tmp_path / "damaged.mha"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["save", str(tmp_path / "damaged.mha"), "--fixed", str(case.fixed),
+                     "-o", str(tmp_path / "out.dcm"), "--no-dciodvfy", *arguments]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "the push field's vector at voxel (x=1, y=1, z=1)" in err[0], err
+    assert not (tmp_path / "out.dcm").exists()
+
+
+@pytest.mark.parametrize("matrix", [
+    "1e308 0 0 0 0 1e308 0 0 0 0 1e308 0 0 0 0 1",
+    "1e200 1e200 0 0 0 1 0 0 0 0 1 0 0 0 0 1",
+    "1 0 0 1e308 0 1 0 0 0 0 1 0 0 0 0 1",
+])
+def test_matrices_whose_products_overflow_are_one_line_of_ours(tmp_path, capsys, matrix):
+    import warnings
+
+    case = make_case(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o",
+                     str(tmp_path / "out.dcm"), "--no-dciodvfy", "--set",
+                     f"preDeformationMatrix={matrix}"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "an entry is not a finite number of at most 1e+100" in err[0], err

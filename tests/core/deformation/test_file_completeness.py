@@ -168,3 +168,37 @@ def test_a_nifti2_header_is_read_in_either_byte_order(tmp_path, order):
     with pytest.raises(IncompleteFileError, match="holds 1983 bytes but its header promises "
                                                    "1984"):
         check_complete(path)
+
+
+_NRRD_HEAD = (b"NRRD0004\ntype: float\ndimension: 4\nspace: left-posterior-superior\n"
+              b"sizes: 3 1 1 1\nspace directions: none (1,0,0) (0,1,0) (0,0,1)\n"
+              b"kinds: vector domain domain domain\nendian: little\nencoding: ascii\n"
+              b"space origin: (0,0,0)\n\n")
+_VTK_HEAD = (b"# vtk DataFile Version 3.0\nfield\nASCII\nDATASET STRUCTURED_POINTS\n"
+             b"DIMENSIONS 1 1 2\n%s\nORIGIN 0 0 0\nPOINT_DATA 2\nVECTORS vectors float\n"
+             b"0.5 0.5 0.5 0.5 0.5 0.5")
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    # Found by the generated fuzz cases: teem's text reader ran past the NULs (SIGSEGV).
+    ("nul.nrrd", _NRRD_HEAD + b"0 0 0" + b"\0" * 1063, "hold the byte 0x00 at offset"),
+    # ITK filled the two missing spacings with whatever its memory held (6.9e-310).
+    ("one_spacing.vtk", _VTK_HEAD % b"SPACING 1e999", "its SPACING '1e999' is not three"),
+    ("two_spacings.vtk", _VTK_HEAD % b"SPACING 1 1", "its SPACING '1 1' is not three"),
+    ("origin_nan.vtk", (_VTK_HEAD % b"SPACING 1 1 1").replace(b"ORIGIN 0 0 0",
+                                                              b"ORIGIN nan 0 0"),
+     "its ORIGIN 'nan 0 0' is not three finite numbers"),
+])
+def test_text_data_and_headers_itk_would_misread_are_one_line(tmp_path, capsys, name,
+                                                              content, expected):
+    import warnings
+
+    case = make_case(tmp_path)
+    (tmp_path / name).write_bytes(content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's warnings on what ITK filled in: none
+        assert main(["save", str(tmp_path / name), "--fixed", str(case.fixed), "-o",
+                     str(tmp_path / "out.dcm"), "--no-dciodvfy"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and expected in err[0], err
+    assert not (tmp_path / "out.dcm").exists()

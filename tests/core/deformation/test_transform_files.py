@@ -157,3 +157,101 @@ def test_bspline_without_a_fixed_grid_is_refused(tmp_path, capsys):
 
 
 # --- applying a REG -----------------------------------------------------------------------------
+
+
+def _h5(tmp_path, case):
+    path = tmp_path / "b.h5"
+    sitk.WriteTransform(bspline(case), str(path))
+    return path
+
+
+def _save_refused(case, path, tmp_path, capsys) -> str:
+    out = tmp_path / "out.dcm"
+    assert main(["save", str(path), "--fixed", str(case.fixed), "-o", str(out),
+                 "--no-dciodvfy"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and not out.exists(), err
+    return err[0]
+
+
+def test_hdf5_transforms_are_checked_before_itk_reads_them_here(tmp_path, capsys):
+    """The signature, the superblock's end of file against the file's size: refused before
+    libhdf5 sees the file at all, by what the HDF5 format says (superblock version 2, as ITK
+    writes it: 8-byte offsets, the end-of-file address at byte 28)."""
+    import struct
+
+    case = make_case(tmp_path, size=(12, 10, 6))
+    good = _h5(tmp_path, case).read_bytes()
+    assert good[:8] == b"\x89HDF\r\n\x1a\n" and good[8] == 2
+    assert struct.unpack_from("<Q", good, 28)[0] == len(good)
+    no_signature = tmp_path / "no_signature.h5"
+    no_signature.write_bytes(b"\0" * 8 + good[8:])
+    assert "is not an HDF5 file (no HDF5 signature)" in _save_refused(
+        case, no_signature, tmp_path, capsys)
+    claims_more = tmp_path / "claims_more.h5"
+    claims_more.write_bytes(good[:28] + struct.pack("<Q", 10**12) + good[36:])
+    assert f"the HDF5 file is truncated, {len(good)} of its {10**12} bytes" in _save_refused(
+        case, claims_more, tmp_path, capsys)
+    bad_version = tmp_path / "bad_version.h5"
+    bad_version.write_bytes(good[:8] + b"\x07" + good[9:])
+    assert "superblock version 7" in _save_refused(case, bad_version, tmp_path, capsys)
+
+
+@pytest.mark.parametrize(("child", "expected"), [
+    ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "ended with SIGSEGV"),
+    ("import time; time.sleep(30)", "did not end in 1 s"),
+    ("raise MemoryError", "needed more memory than the field size limit allows"),
+])
+def test_a_crash_a_hang_or_exhausted_memory_of_the_hdf5_read_is_one_line(
+        tmp_path, capsys, monkeypatch, child, expected):
+    """What libhdf5 might do with a hostile file, done by the bounded child in its place:
+    this process goes on and says so in one line."""
+    from dicomreg.core.deformation import transform_probe
+
+    case = make_case(tmp_path, size=(12, 10, 6))
+    path = _h5(tmp_path, case)
+    monkeypatch.setattr(transform_probe, "_CHILD", child)
+    monkeypatch.setattr(transform_probe, "_TIMEOUT", 1.0)
+    assert expected in _save_refused(case, path, tmp_path, capsys)
+
+
+def test_an_hdf5_transform_over_the_field_size_limit_is_refused(tmp_path, capsys,
+                                                                monkeypatch):
+    from dicomreg.core.input import limits as input_limits
+
+    monkeypatch.setattr(input_limits, "_override", None)  # --max-field-size's, undone after
+    case = make_case(tmp_path, size=(12, 10, 6))
+    path = _h5(tmp_path, case)
+    out = tmp_path / "out.dcm"
+    assert main(["save", str(path), "--fixed", str(case.fixed), "-o", str(out),
+                 "--no-dciodvfy", "--max-field-size", "1KB"]) == 1
+    assert "more than the limit of 1.0 KB" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Found by the generated fuzz cases: ITK set these from the shorter list and corrupted
+    # its heap (SIGSEGV, or glibc's "corrupted size vs. prev_size" abort after our line).
+    ("Transform: Euler3DTransform_double_3_3\nParameters: \nFixedParameters: 0 0 0\n",
+     "transform 0 (Euler3DTransform_double_3_3) lists 0 parameters where it has 6"),
+    ("Transform: Euler3DTransform_double_3_3\nParameters: 0 0\nFixedParameters: 0 0 0\n",
+     "lists 2 parameters where it has 6"),
+    ("Transform: DisplacementFieldTransform_double_3_3\nParameters: 0\nFixedParameters: "
+     "1 1 1 0 0 0 1 1 1 1 0 0 0 1 0 0 0 1\n", "lists 1 parameters where it has 3"),
+])
+def test_text_transforms_list_the_parameters_their_kind_has(tmp_path, capsys, text, expected):
+    case = make_case(tmp_path)
+    path = tmp_path / "t.tfm"
+    path.write_text("#Insight Transform File V1.0\n#Transform 0\n" + text)
+    assert expected in _save_refused(case, path, tmp_path, capsys)
+
+
+def test_a_text_transform_of_a_kind_not_checked_here_is_read_by_the_bounded_child(
+        tmp_path, capsys, monkeypatch):
+    from dicomreg.core.deformation import transform_probe
+
+    case = make_case(tmp_path)
+    path = tmp_path / "t.tfm"
+    path.write_text("#Insight Transform File V1.0\n#Transform 0\nTransform: "
+                    "CenteredEuler3DTransform_double_3_3\nParameters: 0\nFixedParameters: \n")
+    monkeypatch.setattr(transform_probe, "_CHILD", "import os; os.abort()")
+    assert "ended with SIGABRT" in _save_refused(case, path, tmp_path, capsys)

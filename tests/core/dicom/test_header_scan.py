@@ -82,3 +82,44 @@ def test_large_headers_are_read_on(tmp_path):
     ds.save_as(path)
     fast, slow = both(path)
     assert fast == slow and fast.image_position is not None
+
+
+def _with_frames(source, target, value: bytes):
+    """A copy of ``source`` whose Number of Frames is ``value`` as stored, however malformed."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    ds = dcmread(source)
+    tag = Tag(0x00280008)
+    ds._dict[tag] = RawDataElement(tag, "IS", len(value), value, 0, False, True)
+    ds.save_as(target)
+    return target
+
+
+@pytest.mark.parametrize("value", [b"abc ", b"1.5 ", b"-3", b"0 "])
+def test_a_malformed_number_of_frames_is_one_line(tmp_path, capsys, value):
+    from dicomreg.core.cli.main import main
+
+    case = make_case(tmp_path / "case")
+    bad = _with_frames(write_multiframe(tmp_path / "mf.dcm", 3), tmp_path / "bad.dcm", value)
+    assert main(["save", str(case.field), "--fixed", str(bad), "--moving", str(case.moving),
+                 "-o", str(tmp_path / "out.dcm"), "--no-dciodvfy"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "NumberOfFrames" in err[0] and str(bad) in err[0], err
+    assert not (tmp_path / "out.dcm").exists()
+
+
+def test_a_malformed_neighbour_of_a_single_file_fixed_is_passed_over(tmp_path, capsys):
+    """One slice given as --fixed: its folder is counted for the warning, and a neighbour
+    with a malformed Number of Frames is not a slice of its series (was a ValueError)."""
+    from dicomreg.core.cli.main import main
+
+    case = make_case(tmp_path / "case")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    one = sorted(case.fixed.iterdir())[0]
+    (folder / one.name).write_bytes(one.read_bytes())
+    _with_frames(write_multiframe(tmp_path / "mf.dcm", 3), folder / "zz.dcm", b"abc ")
+    assert main(["save", str(case.field), "--fixed", str(folder / one.name), "--moving",
+                 str(case.moving), "-o", str(tmp_path / "out.dcm"), "--no-dciodvfy"]) == 0
+    assert capsys.readouterr().err == ""

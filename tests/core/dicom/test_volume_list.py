@@ -169,3 +169,27 @@ def test_one_series_of_several_multiframe_instances_is_one_moving_image(tmp_path
         i.ReferencedFrameNumber, int) else i.ReferencedFrameNumber)]
         for i in referenced[0].ReferencedImageSequence]
     assert frames == [[1, 2, 4, 6], [1, 2, 3, 4], [1]]
+
+
+def test_names_that_are_not_regular_files_are_skipped_with_a_note(tmp_path, capsys):
+    """A FIFO and a link to /dev/zero inside a series folder: read, neither would end; both
+    are skipped, and save and scan say so in one note naming the first."""
+    import os
+
+    case = make_case(tmp_path / "case")
+    fixed = tmp_path / "fixed"
+    shutil.copytree(case.fixed, fixed)
+    os.mkfifo(fixed / "a_fifo.dcm")
+    (fixed / "b_zero.dcm").symlink_to("/dev/zero")
+    (fixed / "c_dangling.dcm").symlink_to(tmp_path / "nowhere")  # no file at all: no note
+
+    volumes = scan_volumes(fixed)
+    assert len(volumes) == 1 and volumes.skipped == [fixed / "a_fifo.dcm", fixed / "b_zero.dcm"]
+    assert main(["scan", str(fixed)]) == 0
+    out = capsys.readouterr().out
+    assert "note: skipped 2 name(s)" in out and "a_fifo.dcm" in out
+    assert main(["save", str(case.field), "--fixed", str(fixed), "--moving", str(case.moving),
+                 "-o", str(tmp_path / "reg.dcm"), "--no-dciodvfy"]) == 0
+    done = capsys.readouterr()
+    assert done.err == "" and "note: skipped 2 name(s) under" in done.out
+    assert dcmread(tmp_path / "reg.dcm").Modality == "REG"

@@ -326,3 +326,28 @@ def test_any_pair_of_outputs_is_refused_or_checked_alone(tmp_path, outputs):
     else:
         assert not destroys
     assert snapshot(folder) == before
+
+
+def test_field_size_limit_per_row_and_for_the_batch(tmp_path, cluster, capsys):
+    """The max_field_size column limits its row; batch's --max-field-size the rows whose cell
+    is empty; a bad cell fails its row, a bad option the batch before any case runs."""
+    make_case(tmp_path / "c")  # a field of 8x6x4 float32 vectors: 2304 bytes
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("field,output,fixed,moving,max_field_size\n"
+                        "c/field.mha,out/small.dcm,c/fixed,c/moving,100B\n"
+                        "c/field.mha,out/default.dcm,c/fixed,c/moving,\n"
+                        "c/field.mha,out/bad.dcm,c/fixed,c/moving,lots\n"
+                        "c/field.mha,out/large.dcm,c/fixed,c/moving,1MB\n")
+    results = {Path(r.output).name: r for r in run_batch(
+        manifest, scheduler=cluster.scheduler_address, dciodvfy=False, progress=False,
+        max_field_size="200B")}
+    assert results["small.dcm"].status == "failed"
+    assert "more than the limit of 100 bytes" in results["small.dcm"].error
+    assert "more than the limit of 200 bytes" in results["default.dcm"].error  # the option's
+    assert "max_field_size 'lots' is not a size" in results["bad.dcm"].error
+    assert results["large.dcm"].status == "done", results["large.dcm"].error
+    assert not (tmp_path / "out" / "small.dcm").exists()
+
+    assert main(["batch", str(manifest), "--max-field-size", "-3", "--no-progress"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "--max-field-size '-3' is not a size" in err[0], err
