@@ -47,13 +47,10 @@ def session(flow: str) -> None:
     from qtpy.QtTest import QTest
 
     from dicomreg.nodes.editor_window import open_editor
+    from dicomreg.widgets.tasks import wait_until
 
-    def wait(condition, seconds: float = 600) -> None:
-        end = time.monotonic() + seconds
-        while not condition():
-            if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {condition}")
-            QTest.qWait(50)
+    def wait(condition) -> None:
+        wait_until(condition, 600)
 
     app, window = open_editor(flow)
     window.show()

@@ -130,19 +130,14 @@ def editor_window(name: str = "reg_from_field.json") -> Path:
 
 def editor_views(name: str = "register_and_save.json") -> list[Path]:
     """The fused view and the preview with its underlay, clicked open in the editor."""
-    import time
-
     from qtpy.QtCore import QPoint, Qt
     from qtpy.QtTest import QTest
 
     from dicomreg.nodes.editor_window import open_editor
+    from dicomreg.widgets.tasks import wait_until
 
-    def wait(condition, seconds: float = 300) -> None:
-        end = time.monotonic() + seconds
-        while not condition():
-            if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {condition}")
-            QTest.qWait(50)
+    def wait(condition) -> None:
+        wait_until(condition, 300)
 
     work = Path(tempfile.mkdtemp())
     shutil.copytree(EXAMPLES / "data", work / "data")
