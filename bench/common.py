@@ -164,16 +164,17 @@ def dciodvfy_errors(path: Path) -> int:
     return sum(line.startswith("Error") for line in (output.stdout + output.stderr).splitlines())
 
 
-def smooth_field_file(size: tuple[int, int, int], amplitude: float = 3.0) -> Path:
+def smooth_field_file(size: tuple[int, int, int], amplitude: float = 3.0,
+                      directory: Path = CACHE) -> Path:
     """A smooth float32 displacement field of size (X, Y, Z) as .mha on the CT series' grid
     (origin 0, spacing 1 x 1 x 2.5 mm), made once and cached, slab by slab in a child.
 
     Smooth (sines of about 64 mm, gradients below 0.35) so that it is invertible: the
     inversion benchmark needs a field whose inverse exists, and warping is timed on it too.
     """
-    CACHE.mkdir(exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     x, y, z = size
-    path = CACHE / f"smooth_{x}x{y}x{z}.mha"
+    path = directory / f"smooth_{x}x{y}x{z}.mha"
     if not path.exists():
         header = ("ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = "
                   f"False\nOffset = 0 0 0\nElementSpacing = 1 1 2.5\nDimSize = {x} {y} {z}\n"

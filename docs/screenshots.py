@@ -6,6 +6,13 @@ Writes docs/flow_editor.png, the example flow with the modifier chain in the edi
 view after running it; docs/editor.png, the whole editor as ``dicomreg editor FLOW`` opens
 it; docs/panel.png, docs/tag_dump.png, docs/preview_magnitude.png and
 docs/preview_jacobian.png, the panels on the sample data.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots.py --views
+
+Writes docs/fused_view.png and docs/preview_underlay.png from the real editor window on an
+X server: register_and_save.json opened, the FusedView node clicked (the fused view in the
+inspector, checkerboard), then the Register node (its field over the fixed CT, the readout
+under the mouse).
 """
 
 from __future__ import annotations
@@ -121,11 +128,57 @@ def editor_window(name: str = "reg_from_field.json") -> Path:
     return target
 
 
+def editor_views(name: str = "register_and_save.json") -> list[Path]:
+    """The fused view and the preview with its underlay, clicked open in the editor."""
+    from qtpy.QtCore import QPoint, Qt
+    from qtpy.QtTest import QTest
+
+    from dicomreg.nodes.editor_window import open_editor
+    from dicomreg.widgets.tasks import wait_until
+
+    def wait(condition) -> None:
+        wait_until(condition, 300)
+
+    work = Path(tempfile.mkdtemp())
+    shutil.copytree(EXAMPLES / "data", work / "data")
+    (work / "out").mkdir()
+    shutil.copy(EXAMPLES / name, work / name)
+    app, window = open_editor(work / name)
+    window.resize(1580, 980)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    wait(lambda: not window.dicomreg.task.running)
+    view = next(iter(window.session_gui.flow_views.values()))
+    items = {node.title: item for node, item in view.node_items.items()}
+    written = []
+    for title, target in (("FusedView", "fused_view.png"), ("Register", "preview_underlay.png")):
+        item = items[title]
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.mapFromScene(item.sceneBoundingRect().center()))
+        inspector = item.node_gui.inspector_widget
+        shown = getattr(inspector, "view", None) or inspector.preview
+        wait(lambda s=shown: s.isVisible() and s.canvas.image is not None)
+        if title == "Register":
+            wait(lambda s=shown: s.folding is not None)
+            canvas = shown.canvas
+            QTest.mouseMove(canvas, QPoint(canvas.width() // 3, canvas.height() // 2))
+        QTest.qWait(700)
+        window.grab().save(str(HERE / target))
+        written.append(HERE / target)
+    window.close()
+    app.quit()
+    shutil.rmtree(work, ignore_errors=True)
+    return written
+
+
 if __name__ == "__main__":
     import subprocess
     import sys
 
-    if sys.argv[1:] == ["--editor"]:
+    if sys.argv[1:] == ["--views"]:
+        for path in editor_views():
+            print(f"wrote {path}")
+    elif sys.argv[1:] == ["--editor"]:
         print(f"wrote {editor_window()}")
     else:
         print(f"wrote {flow_editor()}")

@@ -7,16 +7,20 @@
   comment): ``out/reg_with_modifiers.dcm``;
 - ``load_and_dump.json``: a REG loaded back and its tag dump, annotated;
 - ``register_and_save.json``: the fixed and the moving CT registered inside the flow (the
-  Register node, rigid then B-spline), saved ``out/register_and_save.dcm``.
+  Register node, rigid then B-spline), the moving CT warped onto the fixed grid (Warp) and
+  fused with the fixed CT (FusedView) to look at before saving, saved
+  ``out/register_and_save.dcm``.
 - ``pacs_round_trip.json``: fixed and moving retrieved from a PACS, saved, sent back (needs
   a PACS holding the sample series: ``dicomreg run`` with ``--set`` of the addresses).
 
-Run: ``python example_flows/make_example_flows.py``; run a flow with ``dicomreg run FLOW``.
+Run: ``python example_flows/make_example_flows.py`` (all), or with flow names
+(``register_and_save``) to remake only those; run a flow with ``dicomreg run FLOW``.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from dicomreg.nodes.flows import new_session, save_flow
@@ -95,6 +99,13 @@ def register_flow() -> Path:
     flow.connect_nodes(moving.outputs[1], register.inputs[1])
     flow.connect_nodes(register.outputs[0], save.inputs[0])
     flow.connect_nodes(moving.outputs[1], save.inputs[1])
+    warp = add("Warp", (320, 420))
+    view = add("FusedView", (700, 480))
+    flow.connect_nodes(fixed.outputs[1], warp.inputs[0])
+    flow.connect_nodes(moving.outputs[1], warp.inputs[1])
+    flow.connect_nodes(register.outputs[0], warp.inputs[2])
+    flow.connect_nodes(fixed.outputs[1], view.inputs[0])
+    flow.connect_nodes(warp.outputs[0], view.inputs[1])
     return save_flow(session, HERE / "register_and_save.json")
 
 
@@ -119,14 +130,25 @@ def pacs_flow() -> Path:
     return save_flow(session, HERE / "pacs_round_trip.json")
 
 
-def main() -> None:
-    """Write the example flows next to this script."""
+MAKERS = {
+    "reg_from_field": lambda: reg_flow("reg_from_field", "out/reg_from_field.dcm", False),
+    "reg_with_modifiers": lambda: reg_flow("reg_with_modifiers", "out/reg_with_modifiers.dcm",
+                                           True),
+    "load_and_dump": dump_flow,
+    "register_and_save": register_flow,
+    "pacs_round_trip": pacs_flow,
+}
+
+
+def main(names: list[str] | None = None) -> None:
+    """Write the example flows next to this script (those named, else all): a flow remade
+    gets new IDs, so only the flows that changed are remade."""
     (HERE / "out").mkdir(exist_ok=True)
-    for path in (reg_flow("reg_from_field", "out/reg_from_field.dcm", False),
-                 reg_flow("reg_with_modifiers", "out/reg_with_modifiers.dcm", True),
-                 dump_flow(), register_flow(), pacs_flow()):
-        print(f"wrote {path}")
+    for name in names or list(MAKERS):
+        if name not in MAKERS:
+            raise SystemExit(f"no example flow {name!r}; the flows are {', '.join(MAKERS)}")
+        print(f"wrote {MAKERS[name]()}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -14,10 +14,11 @@ from .source_nodes import (
     RegLoadNode,
     TagDumpNode,
 )
+from .view_nodes import FusedViewNode, WarpNode
 
 __all__ = ["DATA_TYPES", "NODE_TYPES"]
 
 NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
-              RegisterNode, RegLoadNode, TagDumpNode, PacsQueryNode, PacsRetrieveNode,
-              DicomSendNode, *MODIFIER_NODES)
+              RegisterNode, WarpNode, FusedViewNode, RegLoadNode, TagDumpNode, PacsQueryNode,
+              PacsRetrieveNode, DicomSendNode, *MODIFIER_NODES)
 DATA_TYPES = (ImageData, DeformationData, DatasetData, VolumeListData, ModifierListData)

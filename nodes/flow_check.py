@@ -68,7 +68,8 @@ _NODE_EXTRA = {"version": _OPTIONAL_TEXT, "additional data": dict, "pos x": _NUM
 # joins an output and an input of the same payload (status texts feed no input).
 _PAYLOADS = {"image": "an image", "input0": "an image", "input1": "an image",
              "fixed": "an image", "moving": "an image", "fixedMask": "an image",
-             "movingMask": "an image", "outputBase": "a DICOM tree or volume list",
+             "movingMask": "an image", "deformation": "an image", "warped": "an image",
+             "outputBase": "a DICOM tree or volume list",
              "inputBase": "a DICOM tree or volume list",
              "outputModifierList": "a modifier list", "inputModifierList": "a modifier list"}
 _DRAWING = {"pos x": _NUMBER, "pos y": _NUMBER, "color": str, "base stroke weight": _NUMBER}

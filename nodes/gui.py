@@ -29,16 +29,33 @@ from qtpy.QtWidgets import (
 from ryven.gui_env import NodeGUI, NodeInspectorWidget, NodeMainWidget, node_gui
 
 from dicomreg.core.errors import DicomRegError
+from dicomreg.core.registration import with_voxels
 from dicomreg.widgets.deformation_preview import DeformationPreview
+from dicomreg.widgets.fused_view import FusedView
 from dicomreg.widgets.panel import DicomREGSavePanel
 from dicomreg.widgets.tasks import BackgroundTask
 
 from .catalogue import NODE_TYPES
+from .register_node import RegisterNode
 from .regsave_node import DicomREGSaveNode, trigger_menu
 from .source_nodes import DisplacementFieldNode, RegLoadNode
+from .view_nodes import FusedViewNode
 
-__all__ = ["DicomNodeGUI", "DicomREGSaveGUI", "DicomREGSaveInspector", "SettingsInspector",
-           "StatusBody"]
+__all__ = ["DicomNodeGUI", "DicomREGSaveGUI", "DicomREGSaveInspector", "FusedViewGUI",
+           "FusedViewInspector", "SettingsInspector", "StatusBody"]
+
+# The nodes whose inspector shows their field, and the input of those with a fixed image.
+_PREVIEWED = (DisplacementFieldNode, RegLoadNode, RegisterNode)
+_FIXED_INPUT = {DisplacementFieldNode: 0, RegisterNode: 0}
+
+
+def _follow_timer(widget: QWidget, follow: Any) -> QTimer:
+    """A short timer calling ``follow`` on the GUI thread: a node may change what it holds
+    off that thread (the sources read when a flow opens), and a view follows by looking."""
+    timer = QTimer(widget)
+    timer.timeout.connect(follow)
+    timer.start(250)
+    return timer
 
 
 class DicomREGSaveInspector(NodeInspectorWidget, QWidget):
@@ -102,10 +119,27 @@ class SettingsInspector(NodeInspectorWidget, QWidget):
         self.cancel.hide()
         self.task: BackgroundTask | None = None
         self.preview: DeformationPreview | None = None
-        if isinstance(self.node, (DisplacementFieldNode, RegLoadNode)):
+        self._underlay_of: Any = None
+        if isinstance(self.node, _PREVIEWED):
             self.preview = DeformationPreview()
             layout.addWidget(self.preview, 1)
+            self.follow()
+            self.timer = _follow_timer(self, self.follow)
+
+    def follow(self) -> None:
+        """Show the node's field, and the fixed image under it, when they changed (a flow's
+        sources are read after the inspector is made)."""
+        assert self.preview is not None
+        if self.preview.image is not self.node.image:
             self.preview.set_image(self.node.image)
+        index = _FIXED_INPUT.get(type(self.node))
+        fixed = None if index is None else self.node.payload(index)
+        if fixed is not self._underlay_of:
+            self._underlay_of = fixed
+            try:
+                self.preview.set_underlay(None if fixed is None else with_voxels(fixed))
+            except DicomRegError as error:
+                self.message.setText(f"fixed image: {error}")
 
     @staticmethod
     def _text(value: Any, default: Any) -> str:
@@ -147,7 +181,7 @@ class SettingsInspector(NodeInspectorWidget, QWidget):
         self.node.update()
         self._ended(self.node.status)
         if self.preview is not None:
-            self.preview.set_image(self.node.image)
+            self.follow()
 
     def _ended(self, message: str) -> None:
         self.progress.hide()
@@ -219,7 +253,35 @@ class DicomREGSaveGUI(DicomNodeGUI):
             self.actions[title] = {"method": getattr(self.node, name)}
 
 
+class FusedViewInspector(NodeInspectorWidget, QWidget):
+    """The fused view of the node's fixed and warped images."""
+
+    def __init__(self, params: Any) -> None:
+        NodeInspectorWidget.__init__(self, params)
+        QWidget.__init__(self)
+        self.view = FusedView()
+        QVBoxLayout(self).addWidget(self.view)
+        self._shown: tuple = (None, None)
+        self.follow()
+        self.timer = _follow_timer(self, self.follow)
+
+    def follow(self) -> None:
+        """Show the node's images when they changed."""
+        images = (self.node.fixed, self.node.warped)
+        if images[0] is not self._shown[0] or images[1] is not self._shown[1]:
+            self._shown = images
+            self.view.set_images(*images)
+
+
+@node_gui(FusedViewNode)
+class FusedViewGUI(DicomNodeGUI):
+    """FusedView: the fused view in the inspector."""
+
+    color = "#4a8f4a"
+    inspector_widget_class = FusedViewInspector
+
+
 for _node_type in NODE_TYPES:
-    if _node_type is not DicomREGSaveNode:
+    if _node_type not in (DicomREGSaveNode, FusedViewNode):
         node_gui(_node_type)(type(f"{_node_type.__name__}GUI", (DicomNodeGUI,), {
             "__module__": __name__, "__doc__": f"The {_node_type.title} node's GUI."}))

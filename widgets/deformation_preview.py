@@ -3,21 +3,23 @@
 For the field at ``input0`` or a loaded REG: a slice (axial, coronal or sagittal, with a
 slider) of the displacement magnitude in mm, or of the Jacobian determinant, where folding
 (determinant 0 or less) is highlighted and counted; an arrow overlay of the in-plane
-components; a colour bar with its units. The determinant of the whole field and the folding
-count are computed off the GUI thread.
+components; a colour bar with its units; the fixed image, when given, as a grey underlay
+(sampled at the field's voxel centres, so that a field on another grid still lines up).
+Under the mouse, a readout gives the position in mm (patient coordinates, LPS), the voxel
+(from 1), the vector and the Jacobian determinant there. The determinant of the whole field
+and the folding count are computed off the GUI thread.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from qtpy.QtCore import QLineF, QPointF, QRectF, Qt
-from qtpy.QtGui import QColor, QImage, QLinearGradient, QPainter, QPen
+from qtpy.QtCore import QPointF, QRectF, Qt
+from qtpy.QtGui import QColor, QLinearGradient, QPainter
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -26,6 +28,18 @@ from qtpy.QtWidgets import (
 from dicomreg.core.deformation import Folding, jacobian_determinant, magnitude
 from dicomreg.core.image import Image
 
+from .slice_canvas import (
+    PLANES,
+    SliceCanvas,
+    dimensions_text,
+    grey,
+    plane_of,
+    plane_spacing,
+    rgb_image,
+    sample_plane,
+    voxel_of,
+    window_of,
+)
 from .tasks import BackgroundTask
 
 __all__ = ["DeformationPreview"]
@@ -36,7 +50,8 @@ _VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98],
 # Blue - white - red around a determinant of 1 (no volume change).
 _DIVERGING = np.array([[33, 102, 172], [247, 247, 247], [178, 24, 43]], dtype=float)
 _FOLDED = np.array([255, 0, 255], dtype=np.uint8)  # magenta: the mapping folds here
-_AXES = {"Axial": 0, "Coronal": 1, "Sagittal": 2}  # the array axis held fixed: z, y, x
+_AXES = PLANES
+_UNDERLAY_WEIGHT = 0.45  # the fixed image's share of a pixel under the colours
 
 
 def _colours(values: np.ndarray, low: float, high: float, stops: np.ndarray) -> np.ndarray:
@@ -70,66 +85,14 @@ class _ColourBar(QWidget):
         painter.end()
 
 
-class _SliceCanvas(QWidget):
-    """The slice as an image scaled to its physical aspect, with the arrows over it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setMinimumSize(240, 240)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.image: QImage | None = None
-        self.aspect = 1.0  # physical height / width of one pixel
-        self.arrows: np.ndarray | None = None  # (rows, columns, 2) in mm: (right, up)
-        self.arrow_colour = QColor(255, 255, 255)
-        self.pixel_mm = 1.0
-
-    def paintEvent(self, event: object) -> None:
-        if self.image is None:
-            return
-        painter = QPainter(self)
-        width, height = self.image.width(), self.image.height() * self.aspect
-        scale = min(self.width() / width, self.height() / height)
-        target = QRectF(0, 0, width * scale, height * scale)
-        painter.drawImage(target, self.image)
-        painter.setClipRect(target)
-        if self.arrows is not None:
-            # All arrows in two calls (lines, then their tips): a paint stays cheap enough to
-            # follow a slider or a zoom.
-            lines, tips = self._arrow_geometry(scale)
-            painter.setPen(QPen(self.arrow_colour, 1.2))
-            painter.drawLines(lines)
-            painter.setPen(QPen(self.arrow_colour, 3.0))
-            painter.drawPoints(tips)
-        painter.end()
-
-
-    def _arrow_geometry(self, scale: float) -> tuple[list[QLineF], list[QPointF]]:
-        assert self.arrows is not None
-        key = (id(self.arrows), scale, self.aspect, self.pixel_mm)
-        if getattr(self, "_arrows_drawn", (None,))[0] != key:
-            self._arrows_drawn = (key, *self._arrow_lines(scale))
-        return self._arrows_drawn[1], self._arrows_drawn[2]
-
-    def _arrow_lines(self, scale: float) -> tuple[list[QLineF], list[QPointF]]:
-        assert self.arrows is not None
-        rows, columns = self.arrows.shape[:2]
-        step = max(1, max(rows, columns) // 24)
-        r, c = np.mgrid[step // 2 : rows : step, step // 2 : columns : step]
-        d = self.arrows[r, c]
-        keep = np.isfinite(d).all(axis=-1)
-        x0, y0 = (c[keep] + 0.5) * scale, (r[keep] + 0.5) * scale * self.aspect
-        per_mm = scale / self.pixel_mm
-        x1, y1 = x0 + d[keep][:, 0] * per_mm, y0 - d[keep][:, 1] * per_mm
-        lines = [QLineF(*map(float, v)) for v in zip(x0, y0, x1, y1, strict=True)]
-        return lines, [line.p2() for line in lines]
-
-
 class DeformationPreview(QWidget):
     """The preview of a displacement field (an Image of (Z, Y, X, 3) vectors)."""
 
     def __init__(self, image: Image | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: Image | None = None
+        self.underlay: Image | None = None
+        self._window = (0.0, 1.0)
         self.determinant: np.ndarray | None = None
         self.folding: Folding | None = None
         self.task: BackgroundTask | None = None
@@ -143,18 +106,26 @@ class DeformationPreview(QWidget):
         self.slice_label = QLabel()
         self.arrows = QCheckBox("Arrows")
         self.arrows.setChecked(True)
-        for widget in (self.view, self.axis, self.slider, self.slice_label, self.arrows):
+        self.show_underlay = QCheckBox("Fixed image")
+        self.show_underlay.setChecked(True)
+        self.show_underlay.setEnabled(False)
+        for widget in (self.view, self.axis, self.slider, self.slice_label, self.arrows,
+                       self.show_underlay):
             controls.addWidget(widget)
         layout.addLayout(controls)
         picture = QHBoxLayout()
-        self.canvas = _SliceCanvas()
+        self.canvas = SliceCanvas()
         self.colour_bar = _ColourBar()
         picture.addWidget(self.canvas, 1)
         picture.addWidget(self.colour_bar)
         layout.addLayout(picture, 1)
+        self.readout = QLabel("move the mouse over the slice for the values there")
+        layout.addWidget(self.readout)
         self.info = QLabel("no field")
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
+        self.canvas.hovered.connect(self.read_out)
+        self.show_underlay.toggled.connect(self.render)
         self.view.currentIndexChanged.connect(self.render)
         self.axis.currentIndexChanged.connect(self._axis_changed)
         self.slider.valueChanged.connect(self.render)
@@ -178,6 +149,17 @@ class DeformationPreview(QWidget):
         self.task.done.connect(self._statistics_done)
         self.task.failed.connect(lambda message: self.info.setText(message))
         self.task.start()
+
+    def set_underlay(self, fixed: Image | None) -> None:
+        """Show ``fixed`` (a scalar image with voxels and geometry) in grey under the colours;
+        None removes it."""
+        usable = fixed is not None and fixed.voxels is not None and fixed.voxels.ndim == 3 \
+            and fixed.geometry is not None
+        self.underlay = fixed if usable else None
+        self.show_underlay.setEnabled(usable)
+        if usable:
+            self._window = window_of(fixed.voxels)
+        self.render()
 
     def _statistics(self, progress: object) -> tuple[np.ndarray, Folding]:
         image = self.image
@@ -223,10 +205,7 @@ class DeformationPreview(QWidget):
 
     def _plane(self, volume: np.ndarray) -> np.ndarray:
         """The current slice of a (Z, Y, X, ...) volume, rows top to bottom as shown."""
-        axis, index = _AXES[self.axis.currentText()], self.slider.value()
-        plane = np.take(volume, index, axis=axis)
-        # Coronal and sagittal slices show superior (+z) at the top.
-        return plane[::-1] if axis != 0 else plane
+        return plane_of(volume, _AXES[self.axis.currentText()], self.slider.value())
 
     def slice_values(self) -> np.ndarray:
         """What the picture shows: magnitude (mm) or determinant, for the current slice."""
@@ -283,14 +262,9 @@ class DeformationPreview(QWidget):
                      f"{f.maximum:.3g}")
         else:
             text += "; whole field: computing..."
-        self.info.setText(text)
-        rgb = np.ascontiguousarray(rgb)
-        rows, columns = rgb.shape[:2]
-        self.canvas.image = QImage(rgb.data, columns, rows, 3 * columns,
-                                   QImage.Format.Format_RGB888).copy()
-        spacing = self.image.geometry.spacing  # x, y, z
-        in_plane = {0: (spacing[0], spacing[1]), 1: (spacing[0], spacing[2]),
-                    2: (spacing[1], spacing[2])}[axis]
+        self.info.setText(f"{dimensions_text(self.image.geometry)} vectors; {text}")
+        self.canvas.image = rgb_image(self._over_underlay(rgb, axis))
+        in_plane = plane_spacing(self.image.geometry, axis)
         self.canvas.aspect = in_plane[1] / in_plane[0]
         self.canvas.pixel_mm = in_plane[0]
         components = {0: (0, 1), 1: (0, 2), 2: (1, 2)}[axis]
@@ -305,3 +279,33 @@ class DeformationPreview(QWidget):
         self.slice_label.setText(f"slice {self.slider.value() + 1} of "
                                  f"{self.slider.maximum() + 1}")
         self.canvas.update()
+
+    def _over_underlay(self, rgb: np.ndarray, axis: int) -> np.ndarray:
+        """The colours mixed over the fixed image's grey, where it has values."""
+        if self.underlay is None or not self.show_underlay.isChecked():
+            return rgb
+        assert self.image is not None and self.image.geometry is not None
+        values = sample_plane(self.underlay.voxels, self.underlay.geometry,
+                              self.image.geometry, axis, self.slider.value())
+        shade = grey(values, *self._window)[..., None].astype(np.float32)
+        mixed = (1 - _UNDERLAY_WEIGHT) * rgb + _UNDERLAY_WEIGHT * shade
+        return np.where(np.isfinite(values)[..., None], np.rint(mixed), rgb).astype(np.uint8)
+
+    # --- the readout ------------------------------------------------------------------------
+
+    def read_out(self, row: int, column: int) -> None:
+        """Show the position (mm, LPS), voxel, vector and determinant at a slice pixel."""
+        if self.image is None or self.image.voxels is None or self.image.geometry is None:
+            return
+        vectors, geometry = self.image.voxels, self.image.geometry
+        i, j, k = voxel_of(vectors.shape, _AXES[self.axis.currentText()],
+                           self.slider.value(), row, column)
+        point = geometry.index_to_point([i, j, k])
+        vector = np.asarray(vectors[k, j, i], dtype=np.float64)
+        determinant = (self.determinant[k, j, i] if self.determinant is not None else
+                       jacobian_determinant(vectors, geometry, k, k + 1)[0, j, i])
+        self.readout.setText(
+            "({:.2f}, {:.2f}, {:.2f}) mm; voxel ({}, {}, {}) of {}; vector ({:.3f}, {:.3f}, "
+            "{:.3f}) mm; Jacobian {:.4f}".format(*point, i + 1, j + 1, k + 1,
+                                                 dimensions_text(geometry), *vector,
+                                                 float(determinant)))

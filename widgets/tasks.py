@@ -16,7 +16,21 @@ from qtpy.QtCore import QObject, Signal
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.reg import SaveCancelledError
 
-__all__ = ["BackgroundTask"]
+__all__ = ["BackgroundTask", "wait_until"]
+
+
+def wait_until(condition: Callable[[], Any], seconds: float = 60) -> None:
+    """Process Qt's events until ``condition()`` holds (scripts and tests that drive a
+    window as a person does); SystemExit naming the condition after ``seconds``."""
+    import time
+
+    from qtpy.QtTest import QTest
+
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            raise SystemExit(f"timed out waiting for {condition}")
+        QTest.qWait(50)
 
 
 class BackgroundTask(QObject):

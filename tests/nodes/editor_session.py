@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")
@@ -21,14 +20,11 @@ from qtpy.QtTest import QTest  # noqa: E402
 from qtpy.QtWidgets import QApplication  # noqa: E402
 
 from dicomreg.nodes.editor_window import open_editor  # noqa: E402
+from dicomreg.widgets.tasks import wait_until  # noqa: E402
 
 
 def wait(condition, seconds: float = 60) -> None:
-    end = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > end:
-            raise SystemExit(f"timed out waiting for {condition}")
-        QTest.qWait(50)
+    wait_until(condition, seconds)
 
 
 def statuses(window) -> dict[str, str]:
