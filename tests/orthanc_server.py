@@ -171,3 +171,36 @@ def orthanc_fixture(tmp_path_factory):
     server = Orthanc(free_port(), free_port(), free_port(), tmp_path_factory.mktemp("orthanc"))
     with _running(server, _configuration(server, plugin), executable):
         yield server
+
+
+# --- helpers of the tests that talk to it ---------------------------------------------------
+
+def series_uids(folder: Path) -> tuple[str, str]:
+    """The Study and Series Instance UIDs of the series in ``folder`` (read by pydicom)."""
+    import pydicom
+
+    ds = pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True)
+    return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
+
+
+def pixels_by_uid(folder: Path) -> dict:
+    """Each instance's pixel array (pydicom), by SOP Instance UID."""
+    import pydicom
+
+    return {str(ds.SOPInstanceUID): ds.pixel_array
+            for ds in (pydicom.dcmread(p) for p in sorted(folder.glob("*.dcm")))}
+
+
+def one_error_line(capsys) -> str:
+    """What the command wrote to stderr, asserted to be one line."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.fixture(name="net_environment")
+def net_environment_fixture(monkeypatch, tmp_path):
+    """Our password in the environment, no token, the series cache in the test's folder."""
+    monkeypatch.setenv("DICOMREG_PASSWORD", PASSWORD)
+    monkeypatch.delenv("DICOMREG_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

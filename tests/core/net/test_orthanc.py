@@ -10,28 +10,26 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from orthanc_server import LOOPBACK, PASSWORD, USER, free_port, orthanc_fixture  # noqa: F401
+from orthanc_server import (  # noqa: F401
+    LOOPBACK,
+    PASSWORD,
+    USER,
+    free_port,
+    net_environment_fixture,
+    one_error_line,
+    orthanc_fixture,
+    pixels_by_uid,
+    series_uids,
+)
 
 from dicomreg.core.cli.main import main
 
 SAMPLE = Path(__file__).resolve().parents[3] / "example_flows" / "data"
 
 
-def _uids(folder: Path) -> dict[str, np.ndarray]:
-    return {str(ds.SOPInstanceUID): ds.pixel_array
-            for ds in (pydicom.dcmread(p) for p in sorted(folder.glob("*.dcm")))}
-
-
-def _series(folder: Path) -> tuple[str, str]:
-    ds = pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True)
-    return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
-
-
 @pytest.fixture(autouse=True)
-def _environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("DICOMREG_PASSWORD", PASSWORD)
-    monkeypatch.delenv("DICOMREG_TOKEN", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def _environment(net_environment):
+    pass
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +42,6 @@ def stored(orthanc):
         patch.setenv("DICOMREG_PASSWORD", PASSWORD)
         assert main(["send", *moving, "--to", orthanc.dicomweb, "--user", USER]) == 0
     return orthanc
-
-
-def _error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    return err[0]
 
 
 def test_echo_both(orthanc, capsys):
@@ -65,14 +57,14 @@ def test_find_lists_both_series(stored, capsys, web):
     assert main(["find", *peer, "--modality", "CT", "--patient", "DICOMREG-SAMPLE-01"]) == 0
     out = capsys.readouterr().out
     for folder in ("fixed", "moving"):
-        study, series = _series(SAMPLE / folder)
+        study, series = series_uids(SAMPLE / folder)
         assert f"series {series}" in out and f"study {study}" in out
     assert out.count("12 instance(s)") == 2
 
 
 @pytest.mark.parametrize("how", ["c-get", "c-move", "wado-rs"])
 def test_fetch_gives_back_every_instance(stored, tmp_path, capsys, how):
-    study, series = _series(SAMPLE / "fixed")
+    study, series = series_uids(SAMPLE / "fixed")
     extra = {"c-get": [stored.dimse],
              "c-move": [stored.dimse, "--move-to", "DICOMREG",
                         "--listen", f"{LOOPBACK}:{stored.move_port}"],
@@ -80,7 +72,7 @@ def test_fetch_gives_back_every_instance(stored, tmp_path, capsys, how):
     out = tmp_path / "fetched"
     assert main(["fetch", *extra, "--study", study, "--series", series, "-o", str(out)]) == 0
     assert "fetched 12 instance(s) of 1 series" in capsys.readouterr().out
-    original, fetched = _uids(SAMPLE / "fixed"), _uids(out)
+    original, fetched = pixels_by_uid(SAMPLE / "fixed"), pixels_by_uid(out)
     assert sorted(original) == sorted(fetched)
     for uid, pixels in original.items():
         np.testing.assert_array_equal(fetched[uid], pixels)
@@ -130,8 +122,8 @@ def test_orthanc_keeps_a_rest_upload_byte_for_byte(orthanc, tmp_path):
 
 @pytest.mark.parametrize("web", [False, True])
 def test_save_from_the_pacs_and_send_back(stored, tmp_path, capsys, web):
-    fixed_study, fixed_series = _series(SAMPLE / "fixed")
-    moving_study, moving_series = _series(SAMPLE / "moving")
+    fixed_study, fixed_series = series_uids(SAMPLE / "fixed")
+    moving_study, moving_series = series_uids(SAMPLE / "moving")
     target = [stored.dicomweb, "--user", USER] if web else [stored.dimse]
     out = tmp_path / "reg.dcm"
     assert main(["save", str(SAMPLE / "field.mha"), "-o", str(out),
@@ -156,13 +148,13 @@ def test_save_from_the_pacs_and_send_back(stored, tmp_path, capsys, web):
 def test_refusals_are_one_line(orthanc, capsys, monkeypatch):
     port = orthanc.dimse.rsplit(":", 1)[1]
     assert main(["echo", f"WRONG@{LOOPBACK}:{port}"]) == 1
-    assert "rejected the association" in _error_line(capsys)
+    assert "rejected the association" in one_error_line(capsys)
     monkeypatch.setenv("DICOMREG_PASSWORD", "not-the-password")
     assert main(["echo", orthanc.dicomweb, "--user", USER]) == 1
-    line = _error_line(capsys)
+    line = one_error_line(capsys)
     assert "HTTP 401" in line and "not-the-password" not in line
     assert main(["echo", f"NOBODY@{LOOPBACK}:{free_port()}"]) == 1  # a stopped server
-    assert "cannot connect" in _error_line(capsys)
+    assert "cannot connect" in one_error_line(capsys)
 
 
 def test_a_peer_that_never_answers_times_out(capsys):
@@ -171,7 +163,7 @@ def test_a_peer_that_never_answers_times_out(capsys):
         silent.listen()  # connections queue; nothing is ever read or answered
         port = silent.getsockname()[1]
         assert main(["echo", f"SILENT@{LOOPBACK}:{port}", "--timeout", "1"]) == 1
-    assert "within 1 s" in _error_line(capsys)
+    assert "within 1 s" in one_error_line(capsys)
 
 
 def test_a_peer_that_refuses_the_reg_class(tmp_path, capsys):
@@ -201,8 +193,8 @@ def test_a_peer_that_refuses_the_reg_class(tmp_path, capsys):
 def test_batch_columns_name_pacs_series_and_send_to(stored, tmp_path):
     from dicomreg.core.regsave.batch import read_manifest, run_case
 
-    fixed = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "fixed"))
-    moving = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "moving"))
+    fixed = "{}/{}/{}".format(stored.dimse, *series_uids(SAMPLE / "fixed"))
+    moving = "{}/{}/{}".format(stored.dimse, *series_uids(SAMPLE / "moving"))
     manifest = tmp_path / "cases.csv"
     manifest.write_text("field,output,fixed,moving,send_to\n"
                         f"{SAMPLE / 'field.mha'},a.dcm,{fixed},{moving},{stored.dimse}\n"

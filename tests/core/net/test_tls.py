@@ -5,12 +5,22 @@ checked with pydicom and numpy and Orthanc's REST API."""
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
-from orthanc_server import LOOPBACK, PASSWORD, USER, orthanc_fixture  # noqa: F401
+from orthanc_server import (  # noqa: F401
+    LOOPBACK,
+    PASSWORD,
+    USER,
+    net_environment_fixture,
+    one_error_line,
+    orthanc_fixture,
+    pixels_by_uid,
+    series_uids,
+)
 from orthanc_tls import tls_orthanc_fixture  # noqa: F401
 
 from dicomreg.core.cli.main import main
@@ -19,10 +29,8 @@ SAMPLE = Path(__file__).resolve().parents[3] / "example_flows" / "data"
 
 
 @pytest.fixture(autouse=True)
-def _environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("DICOMREG_PASSWORD", PASSWORD)
-    monkeypatch.delenv("DICOMREG_TOKEN", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def _environment(net_environment):
+    pass
 
 
 def _ours(server, ca: str = "ca.crt", cert: str | None = "client") -> list[str]:
@@ -40,16 +48,6 @@ def _dimse(server, **kwargs) -> list[str]:
     return [server.dimse, *_ours(server, **kwargs)]
 
 
-def _series(folder: Path) -> tuple[str, str]:
-    ds = pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True)
-    return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
-
-
-def _pixels(folder: Path) -> dict[str, np.ndarray]:
-    return {str(ds.SOPInstanceUID): ds.pixel_array
-            for ds in (pydicom.dcmread(p) for p in sorted(folder.glob("*.dcm")))}
-
-
 @pytest.fixture(scope="module")
 def tls_stored(tls_orthanc):
     """The sample series sent over TLS: fixed by C-STORE, moving by STOW-RS over https."""
@@ -60,12 +58,6 @@ def tls_stored(tls_orthanc):
         assert main(["send", *fixed, "--to", *_dimse(tls_orthanc)]) == 0
         assert main(["send", *moving, "--to", *_web(tls_orthanc)]) == 0
     return tls_orthanc
-
-
-def _one_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    return err[0]
 
 
 def test_echo_over_dicom_tls_and_https(tls_orthanc, capsys):
@@ -82,12 +74,12 @@ def test_find_over_tls(tls_stored, capsys, web):
     out = capsys.readouterr().out
     assert out.count("12 instance(s)") == 2
     for folder in ("fixed", "moving"):
-        assert f"series {_series(SAMPLE / folder)[1]}" in out
+        assert f"series {series_uids(SAMPLE / folder)[1]}" in out
 
 
 @pytest.mark.parametrize("how", ["c-get", "c-move", "wado-rs"])
 def test_fetch_over_tls_gives_back_every_instance(tls_stored, tmp_path, capsys, how):
-    study, series = _series(SAMPLE / "fixed")
+    study, series = series_uids(SAMPLE / "fixed")
     peer = {"c-get": _dimse(tls_stored),
             # Orthanc stores to our SCP over TLS; our SCP shows it the client certificate
             "c-move": [*_dimse(tls_stored), "--move-to", "DICOMREG",
@@ -96,7 +88,7 @@ def test_fetch_over_tls_gives_back_every_instance(tls_stored, tmp_path, capsys, 
     out = tmp_path / "fetched"
     assert main(["fetch", *peer, "--study", study, "--series", series, "-o", str(out)]) == 0
     assert "fetched 12 instance(s) of 1 series" in capsys.readouterr().out
-    original, fetched = _pixels(SAMPLE / "fixed"), _pixels(out)
+    original, fetched = pixels_by_uid(SAMPLE / "fixed"), pixels_by_uid(out)
     assert sorted(original) == sorted(fetched)
     for uid, pixels in original.items():
         np.testing.assert_array_equal(fetched[uid], pixels)
@@ -104,18 +96,18 @@ def test_fetch_over_tls_gives_back_every_instance(tls_stored, tmp_path, capsys, 
 
 @pytest.mark.parametrize("web", [False, True])
 def test_save_from_and_send_to_a_tls_peer(tls_stored, tmp_path, capsys, web):
-    fixed_study, fixed_series = _series(SAMPLE / "fixed")
+    fixed_study, fixed_series = series_uids(SAMPLE / "fixed")
     out = tmp_path / "reg.dcm"
     target = _web(tls_stored) if web else _dimse(tls_stored)
     assert main(["save", str(SAMPLE / "field.mha"), "-o", str(out), "--fixed",
                  f"{tls_stored.dimse}/{fixed_study}/{fixed_series}",
                  "--moving", "{}/studies/{}/series/{}".format(tls_stored.dicomweb_https,
-                                                              *_series(SAMPLE / "moving")),
+                                                              *series_uids(SAMPLE / "moving")),
                  "--send-to", *target, "--user", USER]) == 0
     assert "stored by" in capsys.readouterr().out
     uid = pydicom.dcmread(out, stop_before_pixels=True).SOPInstanceUID
     stored = tls_stored.get(f"/instances/{tls_stored.find_instance(uid)}/file")
-    assert pydicom.dcmread(__import__("io").BytesIO(stored)).StudyInstanceUID == fixed_study
+    assert pydicom.dcmread(BytesIO(stored)).StudyInstanceUID == fixed_study
 
 
 @pytest.mark.parametrize(("case", "expected"), [
@@ -144,7 +136,7 @@ def test_tls_failures_are_one_line(tls_orthanc, capsys, case, expected):
         "key without certificate": [server.dimse, "--tls-key", c["client.key"]],
     }[case]
     assert main(["echo", *args, "--timeout", "10"]) == 1
-    line = _one_line(capsys)
+    line = one_error_line(capsys)
     assert expected in line, line
     assert PASSWORD not in line
 
@@ -152,5 +144,5 @@ def test_tls_failures_are_one_line(tls_orthanc, capsys, case, expected):
 def test_tls_to_a_plain_port_is_one_line(orthanc, tls_orthanc, capsys):
     c = tls_orthanc.certificates
     assert main(["echo", orthanc.dimse, "--tls-ca", c["ca.crt"], "--timeout", "10"]) == 1
-    line = _one_line(capsys)
+    line = one_error_line(capsys)
     assert "TLS" in line and orthanc.dimse in line, line
