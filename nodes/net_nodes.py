@@ -30,14 +30,22 @@ from .source_nodes import VolumeListSource
 
 __all__ = ["DicomSendNode", "PacsQueryNode", "PacsRetrieveNode"]
 
-_CONNECTION = {"aet": "DICOMREG", "timeout": 30.0, "user": ""}
+# TLS as --tls-ca, --tls-cert and --tls-key (which turn it on): paths relative to the flow;
+# a key is a path in a setting, never its content
+_CONNECTION = {"aet": "DICOMREG", "timeout": 30.0, "user": "", "tls_ca": "", "tls_cert": "",
+               "tls_key": ""}
 
 
 class _NetNode(DicomNode):
     def options(self) -> NetOptions:
         return NetOptions(calling_aet=self.settings["aet"],
                           timeout=float(self.settings["timeout"]),
-                          user=self.settings["user"] or None)
+                          user=self.settings["user"] or None,
+                          tls_ca=self._path("tls_ca"), tls_cert=self._path("tls_cert"),
+                          tls_key=self._path("tls_key"))
+
+    def _path(self, name: str) -> str | None:
+        return str(self.resolve(self.settings[name])) if self.settings[name] else None
 
     def required(self, name: str) -> str:
         if not self.settings[name]:

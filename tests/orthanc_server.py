@@ -16,6 +16,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,25 +129,22 @@ def _wait_until_up(orthanc: Orthanc, process: subprocess.Popen, log: Path) -> No
     raise RuntimeError(f"Orthanc did not start within 60 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session", name="orthanc")
-def orthanc_fixture(tmp_path_factory):
-    """A running Orthanc for the session; skipped where Debian's packages are missing."""
+def _executables() -> tuple[str, Path]:
     executable = shutil.which("Orthanc") or shutil.which("Orthanc", path="/usr/sbin")
     plugin = dicomweb_plugin()
     if executable is None or plugin is None:
         pytest.skip("Orthanc and its DICOMweb plugin are needed (apt-get install orthanc "
                     "orthanc-dicomweb)")
-    folder = tmp_path_factory.mktemp("orthanc")
-    server = Orthanc(free_port(), free_port(), free_port(), folder)
-    configuration = folder / "orthanc.json"
-    configuration.write_text(json.dumps(_configuration(server, plugin), indent=2))
-    log = folder / "orthanc.log"
+    return executable, plugin
+
+
+@contextmanager
+def _process(command: list[str], log: Path) -> Iterator[subprocess.Popen]:
+    """A child process, stopped (terminated, killed after 30 s) when the block ends."""
     with open(log, "w") as handle:
-        process = subprocess.Popen([executable, str(configuration)], stdout=handle,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(server, process, log)
-        yield server
+        yield process
     finally:
         process.terminate()
         try:
@@ -153,3 +152,55 @@ def orthanc_fixture(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def _running(server: Orthanc, configuration: dict, executable: str) -> Iterator[Orthanc]:
+    path = server.folder / "orthanc.json"
+    path.write_text(json.dumps(configuration, indent=2))
+    log = server.folder / "orthanc.log"
+    with _process([executable, str(path)], log) as process:
+        _wait_until_up(server, process, log)
+        yield server
+
+
+@pytest.fixture(scope="session", name="orthanc")
+def orthanc_fixture(tmp_path_factory):
+    """A running Orthanc for the session; skipped where Debian's packages are missing."""
+    executable, plugin = _executables()
+    server = Orthanc(free_port(), free_port(), free_port(), tmp_path_factory.mktemp("orthanc"))
+    with _running(server, _configuration(server, plugin), executable):
+        yield server
+
+
+# --- helpers of the tests that talk to it ---------------------------------------------------
+
+def series_uids(folder: Path) -> tuple[str, str]:
+    """The Study and Series Instance UIDs of the series in ``folder`` (read by pydicom)."""
+    import pydicom
+
+    ds = pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True)
+    return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
+
+
+def pixels_by_uid(folder: Path) -> dict:
+    """Each instance's pixel array (pydicom), by SOP Instance UID."""
+    import pydicom
+
+    return {str(ds.SOPInstanceUID): ds.pixel_array
+            for ds in (pydicom.dcmread(p) for p in sorted(folder.glob("*.dcm")))}
+
+
+def one_error_line(capsys) -> str:
+    """What the command wrote to stderr, asserted to be one line."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.fixture(name="net_environment")
+def net_environment_fixture(monkeypatch, tmp_path):
+    """Our password in the environment, no token, the series cache in the test's folder."""
+    monkeypatch.setenv("DICOMREG_PASSWORD", PASSWORD)
+    monkeypatch.delenv("DICOMREG_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -27,10 +27,17 @@ def add_net_options(parser: argparse.ArgumentParser) -> None:
                        "(default DICOMREG)")
     group.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="for each connection, association and answer (default 30)")
-    group.add_argument("--tls-ca", metavar="FILE", help="CA certificates: DIMSE over TLS "
-                       "(and the CA for https)")
-    group.add_argument("--tls-cert", metavar="FILE", help="our certificate (TLS)")
-    group.add_argument("--tls-key", metavar="FILE", help="our certificate's private key")
+    group.add_argument("--tls", action="store_true", help="DIMSE over TLS (DICOM TLS), "
+                       "the peer's certificate checked against the system's CAs; implied "
+                       "by --tls-ca and --tls-cert")
+    group.add_argument("--tls-ca", metavar="FILE", help="PEM file of the CA certificates "
+                       "(or the peer's own certificate) to trust instead: DIMSE over TLS, "
+                       "and for an https URL")
+    group.add_argument("--tls-cert", metavar="FILE", help="our certificate (PEM), for a "
+                       "peer that requires one (mutual TLS, Orthanc's default); also the "
+                       "C-MOVE storage SCP's certificate")
+    group.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert "
+                       "(PEM; not needed when the --tls-cert file holds it)")
     group.add_argument("--user", help="DICOMweb: HTTP basic user (password from "
                        "DICOMREG_PASSWORD)")
 
@@ -40,7 +47,8 @@ def net_options(args: argparse.Namespace):
     from dicomreg.core.net import NetOptions
 
     host, _, port = (getattr(args, "listen", None) or "0.0.0.0:11113").rpartition(":")
-    return NetOptions(calling_aet=args.aet, timeout=args.timeout, tls_ca=args.tls_ca,
+    return NetOptions(calling_aet=args.aet, timeout=args.timeout, use_tls=args.tls,
+                      tls_ca=args.tls_ca,
                       tls_cert=args.tls_cert, tls_key=args.tls_key, user=args.user,
                       listen_host=host or "0.0.0.0", listen_port=int(port))
 

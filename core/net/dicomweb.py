@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dicomreg.core.net.peers import NetError, NetOptions, WebPeer
 from dicomreg.core.net.results import FileIdentity, SeriesInfo, StoreOutcome
+from dicomreg.core.net.tls import check_tls_files, tls_failure
 
 __all__ = ["echo", "fetch_instances", "find_series", "instance_list", "store_files"]
 
@@ -27,16 +28,17 @@ def _session(options: NetOptions):
     import requests
     from requests.adapters import HTTPAdapter
 
-    class _Timeout(HTTPAdapter):  # requests has no per-session timeout
+    class _Adapter(HTTPAdapter):
         def send(self, request, **kwargs):
-            kwargs["timeout"] = kwargs.get("timeout") or options.timeout
+            kwargs["timeout"] = kwargs.get("timeout") or options.timeout  # none per session
+            if options.tls_ca:  # else REQUESTS_CA_BUNDLE, if set, wins over session.verify
+                kwargs["verify"] = options.tls_ca
             return super().send(request, **kwargs)
 
     session = requests.Session()
-    session.mount("http://", _Timeout())
-    session.mount("https://", _Timeout())
-    if options.tls_ca:
-        session.verify = options.tls_ca
+    session.mount("http://", _Adapter())
+    session.mount("https://", _Adapter())
+    check_tls_files(options)
     if options.tls_cert:
         session.cert = (options.tls_cert, options.tls_key) if options.tls_key \
             else options.tls_cert
@@ -55,7 +57,11 @@ def _client(peer: WebPeer, options: NetOptions) -> Iterator:
 
     session = _session(options)
     try:
-        yield DICOMwebClient(url=peer.url, session=session), session
+        client = DICOMwebClient(url=peer.url, session=session)
+        # Its retrying retries every exception too (5 attempts, 30 s of back-off): a refused
+        # connection or a TLS failure would take half a minute to say; --timeout governs.
+        client.set_http_retry_params(retry=False)
+        yield client, session
     except NetError:
         raise
     except requests.HTTPError as error:
@@ -65,13 +71,26 @@ def _client(peer: WebPeer, options: NetOptions) -> Iterator:
     except requests.Timeout:
         raise NetError(f"{peer}: no answer within {options.timeout:g} s") from None
     except requests.exceptions.SSLError as error:
-        raise NetError(f"{peer}: TLS failure ({error.__class__.__name__})") from None
-    except requests.ConnectionError:
-        raise NetError(f"{peer}: cannot connect") from None
+        raise NetError(f"{peer}: TLS: {_tls_reason(error)}") from None
+    except requests.ConnectionError as error:
+        raise NetError(f"{peer}: {_connection_failure(error)}") from None
     except (requests.RequestException, ValueError) as error:
         raise NetError(f"{peer}: {error}") from None
     finally:
         session.close()
+
+
+def _tls_reason(error: Exception) -> str:
+    return tls_failure(str(error)) or "the TLS handshake failed"
+
+
+def _connection_failure(error: Exception) -> str:
+    text = str(error)
+    if "RemoteDisconnected" in text or "Connection reset" in text or "BadStatusLine" in text:
+        # what a TLS port (stunnel, nginx) does with a plain http request
+        return ("the peer closed the connection without an answer (an https service? then "
+                "write https://)")
+    return "cannot connect"
 
 
 def echo(peer: WebPeer, options: NetOptions) -> None:

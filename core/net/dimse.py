@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from dicomreg.core.net.peers import DimsePeer, NetError, NetOptions
 from dicomreg.core.net.results import FileIdentity, SeriesInfo, StoreOutcome
+from dicomreg.core.net.tls import tls_context, tls_failure
 
 __all__ = ["echo", "find_series", "get_instances", "instance_list", "move_instances",
            "store_files"]
@@ -44,17 +44,6 @@ def _ae(options: NetOptions):
     return ae
 
 
-def _tls_context(options: NetOptions, server: bool = False) -> ssl.SSLContext:
-    purpose = ssl.Purpose.CLIENT_AUTH if server else ssl.Purpose.SERVER_AUTH
-    try:
-        context = ssl.create_default_context(purpose, cafile=options.tls_ca)
-        if options.tls_cert:
-            context.load_cert_chain(options.tls_cert, options.tls_key)
-    except (OSError, ssl.SSLError) as error:
-        raise NetError(f"TLS certificates: {error}") from None
-    return context
-
-
 def _reach(peer: DimsePeer, options: NetOptions) -> None:
     """A TCP connection first, so that a refused or unreachable port is said as such."""
     try:
@@ -79,7 +68,7 @@ def _association(peer: DimsePeer, options: NetOptions, contexts: list,
             from pynetdicom import build_role
 
             roles.append(build_role(abstract, scp_role=True))
-    tls = (_tls_context(options), peer.host) if options.tls else None
+    tls = (tls_context(options), peer.host) if options.tls else None
     errors = _Errors()
     logger = logging.getLogger("pynetdicom")
     logger.addHandler(errors)
@@ -105,8 +94,16 @@ def _refusal(peer: DimsePeer, options: NetOptions, assoc, lines: list[str]) -> s
                 "(check the called AE title, and that the peer knows our calling AE title)")
     if any("presentation contexts" in line for line in lines):
         return f"{peer} accepted none of the proposed presentation contexts"
-    if any("TLS" in line or "SSL" in line for line in lines) or options.tls:
-        return f"{peer}: TLS handshake or association failed ({'; '.join(lines[-1:])})"
+    tls = next(filter(None, map(tls_failure, lines)), None)
+    if tls:
+        return f"{peer}: TLS: {tls}"
+    if options.tls:
+        return f"{peer}: the association over TLS failed ({'; '.join(lines[-1:])})"
+    if any("Connection reset" in line for line in lines):
+        # A DICOM TLS port (Orthanc's, DCMTK's) drops a plain association request unread.
+        return (f"{peer} closed the connection at our association request: if it is a "
+                "DICOM TLS port, give --tls (or --tls-ca with the CA that signed its "
+                "certificate)")
     return (f"{peer} did not answer the association request within {options.timeout:g} s"
             if any("timeout" in line.lower() or "timed out" in line.lower() for line in lines)
             else f"{peer}: association failed ({'; '.join(lines[-2:]) or 'no answer'})")
@@ -246,7 +243,7 @@ def move_instances(peer: DimsePeer, options: NetOptions, study: str, series: str
     scp.ae_title = destination
     for context in AllStoragePresentationContexts:
         scp.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES)
-    tls = (_tls_context(options, server=True), None) if options.tls else None
+    tls = (tls_context(options, server=True), None) if options.tls else None
     try:
         server = scp.start_server((options.listen_host, options.listen_port), block=False,
                                   ssl_context=tls[0] if tls else None,

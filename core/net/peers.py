@@ -78,12 +78,13 @@ class SeriesAddress:
 
 @dataclass(frozen=True)
 class NetOptions:
-    """How we connect: our calling AE title, the timeout of each step in seconds, TLS
-    certificates for DIMSE (and a CA for https), the HTTP user, and for C-MOVE the address
-    our storage SCP listens on."""
+    """How we connect: our calling AE title, the timeout of each step in seconds, TLS for
+    DIMSE (on, and the certificates: the CA we trust, ours and its key, also used for
+    https), the HTTP user, and for C-MOVE the address our storage SCP listens on."""
 
     calling_aet: str = "DICOMREG"
     timeout: float = 30.0
+    use_tls: bool = False
     tls_ca: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -93,8 +94,9 @@ class NetOptions:
 
     @property
     def tls(self) -> bool:
-        """Whether DIMSE associations go over TLS."""
-        return bool(self.tls_ca or self.tls_cert)
+        """Whether DIMSE associations go over TLS: asked for, or implied by a CA or our
+        certificate."""
+        return bool(self.use_tls or self.tls_ca or self.tls_cert or self.tls_key)
 
     @property
     def password(self) -> str | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pydicom
 from conftest import SAMPLE
 from orthanc_server import PASSWORD, USER, orthanc_fixture  # noqa: F401
+from orthanc_tls import tls_orthanc_fixture  # noqa: F401
 
 from dicomreg.core.cli.main import main
 from dicomreg.nodes.base import set_flow_directory
@@ -70,4 +71,35 @@ def test_the_example_flow_runs_headless_against_orthanc(orthanc, tmp_path, monke
                  "--set", f"DicomSend.to={orthanc.dimse}",
                  "--set", f"DicomREGSave.fileName={out}"]) == 0
     reg = pydicom.dcmread(out)
+    assert reg.StudyInstanceUID == _series(SAMPLE / "fixed")[0]
     assert orthanc.find_instance(reg.SOPInstanceUID)
+
+
+def test_the_example_flow_runs_headless_over_tls(tls_orthanc, tmp_path, monkeypatch):
+    """The same flow against an Orthanc speaking DICOM TLS only, its nodes given the
+    certificate settings."""
+    from conftest import ROOT
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    c = tls_orthanc.certificates
+    tls = ["--tls-ca", c["ca.crt"], "--tls-cert", c["client.crt"], "--tls-key", c["client.key"]]
+    files = sorted(str(p) for p in (SAMPLE / "fixed").glob("*.dcm")) \
+        + sorted(str(p) for p in (SAMPLE / "moving").glob("*.dcm"))
+    assert main(["send", *files, "--to", tls_orthanc.dimse, *tls]) == 0
+    out = tmp_path / "round_trip.dcm"
+    fixed, moving = ("{}/{}/{}".format(tls_orthanc.dimse, *_series(SAMPLE / f))
+                     for f in ("fixed", "moving"))
+    settings = [f"PacsRetrieve#1.series={fixed}", f"PacsRetrieve#2.series={moving}",
+                f"DicomSend.to={tls_orthanc.dimse}"]
+    # DicomREGSave's fileName last: setting it runs DicomSend, whose error (no file yet)
+    # a later --set of DicomSend would report as its own
+    settings += [f"{node}.{name}={c[file]}" for node in ("PacsRetrieve#1", "PacsRetrieve#2",
+                                                          "DicomSend")
+                 for name, file in (("tls_ca", "ca.crt"), ("tls_cert", "client.crt"),
+                                    ("tls_key", "client.key"))]
+    settings.append(f"DicomREGSave.fileName={out}")
+    assert main(["run", str(ROOT / "example_flows" / "pacs_round_trip.json"),
+                 *[arg for setting in settings for arg in ("--set", setting)]]) == 0
+    reg = pydicom.dcmread(out)
+    assert reg.StudyInstanceUID == _series(SAMPLE / "fixed")[0]
+    assert tls_orthanc.find_instance(reg.SOPInstanceUID)

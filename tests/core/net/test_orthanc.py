@@ -10,28 +10,26 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from orthanc_server import LOOPBACK, PASSWORD, USER, free_port, orthanc_fixture  # noqa: F401
+from orthanc_server import (  # noqa: F401
+    LOOPBACK,
+    PASSWORD,
+    USER,
+    free_port,
+    net_environment_fixture,
+    one_error_line,
+    orthanc_fixture,
+    pixels_by_uid,
+    series_uids,
+)
 
 from dicomreg.core.cli.main import main
 
 SAMPLE = Path(__file__).resolve().parents[3] / "example_flows" / "data"
 
 
-def _uids(folder: Path) -> dict[str, np.ndarray]:
-    return {str(ds.SOPInstanceUID): ds.pixel_array
-            for ds in (pydicom.dcmread(p) for p in sorted(folder.glob("*.dcm")))}
-
-
-def _series(folder: Path) -> tuple[str, str]:
-    ds = pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True)
-    return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
-
-
 @pytest.fixture(autouse=True)
-def _environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("DICOMREG_PASSWORD", PASSWORD)
-    monkeypatch.delenv("DICOMREG_TOKEN", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def _environment(net_environment):
+    pass
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +42,6 @@ def stored(orthanc):
         patch.setenv("DICOMREG_PASSWORD", PASSWORD)
         assert main(["send", *moving, "--to", orthanc.dicomweb, "--user", USER]) == 0
     return orthanc
-
-
-def _error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    return err[0]
 
 
 def test_echo_both(orthanc, capsys):
@@ -65,14 +57,14 @@ def test_find_lists_both_series(stored, capsys, web):
     assert main(["find", *peer, "--modality", "CT", "--patient", "DICOMREG-SAMPLE-01"]) == 0
     out = capsys.readouterr().out
     for folder in ("fixed", "moving"):
-        study, series = _series(SAMPLE / folder)
+        study, series = series_uids(SAMPLE / folder)
         assert f"series {series}" in out and f"study {study}" in out
     assert out.count("12 instance(s)") == 2
 
 
 @pytest.mark.parametrize("how", ["c-get", "c-move", "wado-rs"])
 def test_fetch_gives_back_every_instance(stored, tmp_path, capsys, how):
-    study, series = _series(SAMPLE / "fixed")
+    study, series = series_uids(SAMPLE / "fixed")
     extra = {"c-get": [stored.dimse],
              "c-move": [stored.dimse, "--move-to", "DICOMREG",
                         "--listen", f"{LOOPBACK}:{stored.move_port}"],
@@ -80,33 +72,58 @@ def test_fetch_gives_back_every_instance(stored, tmp_path, capsys, how):
     out = tmp_path / "fetched"
     assert main(["fetch", *extra, "--study", study, "--series", series, "-o", str(out)]) == 0
     assert "fetched 12 instance(s) of 1 series" in capsys.readouterr().out
-    original, fetched = _uids(SAMPLE / "fixed"), _uids(out)
+    original, fetched = pixels_by_uid(SAMPLE / "fixed"), pixels_by_uid(out)
     assert sorted(original) == sorted(fetched)
     for uid, pixels in original.items():
         np.testing.assert_array_equal(fetched[uid], pixels)
     assert [p.name for p in tmp_path.iterdir()] == ["fetched"]  # no temporary folder left
 
 
-def _same_data_set(stored_file: bytes, written: Path) -> None:
-    """Element by element, each value's bytes equal. Not the whole file: Orthanc writes its
-    own file meta group, and DCMTK writes each sequence it stores with explicit lengths
-    where ours are undefined (measured: the first difference is a sequence's length)."""
+def _meta_and_data_set(data: bytes) -> tuple[bytes, bytes]:
+    """A Part 10 file split after its file meta group (whose length is its first value)."""
+    end = 144 + int.from_bytes(data[140:144], "little")
+    return data[:end], data[end:]
+
+
+def _stored_as_written(stored_file: bytes, written: Path, web: bool) -> None:
+    """STOW-RS: Orthanc keeps the file as uploaded, byte for byte. C-STORE: the file meta
+    group is not part of a DIMSE transfer (PS3.7), so Orthanc writes its own (DCMTK's
+    Implementation Class UID and Version Name); the data set after it is ours, byte for
+    byte, because we write sequences and items with the explicit lengths DCMTK writes."""
     from io import BytesIO
 
-    theirs = pydicom.dcmread(BytesIO(stored_file))
-    ours = pydicom.dcmread(written)
-    assert theirs.file_meta.TransferSyntaxUID == ours.file_meta.TransferSyntaxUID
-    assert [e.tag for e in theirs.iterall()] == [e.tag for e in ours.iterall()]
-    assert theirs == ours
-    assert theirs.DeformableRegistrationSequence[0].DeformableRegistrationGridSequence[0] \
-        .VectorGridData == ours.DeformableRegistrationSequence[0] \
-        .DeformableRegistrationGridSequence[0].VectorGridData
+    ours = written.read_bytes()
+    if web:
+        assert stored_file == ours
+        return
+    (their_meta, their_data), (our_meta, our_data) = map(_meta_and_data_set,
+                                                         (stored_file, ours))
+    assert their_data == our_data
+    theirs, mine = (pydicom.dcmread(BytesIO(meta)).file_meta for meta in (their_meta, our_meta))
+    differ = {e.keyword for e in mine if theirs.get(e.tag) != e} | \
+        {e.keyword for e in theirs if e.tag not in mine}
+    assert differ <= {"FileMetaInformationGroupLength", "ImplementationClassUID",
+                      "ImplementationVersionName"}, differ
+    assert str(theirs.ImplementationVersionName).startswith("OFFIS_DCMTK")
+
+
+def test_orthanc_keeps_a_rest_upload_byte_for_byte(orthanc, tmp_path):
+    """Orthanc's own REST upload (POST /instances) stores the Part 10 bytes as given."""
+    import requests
+
+    out = tmp_path / "reg.dcm"
+    assert main(["save", str(SAMPLE / "field.mha"), "-o", str(out), "--fixed",
+                 str(SAMPLE / "fixed"), "--moving", str(SAMPLE / "moving")]) == 0
+    requests.post(orthanc.rest + "/instances", data=out.read_bytes(), auth=(USER, PASSWORD),
+                  timeout=30).raise_for_status()
+    uid = pydicom.dcmread(out, stop_before_pixels=True).SOPInstanceUID
+    assert orthanc.get(f"/instances/{orthanc.find_instance(uid)}/file") == out.read_bytes()
 
 
 @pytest.mark.parametrize("web", [False, True])
 def test_save_from_the_pacs_and_send_back(stored, tmp_path, capsys, web):
-    fixed_study, fixed_series = _series(SAMPLE / "fixed")
-    moving_study, moving_series = _series(SAMPLE / "moving")
+    fixed_study, fixed_series = series_uids(SAMPLE / "fixed")
+    moving_study, moving_series = series_uids(SAMPLE / "moving")
     target = [stored.dicomweb, "--user", USER] if web else [stored.dimse]
     out = tmp_path / "reg.dcm"
     assert main(["save", str(SAMPLE / "field.mha"), "-o", str(out),
@@ -118,7 +135,7 @@ def test_save_from_the_pacs_and_send_back(stored, tmp_path, capsys, web):
     written = pydicom.dcmread(out)
     assert written.Modality == "REG" and written.StudyInstanceUID == fixed_study
     stored_file = stored.get(f"/instances/{stored.find_instance(written.SOPInstanceUID)}/file")
-    _same_data_set(stored_file, out)
+    _stored_as_written(stored_file, out, web)
     study_id = next(hit for hit in stored.lookup(fixed_study) if hit["Type"] == "Study")["ID"]
     modalities = {s["MainDicomTags"].get("Modality") for s in
                   stored.json(f"/studies/{study_id}/series")}
@@ -131,13 +148,13 @@ def test_save_from_the_pacs_and_send_back(stored, tmp_path, capsys, web):
 def test_refusals_are_one_line(orthanc, capsys, monkeypatch):
     port = orthanc.dimse.rsplit(":", 1)[1]
     assert main(["echo", f"WRONG@{LOOPBACK}:{port}"]) == 1
-    assert "rejected the association" in _error_line(capsys)
+    assert "rejected the association" in one_error_line(capsys)
     monkeypatch.setenv("DICOMREG_PASSWORD", "not-the-password")
     assert main(["echo", orthanc.dicomweb, "--user", USER]) == 1
-    line = _error_line(capsys)
+    line = one_error_line(capsys)
     assert "HTTP 401" in line and "not-the-password" not in line
     assert main(["echo", f"NOBODY@{LOOPBACK}:{free_port()}"]) == 1  # a stopped server
-    assert "cannot connect" in _error_line(capsys)
+    assert "cannot connect" in one_error_line(capsys)
 
 
 def test_a_peer_that_never_answers_times_out(capsys):
@@ -146,7 +163,7 @@ def test_a_peer_that_never_answers_times_out(capsys):
         silent.listen()  # connections queue; nothing is ever read or answered
         port = silent.getsockname()[1]
         assert main(["echo", f"SILENT@{LOOPBACK}:{port}", "--timeout", "1"]) == 1
-    assert "within 1 s" in _error_line(capsys)
+    assert "within 1 s" in one_error_line(capsys)
 
 
 def test_a_peer_that_refuses_the_reg_class(tmp_path, capsys):
@@ -176,8 +193,8 @@ def test_a_peer_that_refuses_the_reg_class(tmp_path, capsys):
 def test_batch_columns_name_pacs_series_and_send_to(stored, tmp_path):
     from dicomreg.core.regsave.batch import read_manifest, run_case
 
-    fixed = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "fixed"))
-    moving = "{}/{}/{}".format(stored.dimse, *_series(SAMPLE / "moving"))
+    fixed = "{}/{}/{}".format(stored.dimse, *series_uids(SAMPLE / "fixed"))
+    moving = "{}/{}/{}".format(stored.dimse, *series_uids(SAMPLE / "moving"))
     manifest = tmp_path / "cases.csv"
     manifest.write_text("field,output,fixed,moving,send_to\n"
                         f"{SAMPLE / 'field.mha'},a.dcm,{fixed},{moving},{stored.dimse}\n"

@@ -229,3 +229,42 @@ def test_empty_fields_write_empty_values_defaults_or_nothing(tmp_path):
     for keyword in ("SeriesNumber", "Laterality", "ContentCreatorName"):
         assert keyword in ds and ds[keyword].is_empty
     assert ds.SoftwareVersions and len(ds.ContentDate) == 8 and ds.ContentTime
+
+
+def _dataset_bytes(path) -> bytes:
+    """A Part 10 file's bytes after its file meta group (whose length is its first value)."""
+    data = path.read_bytes()
+    return data[144 + int.from_bytes(data[140:144], "little"):]
+
+
+def test_sequences_and_items_have_the_explicit_lengths_pydicom_and_dcmtk_write(tmp_path):
+    """Streamed, the file is byte for byte what pydicom writes in memory with explicit
+    lengths, and its dataset what DCMTK (dcmconv, and so Orthanc) writes back."""
+    import shutil
+    import subprocess
+
+    path = module_for(field_image((4, 5, 6)), tmp_path / "a.dcm").save()
+    ds = dcmread(path)
+    for element in ds.iterall():
+        if element.VR == "SQ":
+            assert not element.is_undefined_length, element.tag
+            assert not any(item.is_undefined_length_sequence_item for item in element.value)
+    ds.save_as(tmp_path / "pydicom.dcm", enforce_file_format=True)
+    assert (tmp_path / "pydicom.dcm").read_bytes() == path.read_bytes()
+    if shutil.which("dcmconv") is None:
+        pytest.skip("dcmconv (dcmtk) is not installed")
+    subprocess.run(["dcmconv", str(path), str(tmp_path / "dcmtk.dcm")], check=True)
+    assert _dataset_bytes(tmp_path / "dcmtk.dcm") == _dataset_bytes(path)
+
+
+def test_sequences_too_long_for_an_explicit_length_are_written_undefined(tmp_path,
+                                                                        monkeypatch):
+    from dicomreg.core.reg import writer
+
+    image = field_image((4, 5, 6))
+    monkeypatch.setattr(writer, "_MAX_LENGTH", image.voxels.size * 4)  # the grid fits, not
+    path = module_for(image, tmp_path / "a.dcm").save()                # its sequences
+    data = _dataset_bytes(path)
+    assert data.count(b"\xfe\xff\xdd\xe0\x00\x00\x00\x00") >= 2  # sequence delimiters
+    back = read_deformable_registration(path).deformable_item.grid.voxels
+    assert np.array_equal(back.view(np.uint32), image.voxels.view(np.uint32))
