@@ -177,9 +177,11 @@ class Image:
     @property
     def dimensions(self) -> str:
         """The grid's size as x by y by z (``512x512x200``), as the command line prints it;
-        the voxels are stored in numpy order (z, y, x[, component]). Empty without voxels."""
+        the voxels are stored in numpy order (z, y, x[, component]). Without voxels, the
+        geometry's size (headers only); empty without either."""
         if self.voxels is None:
-            return ""
+            size = self.geometry.size if self.geometry is not None else ()
+            return "x".join(str(n) for n in size)
         spatial = self.voxels.shape[:3] if self.is_vector_field else self.voxels.shape
         return "x".join(str(n) for n in reversed(spatial))
 
@@ -190,6 +192,8 @@ class Image:
         if self.voxels is not None:
             vectors = f" of {self.voxels.shape[3]}-vectors" if self.is_vector_field else ""
             parts.append(f"{self.dimensions}{vectors} {self.voxels.dtype}")
+        elif self.dimensions:
+            parts.append(f"{self.dimensions} grid")
         if self.geometry is not None:
             parts.append("spacing " + " ".join(f"{s:g}" for s in self.geometry.spacing))
         if self.datasets:

@@ -17,6 +17,8 @@ def test_dimensions_are_x_by_y_by_z_not_numpy_order():
     scalar = Image(np.zeros((4, 3, 2), np.int16), None)
     assert scalar.dimensions == "2x3x4" and scalar.describe() == "2x3x4 int16"
     assert Image(None, None).dimensions == "" and Image(None, None).describe() == "empty image"
+    headers_only = Image(None, Geometry((256, 512, 200), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0)))
+    assert headers_only.describe().startswith("256x512x200 grid, spacing 1 1 1")
 
 
 def test_the_grid_size_in_an_empty_grid_message_is_x_by_y_by_z():
