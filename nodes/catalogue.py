@@ -13,11 +13,12 @@ from .source_nodes import (
     DisplacementFieldNode,
     RegLoadNode,
     TagDumpNode,
+    ValueNode,
 )
 
 __all__ = ["DATA_TYPES", "NODE_TYPES"]
 
 NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
               RegisterNode, RegLoadNode, TagDumpNode, PacsQueryNode, PacsRetrieveNode,
-              DicomSendNode, *MODIFIER_NODES)
+              DicomSendNode, ValueNode, *MODIFIER_NODES)
 DATA_TYPES = (ImageData, DeformationData, DatasetData, VolumeListData, ModifierListData)

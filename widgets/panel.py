@@ -45,7 +45,13 @@ from dicomreg.core.fields import (
     field_by_name,
     parse,
 )
-from dicomreg.core.regsave import CONNECTOR_TITLES, DicomREGSave, RunResult, describe_connectors
+from dicomreg.core.regsave import (
+    CONNECTOR_HELP,
+    CONNECTOR_TITLES,
+    DicomREGSave,
+    RunResult,
+    describe_connectors,
+)
 
 from .field_editors import FieldEditor, editor_for
 from .tag_dump_view import TagDumpView
@@ -131,13 +137,16 @@ class DicomREGSavePanel(QWidget):
         """What a save needs, in its order: inputs, source, Inherit, output, Save, result."""
         lead = QGroupBox("Save a registration")
         form = QFormLayout(lead)
+        # Narrow (an editor's side dock), a row's field goes below its label: the flow view
+        # beside keeps its width.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.held: dict[str, QLabel] = {}
         for name, title in CONNECTOR_TITLES.items():
             held = QLabel()
             held.setWordWrap(True)
             held.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.held[name] = held
-            form.addRow(self._label(f"{title} ({name})", f"the {name} connector"), held)
+            form.addRow(self._label(f"{title} ({name})", CONNECTOR_HELP[name]), held)
         for name in _SOURCE_FIELDS:
             self._field_row(form, field_by_name(name))
         form.addRow("", self._button_row(_TOP_TRIGGERS[:2]))

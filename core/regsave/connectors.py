@@ -11,14 +11,21 @@ from typing import Any
 
 from dicomreg.core.dicom import VolumeList
 
-__all__ = ["CONNECTOR_TITLES", "describe_connectors"]
+__all__ = ["CONNECTOR_HELP", "CONNECTOR_TITLES", "describe_connectors"]
 
-#: Each connector's name -> what it is for, as a panel shows it.
+#: Each connector's name -> what it is for, short enough for a panel's label column.
 CONNECTOR_TITLES = {
-    "input0": "Displacement field",
-    "input1": "Moving image",
-    "inputBase": "Base (DICOM tree or volumes)",
+    "input0": "Field",
+    "input1": "Moving",
+    "inputBase": "Base",
     "inputModifierList": "Modifiers",
+}
+#: What each connector takes, for a tooltip.
+CONNECTOR_HELP = {
+    "input0": "the displacement field to save, with the fixed image's DICOM when it has any",
+    "input1": "the moving image: the instances the Referenced Image Sequence names",
+    "inputBase": "a DICOM tree or a volume list to inherit from",
+    "inputModifierList": "modifier plugins that change the Dataset before it is written",
 }
 
 

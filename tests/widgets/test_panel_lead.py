@@ -184,3 +184,30 @@ def test_save_in_the_lead_shows_the_result_and_dciodvfys_verdict(panel, module, 
     assert shown, panel.verdict.text()
     assert (int(shown[1]), int(shown[2])) == (len(errors), len(warnings)) and not errors
     assert panel.verdict.text().endswith("(reg.dcm)")
+
+
+def test_the_field_picker_searches_titles_and_names(qtbot, real_display):
+    from qtpy.QtCore import Qt
+
+    from dicomreg.core.fields import FIELDS, FieldType
+    from dicomreg.widgets.field_picker import FieldPicker
+
+    names = [f.name for f in FIELDS if f.type is not FieldType.TRIGGER and f.persistent]
+    picker = FieldPicker(names, "Show field as input")
+    qtbot.addWidget(picker)
+    picker.show()
+    qtbot.waitExposed(picker)
+    assert picker.shown_names() == names
+    qtbot.keyClicks(picker.search, "file name")  # both File Names, by their distinct titles
+    assert picker.shown_names() == ["unresolvedFileName", "fileName"]
+    assert picker.chosen == "unresolvedFileName"
+    picker.search.clear()
+    qtbot.keyClicks(picker.search, "PATIENTSEXSTR")  # a field name, whatever the case
+    assert picker.shown_names() == ["patientSexString"]
+    picker.search.clear()
+    qtbot.keyClicks(picker.search, "no such field")
+    assert picker.shown_names() == [] and picker.chosen is None and not picker.ok.isEnabled()
+    picker.search.clear()
+    qtbot.keyClicks(picker.search, "content label")
+    qtbot.keyClick(picker.search, Qt.Key.Key_Return)
+    assert picker.result() == picker.DialogCode.Accepted and picker.chosen == "contentLabel"
