@@ -21,6 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")
 
+from editor_session import wait  # noqa: E402  (the script's folder is on sys.path)
 from qtpy.QtCore import QPoint, Qt, QTimer  # noqa: E402
 from qtpy.QtGui import QContextMenuEvent  # noqa: E402
 from qtpy.QtTest import QTest  # noqa: E402
@@ -29,14 +30,6 @@ from qtpy.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QMenu  #
 from dicomreg.nodes.editor_window import open_editor  # noqa: E402
 from dicomreg.nodes.gui import SHOW_FIELD  # noqa: E402
 from dicomreg.widgets.field_picker import FieldPicker  # noqa: E402
-
-
-def wait(condition, seconds: float = 60) -> None:
-    end = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > end:
-            raise SystemExit(f"timed out waiting for {condition}")
-        QTest.qWait(50)
 
 
 def when(find, act, seconds: float = 20) -> QTimer:
