@@ -174,11 +174,26 @@ class Image:
         """True when the voxels are 3-component vectors on a 3-D grid."""
         return self.voxels is not None and self.voxels.ndim == 4 and self.voxels.shape[3] == 3
 
+    @property
+    def dimensions(self) -> str:
+        """The grid's size as x by y by z (``512x512x200``), as the command line prints it;
+        the voxels are stored in numpy order (z, y, x[, component]). Without voxels, the
+        geometry's size (headers only); empty without either."""
+        if self.voxels is None:
+            size = self.geometry.size if self.geometry is not None else ()
+            return "x".join(str(n) for n in size)
+        spatial = self.voxels.shape[:3] if self.is_vector_field else self.voxels.shape
+        return "x".join(str(n) for n in reversed(spatial))
+
     def describe(self) -> str:
-        """A one-line description (shape, type, spacing), small enough to save in a flow."""
+        """A one-line description (size as x by y by z, vector components, type, spacing),
+        small enough to save in a flow."""
         parts = []
         if self.voxels is not None:
-            parts.append(f"{'x'.join(str(n) for n in self.voxels.shape)} {self.voxels.dtype}")
+            vectors = f" of {self.voxels.shape[3]}-vectors" if self.is_vector_field else ""
+            parts.append(f"{self.dimensions}{vectors} {self.voxels.dtype}")
+        elif self.dimensions:
+            parts.append(f"{self.dimensions} grid")
         if self.geometry is not None:
             parts.append("spacing " + " ".join(f"{s:g}" for s in self.geometry.spacing))
         if self.datasets:

@@ -1,11 +1,11 @@
-"""Screenshots for the documentation, taken offscreen with QWidget.grab().
+"""Screenshots for the documentation, taken with QWidget.grab() on a real X server.
 
-    QT_QPA_PLATFORM=offscreen python docs/screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots.py
 
 Writes docs/flow_editor.png, the example flow with the modifier chain in the editor's flow
 view after running it; docs/editor.png, the whole editor as ``dicomreg editor FLOW`` opens
-it; docs/panel.png, docs/tag_dump.png, docs/preview_magnitude.png and
-docs/preview_jacobian.png, the panels on the sample data.
+it; docs/panel_lead.png, the panel's leading section; docs/panel.png, docs/tag_dump.png,
+docs/preview_magnitude.png and docs/preview_jacobian.png, the panels on the sample data.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots.py --views
 
@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 os.environ.setdefault("QT_API", "pyside6")
 
 HERE = Path(__file__).resolve().parent
@@ -84,10 +84,13 @@ def panels() -> list[Path]:
     module.input1 = read_volume(data / "moving")
     module.set("worldMatrixInheritanceSource", "IMAGE_INPUT")
     panel = DicomREGSavePanel(module)
-    panel.resize(900, 620)
+    panel.resize(900, 860)
     panel.show()
     panel.trigger("inheritDICOMTags")
-    written = []
+    app.processEvents()
+    lead = panel.layout().itemAt(0).widget()
+    lead.grab().save(str(HERE / "panel_lead.png"))
+    written = [HERE / "panel_lead.png"]
     for tab, name in ((3, "panel.png"), (1, "tag_dump.png")):
         panel.tabs.setCurrentIndex(tab)
         if tab == 1:
@@ -120,10 +123,13 @@ def editor_window(name: str = "reg_from_field.json") -> Path:
 
     def grab() -> None:
         windows = [w for w in app.topLevelWidgets() if w.isVisible() and w.width() > 400]
-        windows[0].grab().save(str(target))
-        app.quit()
+        controls = getattr(windows[0], "dicomreg", None) if windows else None
+        if controls is None or not controls.message.text().startswith("read the sources"):
+            QTimer.singleShot(500, grab)  # the sources are read first, then the view fitted
+            return
+        QTimer.singleShot(800, lambda: (windows[0].grab().save(str(target)), app.quit()))
 
-    QTimer.singleShot(3000, grab)
+    QTimer.singleShot(1000, grab)
     main(["editor", str(EXAMPLES / name)])
     return target
 

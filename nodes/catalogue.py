@@ -13,6 +13,7 @@ from .source_nodes import (
     DisplacementFieldNode,
     RegLoadNode,
     TagDumpNode,
+    ValueNode,
 )
 from .view_nodes import FusedViewNode, WarpNode
 
@@ -20,5 +21,5 @@ __all__ = ["DATA_TYPES", "NODE_TYPES"]
 
 NODE_TYPES = (DicomREGSaveNode, DicomImportNode, DicomFileNode, DisplacementFieldNode,
               RegisterNode, WarpNode, FusedViewNode, RegLoadNode, TagDumpNode, PacsQueryNode,
-              PacsRetrieveNode, DicomSendNode, *MODIFIER_NODES)
+              PacsRetrieveNode, DicomSendNode, ValueNode, *MODIFIER_NODES)
 DATA_TYPES = (ImageData, DeformationData, DatasetData, VolumeListData, ModifierListData)

@@ -2,10 +2,11 @@
 
 Imported only inside the package's ``on_gui_load`` hook, so the nodes run without Qt.
 DicomREGSave's inspector is the module's panel (:mod:`dicomreg.widgets.panel`) with a
-Deformation tab; its triggers are context-menu actions too. The other nodes' inspectors are
-a form of their settings (paths with a file chooser), and the field sources also show their
-field. Actions are saved with a flow by method name; the methods are named after the
-module's trigger fields, which keeps saved flows' menus working.
+Deformation tab; its triggers are context-menu actions too, beside "Show field as input..."
+and "Hide field input..." (a field picked from a searchable list becomes an input port).
+The other nodes' inspectors are a form of their settings (paths with a file chooser), and
+the field sources also show their field. A flow's saved actions are dropped on loading
+(:func:`~dicomreg.nodes.flows.load_flow`): each GUI builds its own menu again.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ryven.gui_env import NodeGUI, NodeInspectorWidget, NodeMainWidget, node_gui
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.registration import with_voxels
 from dicomreg.widgets.deformation_preview import DeformationPreview
+from dicomreg.widgets.field_picker import pick_field
 from dicomreg.widgets.fused_view import FusedView
 from dicomreg.widgets.panel import DicomREGSavePanel
 from dicomreg.widgets.tasks import BackgroundTask
@@ -41,8 +43,13 @@ from .regsave_node import DicomREGSaveNode, trigger_menu
 from .source_nodes import DisplacementFieldNode, RegLoadNode
 from .view_nodes import FusedViewNode
 
-__all__ = ["DicomNodeGUI", "DicomREGSaveGUI", "DicomREGSaveInspector", "FusedViewGUI",
-           "FusedViewInspector", "SettingsInspector", "StatusBody"]
+__all__ = ["HIDE_FIELD", "SHOW_FIELD", "DicomNodeGUI", "DicomREGSaveGUI",
+           "DicomREGSaveInspector", "FusedViewGUI", "FusedViewInspector", "SettingsInspector",
+           "StatusBody"]
+
+#: The context-menu entries that show a field as an input port and hide it again.
+SHOW_FIELD = "Show field as input..."
+HIDE_FIELD = "Hide field input..."
 
 # The nodes whose inspector shows their field, and the input of those with a fixed image.
 _PREVIEWED = (DisplacementFieldNode, RegLoadNode, RegisterNode)
@@ -251,6 +258,26 @@ class DicomREGSaveGUI(DicomNodeGUI):
         super().__init__(params)
         for title, name in trigger_menu().items():
             self.actions[title] = {"method": getattr(self.node, name)}
+        # Methods of this GUI, not of the node: Ryven finds a saved action's method by name
+        # on the GUI.
+        self.actions[SHOW_FIELD] = {"method": self.show_field_input}
+        self.actions[HIDE_FIELD] = {"method": self.hide_field_input}
+
+    def show_field_input(self) -> None:
+        """Pick a field from a searchable list; it becomes an input port of the node."""
+        name = pick_field(self.node.showable_fields, SHOW_FIELD.rstrip("."),
+                          self.flow_view())
+        if name is not None:
+            self.node.show_field_as_input(name)
+
+    def hide_field_input(self) -> None:
+        """Pick a field shown as an input; its port (and its connection) go."""
+        if not self.node.exposed_fields:
+            self.node.report("no field is shown as an input", error=True)
+            return
+        name = pick_field(self.node.exposed_fields, HIDE_FIELD.rstrip("."), self.flow_view())
+        if name is not None:
+            self.node.hide_field_input(name)
 
 
 class FusedViewInspector(NodeInspectorWidget, QWidget):

@@ -126,6 +126,23 @@ class DicomREGSaveNode(DicomNode):
             raise DicomRegError(f"{field.name} is already shown as an input")
         self.create_input(label=field.name)
 
+    @property
+    def showable_fields(self) -> list[str]:
+        """The fields that may be shown as inputs now: those a flow can set, not shown yet,
+        in the field table's order."""
+        shown = set(self.exposed_fields)
+        return [f.name for f in FIELDS if f.type is not FieldType.TRIGGER and f.persistent
+                and f.name not in shown]
+
+    def hide_field_input(self, name: str) -> None:
+        """Remove a field's input port and its connection; the value it set stays, as a
+        value set by hand does."""
+        field = field_by_name(name)
+        if field.name not in self.exposed_fields:
+            raise DicomRegError(f"{field.name} is not shown as an input; shown: "
+                                f"{', '.join(self.exposed_fields) or 'none'}")
+        self.delete_input(_CONNECTORS + self.exposed_fields.index(field.name))
+
     def _apply_field_ports(self) -> None:
         for index, name in enumerate(self.exposed_fields, _CONNECTORS):
             value = self.payload(index)

@@ -39,7 +39,7 @@ from .base import DicomNode
 from .payloads import DatasetData, DeformationData, ImageData, VolumeListData
 
 __all__ = ["DicomFileNode", "DicomImportNode", "DisplacementFieldNode", "RegLoadNode",
-           "TagDumpNode", "VolumeListSource"]
+           "TagDumpNode", "ValueNode", "VolumeListSource"]
 
 
 def _stamp(path: Path) -> tuple[str, float]:
@@ -89,6 +89,20 @@ class DicomImportNode(VolumeListSource):
                                    *volumes.notes()]))
 
         self.guarded(read)
+
+
+class ValueNode(DicomNode):
+    """A text typed in its settings, on its output: wired to a field DicomREGSave shows as
+    an input, it sets that field as ``--set`` does."""
+
+    title = "Value"
+    tags = ["value", "text", "field"]
+    init_outputs = [NodeOutputType("value")]
+    defaults = {"value": ""}
+
+    def update_event(self, inp: int = -1) -> None:
+        self.set_output_val(0, Data(str(self.settings["value"])))
+        self.report(f"value: {self.settings['value']!r}")
 
 
 class DicomFileNode(DicomNode):

@@ -2,7 +2,8 @@
 
 Every editor shows and edits a field's text form (what the documentation writes), emits
 ``edited(text)`` when the user changes it, and can be marked: with a problem (red, the rule
-in its tooltip), as changed by the last inheritance (yellow), or read-only.
+in its tooltip), as changed by the last inheritance (yellow), or read-only; the marks'
+colours follow the palette (:mod:`.marks`).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from qtpy.QtWidgets import (
 
 from dicomreg.core.fields import Field, FieldType, format_value, parse
 
+from .marks import mark_style
+
 __all__ = ["FieldEditor", "editor_for"]
 
-_PROBLEM = "background: #ffd9d9; border: 1px solid #c0392b;"
-_MARKED = "background: #fff2b3;"
 
 
 class FieldEditor(QWidget):
@@ -94,7 +95,10 @@ class FieldEditor(QWidget):
             child.setEnabled(editable)
 
     def _restyle(self) -> None:
-        style = _PROBLEM if self._problem else _MARKED if self._marked else ""
+        # The editor's own palette, never styled here, follows the window's theme (Ryven's
+        # dark style sheet gives it a dark Base and a light Text).
+        kind = "problem" if self._problem else "marked" if self._marked else None
+        style = mark_style(self.palette(), kind)
         for child in self.findChildren(QWidget):
             child.setStyleSheet(style)
         tip = f"{self.field.name}: {self.field.description}"

@@ -160,9 +160,8 @@ def print_saved(args: argparse.Namespace, result) -> int:
     module, path = result.module, result.path
     if args.verbose and result.report is not None:
         print(f"inherited from {module.get('inputSelector')}:\n{result.report}")
-    voxels = module.input0.voxels
-    assert voxels is not None and module.input0.geometry is not None
-    size = "x".join(str(n) for n in voxels.shape[2::-1][:3])
+    assert module.input0.voxels is not None and module.input0.geometry is not None
+    size = module.input0.dimensions
     spacing = "x".join(f"{s:g}" for s in module.input0.geometry.spacing)
     print(f"wrote {path} ({path.stat().st_size} bytes): Deformable Spatial Registration, "
           f"{size} grid of {spacing} mm")

@@ -12,8 +12,9 @@ status field without naming it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -605,6 +606,21 @@ FIELDS: tuple[Field, ...] = (
 )  # fmt: skip
 
 del S, B, I, E, T
+
+
+def _distinct_titles(fields: tuple[Field, ...]) -> tuple[Field, ...]:
+    """Each title the documentation gives two fields (two "File Name", five "Series Instance
+    UID") gets the field's name after it, as the documentation's own headings do, so that a
+    panel, a menu or a list never shows two fields under one title."""
+    counts = Counter(f.title for f in fields)
+    note = "Titled with its field name: the documentation gives another field the same title."
+    return tuple(
+        replace(f, title=f"{f.title} ({f.name})",
+                deviation=" ".join(filter(None, (f.deviation, note))))
+        if counts[f.title] > 1 else f for f in fields)
+
+
+FIELDS = _distinct_titles(FIELDS)
 
 class UnknownFieldError(DicomRegError, KeyError):
     """No field has the name given; the message suggests close names."""

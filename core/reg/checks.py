@@ -127,7 +127,7 @@ def _check_image(values: Mapping[str, Any], image: Any) -> list[Problem]:
                                                                     np.complexfloating):
         return [Problem("input0", f"voxels of type {voxels.dtype}; expected real numbers")]
     if min(voxels.shape[:3]) < 1:
-        return [Problem("input0", f"the grid {voxels.shape[:3]} is empty")]
+        return [Problem("input0", f"the grid {image.dimensions} (x by y by z) is empty")]
     if image.geometry is None:
         return [Problem("input0", "the field has no world matrix (origin, spacing, direction)")]
     problems = check_vectors(voxels)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from pydicom import dcmread
 from test_editor import FLOWS, dumped
 
 SESSION = Path(__file__).with_name("editor_session.py")
@@ -27,11 +28,16 @@ SESSION = Path(__file__).with_name("editor_session.py")
 
 def person_session(flow: Path, shot: Path | None = None) -> dict:
     """Run editor_session.py on FLOW under this session's X server; its report."""
+    return session_report(SESSION, [flow, *([shot] if shot else [])], flow.parent)
+
+
+def session_report(script: Path, args: list, cwd: Path) -> dict:
+    """Run a person's session script in a process of its own (Ryven's window is once per
+    process) under this session's X server; the JSON of its REPORT line."""
     assert os.environ.get("DISPLAY"), "needs the X server pytest-xvfb starts"
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "QT_API": "pyside6"}
-    completed = subprocess.run(
-        [sys.executable, str(SESSION), str(flow), *([str(shot)] if shot else [])],
-        capture_output=True, text=True, timeout=240, env=env, cwd=flow.parent)
+    completed = subprocess.run([sys.executable, str(script), *map(str, args)],
+                               capture_output=True, text=True, timeout=240, env=env, cwd=cwd)
     lines = [line for line in completed.stdout.splitlines() if line.startswith("REPORT ")]
     assert completed.returncode == 0 and lines, completed.stderr[-3000:]
     return json.loads(lines[-1][len("REPORT "):])
@@ -80,6 +86,32 @@ def test_opening_a_flow_shows_each_sources_error_without_a_click(tmp_path):
     assert len(errors) == 1 and "moving" in errors[0], report["opened"]
     assert any(body.startswith("error") for body in report["bodies"])
     assert "DicomImport" in report["message"], report["message"]
+
+
+def test_a_field_shown_as_input_from_the_nodes_menu_is_wired_run_saved_and_reloaded(
+        tmp_path):
+    """Issue #15's field connections as a person makes them in the editor's window."""
+    script = Path(__file__).with_name("field_port_session.py")
+    flow, saved = copy_example(tmp_path, "reg_from_field.json"), tmp_path / "saved.json"
+    built = session_report(script, ["build", flow, saved], tmp_path)
+    # The menu's entry and the picker made the port (after the four connectors) ...
+    assert built["after_menu"]["exposed"] == ["contentLabel"], built
+    assert built["after_menu"]["inputs"] == built["port_items"] == 5
+    # ... the dragged wire feeds it from the Value node, and F5 applied it as --set does.
+    assert built["after_drag"]["fed_by"][4] == "Value", built
+    assert built["run"].startswith("ran the flow; wrote"), built
+    assert dcmread(built["written"]).ContentLabel == "FROM_PORT"  # pydicom reads the REG
+    # A value the module refuses is the node's error, on its body too.
+    for shown in (built["refused_status"], built["refused_body"]):
+        assert shown.startswith("error: input contentLabel: contentLabel: 'lower case'"), shown
+    # Ctrl+S saved the project; reopened, the port and its connection are there and run.
+    assert "contentLabel" in saved.read_text(encoding="utf-8")
+    Path(built["written"]).unlink()
+    again = session_report(script, ["reload", saved], tmp_path)
+    assert again["ports"]["exposed"] == ["contentLabel"], again
+    assert again["ports"]["fed_by"][4] == "Value" and not again["error"], again
+    assert again["run"].startswith("ran the flow; wrote"), again
+    assert dcmread(again["written"]).ContentLabel == "FROM_PORT"
 
 
 def editor_launch(env_changes: dict, prelude: str = "") -> subprocess.CompletedProcess:

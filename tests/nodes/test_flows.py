@@ -330,6 +330,31 @@ def test_a_field_shown_as_input_saves_reloads_and_applies_its_value(tmp_path):
     assert save2.module.get("contentLabel") == "LOADED"
 
 
+def test_hiding_a_field_input_removes_its_port_and_connection():
+    from dicomreg.nodes.flows import new_session
+
+    session = new_session()
+    flow = session.create_flow("hide")
+    types = {t.title: t for t in session.nodes}
+    value, save = flow.create_node(types["Value"]), flow.create_node(types["DicomREGSave"])
+    assert "contentLabel" in save.showable_fields and "numVolumes" not in save.showable_fields
+    assert not any(f in save.showable_fields for f in ("save", "status", "tagDump"))
+    save.show_field_as_input("contentLabel")
+    save.show_field_as_input("seriesDescription")
+    assert "contentLabel" not in save.showable_fields
+    value.set_setting("value", "FROM_VALUE")
+    flow.connect_nodes(value.outputs[0], save.inputs[4])
+    value.update()
+    assert value.status == "value: 'FROM_VALUE'"
+    assert save.module.get("contentLabel") == "FROM_VALUE"
+    with pytest.raises(DicomRegError, match="studyDescription is not shown as an input"):
+        save.hide_field_input("studyDescription")
+    save.hide_field_input("contentLabel")
+    assert save.exposed_fields == ["seriesDescription"] and len(save.inputs) == 5
+    assert flow.connected_output(save.inputs[4]) is None
+    assert save.module.get("contentLabel") == "FROM_VALUE"  # the value stays, as set by hand
+
+
 # --- hostile flows ------------------------------------------------------------------------------
 
 def run_quietly(*args):

@@ -123,6 +123,15 @@ def test_the_command_line_notes_an_insensitive_field(tmp_path, capsys):
 def test_every_trigger_has_a_distinct_title():
     titles = [f.title for f in FIELDS if f.type is FieldType.TRIGGER]
     assert len(set(titles)) == len(titles)
+
+
+def test_every_field_has_a_distinct_title_the_documentations_with_the_name_where_two_meet():
+    titles = [f.title for f in FIELDS]
+    assert len(set(titles)) == len(titles), [t for t in titles if titles.count(t) > 1]
+    assert field_by_name("unresolvedFileName").title == "File Name (unresolvedFileName)"
+    assert field_by_name("fileName").title == "File Name (fileName)"
+    assert field_by_name("patientsName").title == "Patients Name"  # unique: left as documented
+    assert "same title" in field_by_name("fileName").deviation
     assert "Create new UID (createStudyInstanceUID)" in titles
 
 
