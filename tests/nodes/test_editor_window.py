@@ -155,3 +155,15 @@ def test_no_qt_binding_is_one_line_with_the_extra():
     """)
     line = one_line_error(editor_launch({}, prelude))
     assert "pip install 'ryven-dicomreg[gui]'" in line, line
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known crash, cause not yet found: placing a node from the flow view's node list with "
+    "Enter segfaults in shiboken's override lookup while the new node item is painted "
+    "(FlowView._add_node_item -> select_items -> repaint); reproduced with PySide6 6.10.3 "
+    "and 6.11.3 on Python 3.11 and 6.12.0 on 3.12, for our nodes and Ryven's built-in ones"))
+def test_a_node_placed_from_the_node_list_with_enter(tmp_path):
+    flow = copy_example(tmp_path, "reg_from_field.json")
+    report = session_report(Path(__file__).with_name("node_list_session.py"), [flow],
+                            flow.parent)
+    assert report["placed"] == 1
