@@ -46,8 +46,10 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "demons": {**_COMMON, "demons_shrink_factors": [4, 2, 1],
                "demons_smoothing_sigmas": [2.0, 1.0, 0.0], "demons_iterations": 40,
                "field_variance_mm2": 4.0, "intensity_threshold": 0.001},
-    "elastix": {"number_of_resolutions": 3, "final_grid_spacing_mm": 30.0,
-                "maximum_iterations": 250, "parameter_files": []},
+    # elastix's default rigid and B-spline maps; one thread and a fixed seed (see elastix.py).
+    "elastix": {"number_of_resolutions": 3, "final_grid_spacing_mm": 40.0,
+                "maximum_iterations": 250, "spatial_samples": 2048,
+                "bending_energy_weight": 0.0, "number_of_threads": 1, "parameter_files": []},
 }
 
 
