@@ -20,6 +20,8 @@ one) and a fixed number of threads (elastix splits its sums by thread).
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -113,14 +115,23 @@ def _stage_name(stage: Any) -> str:
     return str(stage["Transform"][0])
 
 
+def _failure(log: Path, error: RuntimeError) -> str:
+    """elastix's reason, from its log (the exception says only "see elastix log")."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    lines = [line.strip() for line in (text or str(error)).splitlines() if line.strip()]
+    reasons = [line for line in lines if line.startswith("Description:")]
+    reason = reasons[-1] if reasons else (lines[-1] if lines else "elastix gave no reason")
+    return reason.removeprefix("Description:").replace("ITK ERROR: ", "").strip()
+
+
 def _run_stage(itk: Any, images: tuple[Any, Any], masks: tuple[Any, Any], stage: Any,
                initial: Any, threads: int) -> Any:
-    """One elastix call: the stage started from ``initial`` (None for the first)."""
+    """One elastix call: the stage started from ``initial`` (None for the first); its log
+    goes to a temporary folder, read only for the reason of a failure."""
     parameters = itk.ParameterObject.New()
     parameters.AddParameterMap(stage)
     method = itk.ElastixRegistrationMethod.New(*images)
     method.SetParameterObject(parameters)
-    method.SetLogToConsole(False)
     method.SetNumberOfThreads(threads)
     if masks[0] is not None:
         method.SetFixedMask(masks[0])
@@ -128,27 +139,30 @@ def _run_stage(itk: Any, images: tuple[Any, Any], masks: tuple[Any, Any], stage:
         method.SetMovingMask(masks[1])
     if initial is not None:
         method.SetInitialTransformParameterObject(initial)
-    try:
-        method.Update()
-    except RuntimeError as error:
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        described = next((line for line in reversed(lines) if "Description:" in line),
-                         lines[-1] if lines else "elastix gave no reason")
-        raise RegistrationError(f"the elastix {_stage_name(stage)} stage failed: "
-                                f"{described.replace('Description:', '').strip()}") from None
+    with tempfile.TemporaryDirectory(prefix="dicomreg-elastix-") as folder:
+        method.SetLogToConsole(False)
+        method.SetOutputDirectory(folder)
+        method.SetLogToFile(True)
+        method.SetLogFileName("elastix.log")
+        try:
+            method.Update()
+        except RuntimeError as error:
+            raise RegistrationError(f"the elastix {_stage_name(stage)} stage failed: "
+                                    f"{_failure(Path(folder) / 'elastix.log', error)}") from None
     return method
 
 
 def elastix_stages(fixed: Image, moving: Image, settings: dict[str, Any],
                    masks: tuple[Image | None, Image | None] | None, seed: int,
-                   progress: ProgressCallback | None) -> tuple[np.ndarray, np.ndarray]:
+                   progress: ProgressCallback | None) -> tuple[np.ndarray, np.ndarray, Any]:
     """Register ``moving`` to ``fixed`` with elastix (see the module documentation).
 
     Returns
     -------
-    matrix, field
-        The leading linear stages' 4x4 matrix A (fixed point -> moving point) and the whole
-        mapping's pull field W (Z, Y, X, 3), float32, on the fixed grid.
+    matrix, field, transform
+        The leading linear stages' 4x4 matrix A (fixed point -> moving point), the whole
+        mapping's pull field W (Z, Y, X, 3), float32, on the fixed grid, and the whole
+        mapping as the ITK transform elastix made (its ``TransformPoint`` the oracle of W).
 
     Raises
     ------
@@ -181,4 +195,5 @@ def elastix_stages(fixed: Image, moving: Image, settings: dict[str, Any],
         done = method
     assert done is not None
     field = itk.transformix_deformation_field(images[1], done.GetTransformParameterObject())
-    return matrix, np.asarray(itk.GetArrayFromImage(field), dtype=np.float32)
+    return (matrix, np.asarray(itk.GetArrayFromImage(field), dtype=np.float32),
+            done.GetCombinationTransform())

@@ -9,7 +9,8 @@ p -> Pre p + D(p). With ``fold_affine`` A is folded into the grid instead
 
 elastix (:mod:`.elastix`) gives A and the whole mapping's pull field W on the fixed grid
 instead of a transform: Pre = A and D(p) = W(p) + p - A p (folded: D = W), and the whole
-mapping is W as a displacement field transform (exact at the grid's points).
+mapping, for the quality report, is W as a displacement field transform (exact at the grid's
+points); the result's ``transform`` is elastix's own.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class RegistrationResult:
     quality
         The quality report.
     transform
-        The whole mapping as one SimpleITK transform (fixed point -> moving point).
+        The whole mapping as one SimpleITK transform (fixed point -> moving point); for
+        elastix, the ITK transform elastix made (``TransformPoint`` alike).
     """
 
     deformation: LoadedDeformation
@@ -146,7 +148,8 @@ def register(fixed: Image, moving: Image, method: str = "bspline",
     fixed_itk, moving_itk = to_sitk(fixed), to_sitk(moving)
     source = f"{method} registration of {moving.source or 'the moving image'}"
     if method == "elastix":
-        matrix, full = elastix_stages(fixed, moving, settings, masks, seed, progress)
+        matrix, full, transform = elastix_stages(fixed, moving, settings, masks, seed,
+                                                 progress)
         whole = _field_transform(full, fixed.geometry)
         deformation = _elastix_deformation(full, matrix, fixed.geometry, source, fold_affine)
     else:
@@ -155,11 +158,12 @@ def register(fixed: Image, moving: Image, method: str = "bspline",
                                          _masks(masks), seed, progress)
         deformation = _as_deformation(method, whole, matrix, fixed.geometry, source,
                                       fold_affine)
+        transform = whole
     deformation.image.datasets = fixed.datasets
     quality = quality_report(method, fixed_itk, moving_itk, whole, fixed.geometry)
     quality.seconds = time.perf_counter() - started
     deformation.notes += quality.warnings
-    return RegistrationResult(deformation, matrix, quality, whole)
+    return RegistrationResult(deformation, matrix, quality, transform)
 
 
 def _as_deformation(method: str, whole: Any, matrix: np.ndarray, grid: Geometry, source: str,

@@ -96,23 +96,29 @@ def settings_for(method: str, params: Mapping[str, Any] | None = None) -> dict[s
 
 
 def load_settings(paths: list[str | os.PathLike[str]], method: str) -> dict[str, Any]:
-    """Settings from files: elastix parameter files for ``elastix`` (one per stage, in
-    order), JSON objects of settings by name (later files win) for the other methods."""
+    """Settings from files: JSON objects of settings by name (later files win); for
+    ``elastix``, any other file is an elastix parameter file (one per stage, in order)."""
     files = [Path(p) for p in paths]
     for path in files:
         if not path.is_file():
             raise RegistrationError(f"--params '{path}' does not exist")
-    if method == "elastix":
-        return {"parameter_files": [str(p) for p in files]}
     merged: dict[str, Any] = {}
+    stages = [str(p) for p in files if method == "elastix" and p.suffix.lower() != ".json"]
+    if stages:
+        merged["parameter_files"] = stages
     for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise RegistrationError(f"--params '{path}' is not JSON ({error}); expected an "
-                                    "object of settings by name") from None
-        if not isinstance(data, dict):
-            raise RegistrationError(f"--params '{path}' holds a {type(data).__name__}; "
-                                    "expected an object of settings by name")
-        merged.update(data)
+        if str(path) not in stages:
+            merged.update(_json_settings(path))
     return merged
+
+
+def _json_settings(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RegistrationError(f"--params '{path}' is not JSON ({error}); expected an "
+                                "object of settings by name") from None
+    if not isinstance(data, dict):
+        raise RegistrationError(f"--params '{path}' holds a {type(data).__name__}; "
+                                "expected an object of settings by name")
+    return data
