@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from dicomreg.core.distribution import distribution_name
 from dicomreg.core.image import Image
 from dicomreg.core.matrices import linear_transform_matrix
 from dicomreg.core.registration.settings import (
@@ -35,10 +36,15 @@ from dicomreg.core.registration.settings import (
     RegistrationError,
 )
 
-__all__ = ["NOT_INSTALLED", "elastix_stages"]
+__all__ = ["elastix_stages", "not_installed"]
 
-NOT_INSTALLED = ("--method elastix needs itk-elastix, which is not installed: "
-                 "pip install 'ryven-dicomreg[register]' (or pip install itk-elastix)")
+
+
+def not_installed() -> str:
+    """The line that says itk-elastix is missing, and the pip install that mends it."""
+    return ("--method elastix needs itk-elastix, which is not installed: pip install "
+            f"'{distribution_name()}[register]' (or pip install itk-elastix)")
+
 
 # elastix transforms that are a 4x4 matrix; a leading run of them becomes Pre.
 _LINEAR = {"EulerTransform", "SimilarityTransform", "AffineTransform", "TranslationTransform",
@@ -51,7 +57,7 @@ def _itk() -> Any:
 
         itk.ElastixRegistrationMethod  # noqa: B018 - itk loads its modules lazily
     except (ImportError, AttributeError):
-        raise RegistrationError(NOT_INSTALLED) from None
+        raise RegistrationError(not_installed()) from None
     return itk
 
 
