@@ -20,24 +20,39 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-from common import CACHE, dicomreg, machine, measure
+from common import CACHE, dicomreg, machine, measure, python
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "core" / "registration"),
-                str(ROOT / "tests" / "core" / "reg")]
-
-from conftest import sample_data  # noqa: E402
-from phantom import body_points, bump, make_pair, rotation  # noqa: E402
-from test_standard_equation import decode, standard_map, trilinear  # noqa: E402
-
+TESTS = [str(ROOT / "tests"), str(ROOT / "tests" / "core" / "registration"),
+         str(ROOT / "tests" / "core" / "reg")]
 METHODS = ("rigid", "affine", "bspline", "demons", "elastix")
-RIGID = rotation(3.0, [3.0, -2.0, 1.5])
 SYNTHETIC = ((96, 96, 48), (2.0, 2.0, 3.0))
-
+# The measured commands run first, from a parent that has imported only numpy: Linux keeps a
+# process's peak memory across fork and exec, so a parent holding SimpleITK and pydicom
+# (about 190 MB) would be every child's peak. The data are made, and the answers judged,
+# in child processes or after the measurements.
+MAKE_PAIR = """
+import sys
+sys.path[:0] = {tests!r}
+from pathlib import Path
+from phantom import bump, make_pair, rotation
+rigid = rotation(3.0, [3.0, -2.0, 1.5])
+def deformed(points):
+    moved = points @ rigid[:3, :3].T + rigid[:3, 3]
+    return moved + bump(moved)
+make_pair(Path({folder!r}), deformed, "bench", {size!r}, {spacing!r})
+"""
+AS_MHA = """
+import SimpleITK as sitk
+reader = sitk.ImageSeriesReader()
+reader.SetFileNames(reader.GetGDCMSeriesFileNames({series!r}))
+sitk.WriteImage(reader.Execute(), {series!r} + ".mha")
+"""
 PLASTIMATCH = """[GLOBAL]
 fixed={fixed}
 moving={moving}
@@ -65,46 +80,69 @@ res=2 2 1
 """
 
 
-def deformed(points: np.ndarray) -> np.ndarray:
-    moved = points @ RIGID[:3, :3].T + RIGID[:3, 3]
-    return moved + bump(moved)
-
-
-def pairs(names: list[str]) -> dict:
-    """name -> (fixed, moving, known mapping, points inside the body, axes judged)."""
+def prepare(names: list[str]) -> dict[str, tuple[Path, Path, Path]]:
+    """name -> (its folder, fixed series, moving series), each with its .mha, made once."""
     chosen = {}
-    if "sample" in names:
-        data = ROOT / "example_flows" / "data"
-        points = sample_data.grid_points(sample_data.FIXED_ORIGIN).reshape(-1, 3)
-        inside = points[sample_data.phantom(points) > -500]
-        chosen["sample 48x40x12"] = (data / "fixed", data / "moving",
-                                     lambda p: p + sample_data.displacement(p), inside,
-                                     slice(0, 2))
-    if "synthetic" in names:
-        size, spacing = SYNTHETIC
-        folder = CACHE / "register_synthetic"
-        if not (folder / "moving").exists():
-            make_pair(folder, deformed, "bench", size, spacing)
-        chosen["synthetic 96x96x48"] = (folder / "fixed", folder / "moving", deformed,
-                                        body_points(4, size, spacing), slice(0, 3))
+    for name in names:
+        folder = CACHE / f"register_{name}"
+        if not (folder / "moving.mha").exists():
+            if name == "sample":
+                shutil.copytree(ROOT / "example_flows" / "data", folder, dirs_exist_ok=True)
+            else:
+                subprocess.run(python(MAKE_PAIR.format(tests=TESTS, folder=str(folder),
+                                                       size=SYNTHETIC[0],
+                                                       spacing=SYNTHETIC[1])), check=True)
+            for series in ("fixed", "moving"):
+                subprocess.run(python(AS_MHA.format(series=str(folder / series))), check=True)
+        chosen[name] = (folder, folder / "fixed", folder / "moving")
     return chosen
 
 
-def as_mha(series: Path) -> Path:
+def run_tools(folder: Path, fixed: Path, moving: Path, repeat: int) -> dict:
+    """tool -> (wall, peak MB, output file)."""
+    runs = {}
+    for method in METHODS:
+        out = folder / f"reg_{method}.dcm"
+        runs[f"dicomreg {method}"] = (*measure(dicomreg(
+            "register", str(fixed), str(moving), "-o", str(out), "--method", method,
+            "--no-dciodvfy"), repeat=repeat), out)
+    if shutil.which("plastimatch"):
+        parameters, out = folder / "plastimatch_register.txt", folder / "plastimatch_vf.mha"
+        parameters.write_text(PLASTIMATCH.format(fixed=folder / "fixed.mha",
+                                                 moving=folder / "moving.mha", out=out))
+        runs["plastimatch register"] = (*measure(["plastimatch", "register", str(parameters)],
+                                                 repeat=repeat), out)
+    return runs
+
+
+def known(name: str):
+    """(known mapping T, points inside the body, axes judged) of a pair, by numpy."""
+    sys.path[:0] = TESTS
+    from conftest import sample_data
+    from phantom import body_points, bump, rotation
+
+    if name == "sample":
+        points = sample_data.grid_points(sample_data.FIXED_ORIGIN).reshape(-1, 3)
+        return (lambda p: p + sample_data.displacement(p),
+                points[sample_data.phantom(points) > -500], slice(0, 2))
+    rigid = rotation(3.0, [3.0, -2.0, 1.5])
+
+    def deformed(p: np.ndarray) -> np.ndarray:
+        moved = p @ rigid[:3, :3].T + rigid[:3, 3]
+        return moved + bump(moved)
+
+    return deformed, body_points(4, *SYNTHETIC), slice(0, 3)
+
+
+def mapped(output: Path, points: np.ndarray) -> np.ndarray:
+    """Where a tool's output sends the points: a REG by the standard's equation, a pull field
+    file (plastimatch's) as p + v(p); both by pydicom, SimpleITK's reader and numpy."""
     import SimpleITK as sitk
+    from test_standard_equation import decode, standard_map, trilinear
 
-    out = series.with_suffix(".mha")
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(series)))
-    sitk.WriteImage(reader.Execute(), str(out))
-    return out
-
-
-def field_points(path: Path, points: np.ndarray) -> np.ndarray:
-    """p + v(p) of a pull field file (plastimatch's), by numpy."""
-    import SimpleITK as sitk
-
-    image = sitk.ReadImage(str(path))
+    if output.suffix == ".dcm":
+        return standard_map(decode(output), points)
+    image = sitk.ReadImage(str(output))
     world = np.eye(4)
     world[:3, :3] = np.asarray(image.GetDirection()).reshape(3, 3) * np.asarray(
         image.GetSpacing())
@@ -113,8 +151,8 @@ def field_points(path: Path, points: np.ndarray) -> np.ndarray:
     return points + trilinear(vectors, world, points)
 
 
-def row(name: str, wall: float, peak: float, error: np.ndarray) -> str:
-    return (f"| {name} | {wall:.1f} | {peak:.0f} | {error.mean():.2f} | "
+def row(name: str, wall: str, peak: str, error: np.ndarray) -> str:
+    return (f"| {name} | {wall} | {peak} | {error.mean():.2f} | "
             f"{np.percentile(error, 95):.2f} | {error.max():.2f} |")
 
 
@@ -124,33 +162,21 @@ def main() -> None:
     parser.add_argument("--pairs", default="sample,synthetic")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
+    measured = {name: run_tools(*paths, args.repeat)
+                for name, paths in prepare(args.pairs.split(",")).items()}
     print(f"machine: {machine()}; median of {args.repeat}")
-    for title, (fixed, moving, mapping, points, axes) in pairs(args.pairs.split(",")).items():
-        def errors(mapped: np.ndarray) -> np.ndarray:
-            return np.linalg.norm((mapped - mapping(points))[:, axes], axis=1)  # noqa: B023
+    for name, runs in measured.items():
+        mapping, points, axes = known(name)
 
-        print(f"\n{title}, {len(points)} points inside the body\n")
+        def errors(moved: np.ndarray) -> np.ndarray:
+            return np.linalg.norm((moved - mapping(points))[:, axes], axis=1)  # noqa: B023
+
+        print(f"\n{name}, {len(points)} points inside the body\n")
         print("| tool | wall s | peak MB | mean error mm | 95th percentile mm | max mm |")
         print("|---|---|---|---|---|---|")
-        before = errors(points)
-        print(f"| (no registration) | | | {before.mean():.2f} | "
-              f"{np.percentile(before, 95):.2f} | {before.max():.2f} |")
-        for method in METHODS:
-            out = CACHE / f"register_{method}.dcm"
-            wall, peak = measure(dicomreg("register", str(fixed), str(moving), "-o", str(out),
-                                          "--method", method, "--no-dciodvfy"),
-                                 repeat=args.repeat)
-            print(row(f"dicomreg {method}", wall, peak,
-                      errors(standard_map(decode(out), points))), flush=True)
-        if shutil.which("plastimatch"):
-            parameters = CACHE / "plastimatch_register.txt"
-            out = CACHE / "plastimatch_vf.mha"
-            parameters.write_text(PLASTIMATCH.format(fixed=as_mha(fixed),
-                                                     moving=as_mha(moving), out=out))
-            wall, peak = measure(["plastimatch", "register", str(parameters)],
-                                 repeat=args.repeat)
-            print(row("plastimatch register", wall, peak,
-                      errors(field_points(out, points))), flush=True)
+        print(row("(no registration)", "", "", errors(points)))
+        for tool, (wall, peak, output) in runs.items():
+            print(row(tool, f"{wall:.1f}", f"{peak:.0f}", errors(mapped(output, points))))
 
 
 if __name__ == "__main__":
