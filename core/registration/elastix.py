@@ -200,6 +200,19 @@ def elastix_stages(fixed: Image, moving: Image, settings: dict[str, Any],
             matrix = linear_transform_matrix(method.GetCombinationTransform())
         done = method
     assert done is not None
-    field = itk.transformix_deformation_field(images[1], done.GetTransformParameterObject())
-    return (matrix, np.asarray(itk.GetArrayFromImage(field), dtype=np.float32),
-            done.GetCombinationTransform())
+    return matrix, _pull_field(itk, images[1], done), done.GetCombinationTransform()
+
+
+def _pull_field(itk: Any, moving: Any, done: Any) -> np.ndarray:
+    """transformix's deformation field W on the fixed grid. Its output directory is a
+    temporary folder: itk's ``transformix_deformation_field`` writes deformationField.nii
+    into the current directory, a file nobody asked for."""
+    transformix = itk.TransformixFilter.New(moving)
+    transformix.SetTransformParameterObject(done.GetTransformParameterObject())
+    transformix.SetComputeDeformationField(True)
+    transformix.SetLogToConsole(False)
+    with tempfile.TemporaryDirectory(prefix="dicomreg-transformix-") as folder:
+        transformix.SetOutputDirectory(folder)
+        transformix.Update()
+        field = transformix.GetOutputDeformationField()
+        return np.array(itk.GetArrayFromImage(field), dtype=np.float32)

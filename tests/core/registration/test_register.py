@@ -209,10 +209,15 @@ def test_full_size_defaults(tmp_path, method):
     assert error.mean() < 1.0 and np.percentile(error, 95) < 2.0
 
 
-def test_elastix_takes_the_users_parameter_files(tmp_path, pairs):
+def test_elastix_takes_the_users_parameter_files(tmp_path, pairs, monkeypatch):
     """``--params`` for elastix: its parameter files, one per stage; a translation file (the
-    text a person writes, read by elastix) recovers the known shift."""
+    text a person writes, read by elastix) recovers the known shift. Nothing is written in
+    the current directory (itk's transformix_deformation_field would leave
+    deformationField.nii there)."""
     pair = pairs["translation"]
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     stage = tmp_path / "translation.txt"
     stage.write_text('(Transform "TranslationTransform")\n'
                      '(Registration "MultiResolutionRegistration")\n'
@@ -234,6 +239,7 @@ def test_elastix_takes_the_users_parameter_files(tmp_path, pairs):
     reg = decode(out)
     assert np.allclose(reg["pre"][:3, :3], np.eye(3)) and not np.allclose(reg["pre"], np.eye(4))
     assert dciodvfy_counts(out)[0] == []
+    assert list(here.iterdir()) == []
 
 
 @pytest.mark.parametrize(("text", "expected"), [
