@@ -19,7 +19,11 @@ rerun skips the cases already done."""
 _COLUMNS = """\
 manifest columns (named by its header row; paths relative to the manifest):
   field           required: the displacement field or transform file, as
-                  save's FIELD
+                  save's FIELD (or give method instead)
+  method          instead of field: register moving to fixed with rigid,
+                  affine, bspline, demons or elastix (its defaults and fixed
+                  seed), as 'dicomreg register'; the quality report is written
+                  to OUTPUT.quality.json
   output          required: the REG file to write, as save's --output
   fixed, moving   DICOM files or directories (or PACS series), as save's --fixed
                   and --moving

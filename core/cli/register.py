@@ -36,8 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--method", choices=_METHODS, default="bspline",
                         help="rigid, affine, bspline (default), demons or elastix")
     parser.add_argument("--params", action="append", default=[], metavar="FILE",
-                        help="settings: a JSON object of settings by name (see the README), "
-                        "or for elastix its parameter files, one per stage in order")
+                        help="settings: a JSON object of settings by name (see the README); "
+                        "for elastix also its parameter files (any other suffix than .json), "
+                        "one per stage in order")
     parser.add_argument("--fixed-mask", metavar="PATH", help="where the metric looks in FIXED "
                         "(an image, non-zero inside, on any grid overlapping it)")
     parser.add_argument("--moving-mask", metavar="PATH", help="the same for MOVING")

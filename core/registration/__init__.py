@@ -8,5 +8,5 @@ The face offers each listed module's ``__all__``, importing the module on first 
 
 from dicomreg.core.lazy_exports import lazy_exports
 
-__getattr__, __dir__ = lazy_exports(__name__, (
-    "settings", "images", "quality", "pipeline", "warp"))
+__getattr__, __dir__ = lazy_exports(__name__, ("settings", "images", "quality", "elastix",
+                                                "pipeline", "warp"))

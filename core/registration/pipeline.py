@@ -6,6 +6,11 @@ deformation package's :func:`~dicomreg.core.deformation.transform_as_deformation
 stores "A, then u" as Pre = A and D(p) = u(A p) on the fixed grid, the standard's
 p -> Pre p + D(p). With ``fold_affine`` A is folded into the grid instead
 (D(p) = A p + u(A p) - p, Pre the identity). A rigid or affine method gives a zero grid.
+
+elastix (:mod:`.elastix`) gives A and the whole mapping's pull field W on the fixed grid
+instead of a transform: Pre = A and D(p) = W(p) + p - A p (folded: D = W), and the whole
+mapping, for the quality report, is W as a displacement field transform (exact at the grid's
+points); the result's ``transform`` is elastix's own.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 
 from dicomreg.core.deformation import LoadedDeformation, transform_as_deformation
 from dicomreg.core.image import Geometry, Image
+from dicomreg.core.registration.elastix import elastix_stages
 from dicomreg.core.registration.images import to_sitk
 from dicomreg.core.registration.quality import QualityReport, quality_report
 from dicomreg.core.registration.settings import (
@@ -30,6 +36,7 @@ from dicomreg.core.registration.stages import (
     affine_transform,
     deformable_stage,
     linear_stage,
+    one_thread,
 )
 
 __all__ = ["RegistrationResult", "register"]
@@ -51,7 +58,8 @@ class RegistrationResult:
     quality
         The quality report.
     transform
-        The whole mapping as one SimpleITK transform (fixed point -> moving point).
+        The whole mapping as one SimpleITK transform (fixed point -> moving point); for
+        elastix, the ITK transform elastix made (``TransformPoint`` alike).
     """
 
     deformation: LoadedDeformation
@@ -138,29 +146,63 @@ def register(fixed: Image, moving: Image, method: str = "bspline",
         raise RegistrationError("the fixed and the moving image both need a geometry")
     started = time.perf_counter()
     fixed_itk, moving_itk = to_sitk(fixed), to_sitk(moving)
-    if method == "elastix":  # itk-elastix installs (the [register] extra); not wired yet
-        raise RegistrationError("--method elastix is not available yet in this version; "
-                                "use rigid, affine, bspline or demons")
-    matrix, whole = _sitk_stages(method, fixed_itk, moving_itk, settings, _masks(masks), seed,
-                                 progress)
     source = f"{method} registration of {moving.source or 'the moving image'}"
-    deformation = _as_deformation(method, whole, matrix, fixed.geometry, source, fold_affine)
+    if method == "elastix":
+        matrix, full, transform = elastix_stages(fixed, moving, settings, masks, seed,
+                                                 progress)
+        whole = _field_transform(full, fixed.geometry)
+        deformation = _elastix_deformation(full, matrix, fixed.geometry, source, fold_affine)
+    else:
+        with one_thread():
+            matrix, whole = _sitk_stages(method, fixed_itk, moving_itk, settings,
+                                         _masks(masks), seed, progress)
+        deformation = _as_deformation(method, whole, matrix, fixed.geometry, source,
+                                      fold_affine)
+        transform = whole
     deformation.image.datasets = fixed.datasets
     quality = quality_report(method, fixed_itk, moving_itk, whole, fixed.geometry)
     quality.seconds = time.perf_counter() - started
     deformation.notes += quality.warnings
-    return RegistrationResult(deformation, matrix, quality, whole)
+    return RegistrationResult(deformation, matrix, quality, transform)
 
 
 def _as_deformation(method: str, whole: Any, matrix: np.ndarray, grid: Geometry, source: str,
                     fold_affine: bool) -> LoadedDeformation:
     """The REG's grid and matrices of the whole transform (see the module documentation)."""
     if fold_affine:
-        return LoadedDeformation(_full_field(whole, grid, source), notes=[
-            "the linear stage is folded into the grid (identity pre-deformation matrix)"],
-            has_matrices=True)
+        return LoadedDeformation(_full_field(whole, grid, source), notes=[_FOLDED],
+                                 has_matrices=True)
     if method in ("rigid", "affine"):
         return LoadedDeformation(_zero_field(grid, source), pre_matrix=matrix, notes=[
             f"the {method} stage is the pre-deformation matrix; the grid is zero"],
             has_matrices=True)
     return transform_as_deformation(whole, grid, source)
+
+
+def _field_transform(full: np.ndarray, geometry: Geometry) -> Any:
+    """The pull field W as a SimpleITK displacement field transform (its own copy)."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(full.astype(np.float64), isVector=True)
+    image.SetOrigin(geometry.origin)
+    image.SetSpacing(geometry.spacing)
+    image.SetDirection(geometry.direction)
+    return sitk.DisplacementFieldTransform(image)
+
+
+_FOLDED = "the linear stage is folded into the grid (identity pre-deformation matrix)"
+
+
+def _elastix_deformation(full: np.ndarray, matrix: np.ndarray, grid: Geometry, source: str,
+                         fold_affine: bool) -> LoadedDeformation:
+    """Pre = A, D(p) = W(p) + p - A p; folded, D = W (see the module documentation)."""
+    if fold_affine or np.array_equal(matrix, np.eye(4)):
+        return LoadedDeformation(Image(full, grid, source=source), notes=[_FOLDED],
+                                 has_matrices=True)
+    vectors = full.astype(np.float64)
+    for k, points in grid.slab_points():
+        vectors[k] += points - (points @ matrix[:3, :3].T + matrix[:3, 3])
+    return LoadedDeformation(Image(vectors.astype(np.float32), grid, source=source),
+                             pre_matrix=matrix, notes=[
+                                 "elastix's linear stages are the pre-deformation matrix"],
+                             has_matrices=True)

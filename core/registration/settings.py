@@ -46,8 +46,10 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "demons": {**_COMMON, "demons_shrink_factors": [4, 2, 1],
                "demons_smoothing_sigmas": [2.0, 1.0, 0.0], "demons_iterations": 40,
                "field_variance_mm2": 4.0, "intensity_threshold": 0.001},
-    "elastix": {"number_of_resolutions": 3, "final_grid_spacing_mm": 30.0,
-                "maximum_iterations": 250, "parameter_files": []},
+    # elastix's default rigid and B-spline maps; one thread and a fixed seed (see elastix.py).
+    "elastix": {"number_of_resolutions": 3, "final_grid_spacing_mm": 40.0,
+                "maximum_iterations": 250, "spatial_samples": 2048,
+                "bending_energy_weight": 0.0, "number_of_threads": 1, "parameter_files": []},
 }
 
 
@@ -94,23 +96,29 @@ def settings_for(method: str, params: Mapping[str, Any] | None = None) -> dict[s
 
 
 def load_settings(paths: list[str | os.PathLike[str]], method: str) -> dict[str, Any]:
-    """Settings from files: elastix parameter files for ``elastix`` (one per stage, in
-    order), JSON objects of settings by name (later files win) for the other methods."""
+    """Settings from files: JSON objects of settings by name (later files win); for
+    ``elastix``, any other file is an elastix parameter file (one per stage, in order)."""
     files = [Path(p) for p in paths]
     for path in files:
         if not path.is_file():
             raise RegistrationError(f"--params '{path}' does not exist")
-    if method == "elastix":
-        return {"parameter_files": [str(p) for p in files]}
     merged: dict[str, Any] = {}
+    stages = [str(p) for p in files if method == "elastix" and p.suffix.lower() != ".json"]
+    if stages:
+        merged["parameter_files"] = stages
     for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise RegistrationError(f"--params '{path}' is not JSON ({error}); expected an "
-                                    "object of settings by name") from None
-        if not isinstance(data, dict):
-            raise RegistrationError(f"--params '{path}' holds a {type(data).__name__}; "
-                                    "expected an object of settings by name")
-        merged.update(data)
+        if str(path) not in stages:
+            merged.update(_json_settings(path))
     return merged
+
+
+def _json_settings(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RegistrationError(f"--params '{path}' is not JSON ({error}); expected an "
+                                "object of settings by name") from None
+    if not isinstance(data, dict):
+        raise RegistrationError(f"--params '{path}' holds a {type(data).__name__}; "
+                                "expected an object of settings by name")
+    return data

@@ -3,6 +3,11 @@
 The manifest is a CSV file with a header row. Columns:
 
 - ``field`` and ``output`` (required): the displacement field and the REG to write;
+- ``method`` (optional, instead of ``field``): register ``moving`` to ``fixed`` with this
+  method (rigid, affine, bspline, demons, elastix; its defaults and fixed seed) and save
+  that, as ``dicomreg register``; the quality report is written beside the REG
+  (``OUTPUT.quality.json``) and its line joins the notes. Registration rows need local
+  fixed and moving images;
 - ``fixed``, ``moving`` (optional): DICOM files or directories, or PACS series
   (``AET@HOST:PORT/STUDY_UID/SERIES_UID``, a DICOMweb series URL), as ``--fixed``/``--moving``;
 - ``modifiers`` (optional): a modifier chain, as ``--modifiers``;
@@ -51,7 +56,8 @@ from dicomreg.core.output import OutputPathError, atomic_output, check_output_pa
 __all__ = ["BatchError", "CaseResult", "read_manifest", "run_batch", "run_case"]
 
 _OPTION_COLUMNS = ("fixed_volume", "moving_volume", "max_field_size", *CONVENTION_OPTIONS)
-_COLUMNS = ("field", "output", "fixed", "moving", "modifiers", "send_to", *_OPTION_COLUMNS)
+_COLUMNS = ("field", "method", "output", "fixed", "moving", "modifiers", "send_to",
+            *_OPTION_COLUMNS)
 RESULT_COLUMNS = ("case", "status", "output", "error", "seconds", "dciodvfy", "notes")
 # An existing results file is replaced only when it is one (not a field, not the manifest).
 RESULTS_TABLE = csv_table("a dicomreg batch results table", RESULT_COLUMNS)
@@ -70,6 +76,7 @@ class Case:
     number: int
     field: str
     output: str
+    method: str = ""  # register fixed and moving with it instead of reading a field
     fixed: str = ""
     moving: str = ""
     modifiers: str = ""
@@ -105,10 +112,10 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
     except (csv.Error, UnicodeDecodeError) as error:
         raise BatchError(f"manifest '{path}' is not a CSV file ({error})") from None
     unknown = [c for c in columns if c not in _COLUMNS and not c.startswith("set:")]
-    if unknown or not {"field", "output"} <= set(columns):
+    if unknown or "output" not in columns or not {"field", "method"} & set(columns):
         raise BatchError(f"manifest '{path}': columns {', '.join(columns) or '(none)'}; "
-                         "expected field, output, and optionally fixed, moving, modifiers, "
-                         "send_to, "
+                         "expected field, output, and optionally method (instead of field: "
+                         "register fixed and moving), fixed, moving, modifiers, send_to, "
                          f"{', '.join(_OPTION_COLUMNS)} and set:FIELDNAME columns"
                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
     for column in columns:
@@ -121,6 +128,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Case]:
         assignments = {c[4:]: row[c] for c in columns if c.startswith("set:") and row[c]}
         cases.append(Case(number=number, field=(row.get("field") or "").strip(),
                           output=(row.get("output") or "").strip(),
+                          method=(row.get("method") or "").strip().lower(),
                           fixed=(row.get("fixed") or "").strip(),
                           moving=(row.get("moving") or "").strip(),
                           modifiers=(row.get("modifiers") or "").strip(),
@@ -162,19 +170,32 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
     started = time.perf_counter()
     created: list[Path] = []
     try:
-        if not case.field or not case.output:
-            raise BatchError("the row needs both a field and an output")
+        if bool(case.field) == bool(case.method) or not case.output:
+            raise BatchError("the row needs an output and either a field or a method")
         created = _make_directories(resolve_path(case.output, base_dir))
+        options = _case_options(case.options or {})
+        registration = None
+        if case.method:
+            from dicomreg.core.regsave.batch_register import register_case
+
+            registration = register_case(case.method, case.fixed, case.moving, base_dir,
+                                         options)
         result = save_registration(SaveRequest(
             field=case.field, output=case.output, fixed=case.fixed or None,
             moving=case.moving or None, modifiers=case.modifiers or None,
             assignments=dict(case.assignments or {}), dciodvfy=dciodvfy, base_dir=base_dir,
-            **_case_options(case.options or {})))
+            deformation=None if registration is None else registration.deformation,
+            **options))
+        notes = list(result.notes)
+        if registration is not None:
+            from dicomreg.core.regsave.batch_register import write_quality
+
+            notes.append(write_quality(registration, result.path))
         if case.send_to:
             _send(case.send_to, result.path)
         verdict = str(result.dciodvfy) if result.dciodvfy else ""
         return CaseResult(case.number, "done", str(result.path), seconds=_since(started),
-                          dciodvfy=verdict, notes="; ".join(result.notes))
+                          dciodvfy=verdict, notes="; ".join(notes))
     except DicomRegError as error:  # every problem, not the first and a count
         message = "; ".join(getattr(error, "problems", None) or [str(error)])
     except Exception as error:  # a bug in dicomreg: reported, the other cases go on

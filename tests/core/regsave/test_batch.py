@@ -351,3 +351,45 @@ def test_field_size_limit_per_row_and_for_the_batch(tmp_path, cluster, capsys):
     assert main(["batch", str(manifest), "--max-field-size", "-3", "--no-progress"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "--max-field-size '-3' is not a size" in err[0], err
+
+
+def test_a_method_column_registers_the_row_instead_of_reading_a_field(tmp_path, capsys):
+    """A row with ``method`` registers moving to fixed in the worker and saves that (the
+    known shift recovered, by the standard's equation written out in the tests); a row with
+    both or neither of field and method, or an unknown method, fails alone."""
+    import json
+    import sys
+
+    sys.path[:0] = [str(ROOT / "tests" / "core" / "registration"),
+                    str(ROOT / "tests" / "core" / "reg")]
+    from phantom import body_points, make_pair
+    from test_standard_equation import decode, standard_map
+
+    from dicomreg.core.regsave import run_case
+
+    size, spacing, shift = (48, 48, 24), (2.5, 2.5, 3.5), np.array([4.0, -3.0, 2.5])
+    make_pair(tmp_path / "p", lambda points: points + shift, "batch", size, spacing)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("field,method,output,fixed,moving\n"
+                        ",rigid,out/reg.dcm,p/fixed,p/moving\n"
+                        "f.mha,rigid,out/both.dcm,p/fixed,p/moving\n"
+                        ",warp,out/unknown.dcm,p/fixed,p/moving\n"
+                        ",rigid,out/alone.dcm,p/fixed,\n")
+    done, both, unknown, alone = (run_case(c, str(tmp_path), dciodvfy=True)
+                                  for c in read_manifest(manifest))
+    assert done.status == "done", done.error
+    points = body_points(3, size, spacing)
+    error = np.linalg.norm(standard_map(decode(done.output), points) - (points + shift), axis=1)
+    assert error.mean() < 1.0 and np.percentile(error, 95) < 2.0, error.mean()
+    assert dciodvfy_counts(done.output)[0] == []
+    report = json.loads(Path(f"{done.output}.quality.json").read_text())
+    assert report["method"] == "rigid" and "quality: rigid:" in done.notes
+    assert "either a field or a method" in both.error
+    assert "method: 'warp' is not one of rigid, affine" in unknown.error
+    assert "needs a fixed and a moving image" in alone.error
+    for failed in ("both", "unknown", "alone"):
+        assert not (tmp_path / "out" / f"{failed}.dcm").exists()
+    with pytest.raises(SystemExit) as leaving:
+        main(["batch", "--help"])
+    assert leaving.value.code == 0
+    assert "method          instead of field" in capsys.readouterr().out
