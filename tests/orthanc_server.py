@@ -111,22 +111,32 @@ def _configuration(orthanc: Orthanc, plugin: Path) -> dict:
     }
 
 
+def wait_for(ready, process: subprocess.Popen, log: Path, what: str, seconds: float) -> None:
+    """Poll ``ready()`` until it is true; a RuntimeError with the log's tail when ``process``
+    (``what``) stops first or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} stopped at start:\n{log.read_text()[-3000:]}")
+        if ready():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+
+
 def _wait_until_up(orthanc: Orthanc, process: subprocess.Popen, log: Path) -> None:
     import requests
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Orthanc stopped at start:\n{log.read_text()[-3000:]}")
+    def up() -> bool:
         try:
-            if requests.get(orthanc.rest + "/system", auth=(USER, PASSWORD),
-                            timeout=2).ok:
+            if requests.get(orthanc.rest + "/system", auth=(USER, PASSWORD), timeout=2).ok:
                 with socket.create_connection((LOOPBACK, orthanc.dicom_port), timeout=2):
-                    return
+                    return True
         except (requests.RequestException, OSError):
             pass
-        time.sleep(0.2)
-    raise RuntimeError(f"Orthanc did not start within 60 s:\n{log.read_text()[-3000:]}")
+        return False
+
+    wait_for(up, process, log, "Orthanc", 60)
 
 
 def _executables() -> tuple[str, Path]:

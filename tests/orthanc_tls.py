@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from orthanc_server import (
     _process,
     _running,
     free_port,
+    wait_for,
 )
 
 _LEAF_EXTENSIONS = ("basicConstraints=critical,CA:FALSE\nsubjectAltName=IP:127.0.0.1,"
@@ -99,16 +99,14 @@ def _stunnel_configuration(server: TlsOrthanc) -> str:
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"stunnel stopped at start:\n{log.read_text()[-2000:]}")
+    def listening() -> bool:
         try:
             socket.create_connection((LOOPBACK, port), timeout=1).close()
-            return
+            return True
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"stunnel did not listen within 30 s:\n{log.read_text()[-2000:]}")
+            return False
+
+    wait_for(listening, process, log, "stunnel", 30)
 
 
 def _tls_configuration(server: TlsOrthanc, plugin: Path) -> dict:

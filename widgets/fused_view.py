@@ -29,17 +29,7 @@ from qtpy.QtWidgets import (
 
 from dicomreg.core.image import Image
 
-from .slice_canvas import (
-    PLANES,
-    SliceCanvas,
-    dimensions_text,
-    grey,
-    plane_of,
-    plane_spacing,
-    rgb_image,
-    voxel_of,
-    window_of,
-)
+from . import slice_canvas as canvas
 
 __all__ = ["FusedView"]
 
@@ -59,7 +49,7 @@ class FusedView(QWidget):
         self.mode = QComboBox()
         self.mode.addItems(list(MODES))
         self.plane = QComboBox()
-        self.plane.addItems(list(PLANES))
+        self.plane.addItems(list(canvas.PLANES))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slice_label = QLabel()
         self.square = QSpinBox()
@@ -74,7 +64,7 @@ class FusedView(QWidget):
                        self.alpha, self.alpha_label):
             controls.addWidget(widget)
         layout.addLayout(controls)
-        self.canvas = SliceCanvas()
+        self.canvas = canvas.SliceCanvas()
         layout.addWidget(self.canvas, 1)
         self.readout = QLabel("move the mouse over the slice for the values there")
         layout.addWidget(self.readout)
@@ -97,18 +87,18 @@ class FusedView(QWidget):
             self.canvas.update()
             return
         self.fixed, self.warped = fixed, warped
-        self.window = window_of(fixed.voxels)
+        self.window = canvas.window_of(fixed.voxels)
         self._plane_changed()
 
     def set_window(self, low: float, high: float) -> None:
-        """The grey window both images are shown through: low black, high white."""
+        """The canvas.grey window both images are shown through: low black, high white."""
         self.window = (float(low), float(high) if high > low else float(low) + 1.0)
         self.render()
 
     def _plane_changed(self, *_args: object) -> None:
         if self.fixed is None:
             return
-        depth = self.fixed.voxels.shape[PLANES[self.plane.currentText()]]
+        depth = self.fixed.voxels.shape[canvas.PLANES[self.plane.currentText()]]
         self.slider.blockSignals(True)
         self.slider.setRange(0, depth - 1)
         self.slider.setValue(depth // 2)
@@ -116,11 +106,11 @@ class FusedView(QWidget):
         self.render()
 
     def shown(self) -> np.ndarray:
-        """The grey levels (rows, columns) of the current slice as the canvas shows them."""
+        """The canvas.grey levels (rows, columns) of the current slice as the canvas shows them."""
         assert self.fixed is not None and self.warped is not None
-        axis, index = PLANES[self.plane.currentText()], self.slider.value()
-        fixed = grey(plane_of(self.fixed.voxels, axis, index), *self.window)
-        warped = grey(plane_of(self.warped.voxels, axis, index), *self.window)
+        axis, index = canvas.PLANES[self.plane.currentText()], self.slider.value()
+        fixed = canvas.grey(canvas.plane_of(self.fixed.voxels, axis, index), *self.window)
+        warped = canvas.grey(canvas.plane_of(self.warped.voxels, axis, index), *self.window)
         if self.mode.currentText() == "Blend":
             alpha = self.alpha.value() / 100
             return np.rint((1 - alpha) * fixed + alpha * warped).astype(np.uint8)
@@ -133,10 +123,10 @@ class FusedView(QWidget):
         """Draw the current slice and say what is shown."""
         if self.fixed is None or self.warped is None:
             return
-        axis = PLANES[self.plane.currentText()]
+        axis = canvas.PLANES[self.plane.currentText()]
         values = self.shown()
-        self.canvas.image = rgb_image(np.repeat(values[..., None], 3, axis=-1))
-        width, height = plane_spacing(self.fixed.geometry, axis)
+        self.canvas.image = canvas.rgb_image(np.repeat(values[..., None], 3, axis=-1))
+        width, height = canvas.plane_spacing(self.fixed.geometry, axis)
         self.canvas.aspect, self.canvas.pixel_mm = height / width, width
         blend = self.mode.currentText() == "Blend"
         self.alpha.setEnabled(blend)
@@ -145,9 +135,9 @@ class FusedView(QWidget):
         self.slice_label.setText(f"slice {self.slider.value() + 1} of "
                                  f"{self.slider.maximum() + 1}")
         low, high = self.window
-        self.info.setText(f"{dimensions_text(self.fixed.geometry)} voxels, spacing "
+        self.info.setText(f"{canvas.dimensions_text(self.fixed.geometry)} voxels, spacing "
                           + " x ".join(f"{s:g}" for s in self.fixed.geometry.spacing)
-                          + f" mm; grey window {low:g} to {high:g}; "
+                          + f" mm; canvas.grey window {low:g} to {high:g}; "
                           + ("blend of the fixed and the warped image" if blend else
                              "checkerboard: the fixed image in the top-left square"))
         self.canvas.update()
@@ -156,7 +146,7 @@ class FusedView(QWidget):
         """Show the position (mm, LPS), the voxel and both values at a slice pixel."""
         if self.fixed is None or self.warped is None:
             return
-        i, j, k = voxel_of(self.fixed.voxels.shape, PLANES[self.plane.currentText()],
+        i, j, k = canvas.voxel_of(self.fixed.voxels.shape, canvas.PLANES[self.plane.currentText()],
                            self.slider.value(), row, column)
         point = self.fixed.geometry.index_to_point([i, j, k])
         self.readout.setText(
@@ -173,6 +163,6 @@ def _problem(fixed: Image | None, warped: Image | None) -> str | None:
         if image.voxels.ndim != 3:
             return f"the {name} image is not a 3-D scalar image"
     if fixed.voxels.shape != warped.voxels.shape:
-        return (f"the warped image ({dimensions_text(warped.geometry)}) is not on the fixed "
-                f"grid ({dimensions_text(fixed.geometry)}): warp it onto the fixed image")
+        return (f"the warped image ({canvas.dimensions_text(warped.geometry)}) is not on the fixed "
+                f"grid ({canvas.dimensions_text(fixed.geometry)}): warp it onto the fixed image")
     return None

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from conftest import SAMPLE
 from orthanc_server import (  # noqa: F401
     LOOPBACK,
     PASSWORD,
@@ -24,12 +25,7 @@ from orthanc_server import (  # noqa: F401
 
 from dicomreg.core.cli.main import main
 
-SAMPLE = Path(__file__).resolve().parents[3] / "example_flows" / "data"
-
-
-@pytest.fixture(autouse=True)
-def _environment(net_environment):
-    pass
+pytestmark = pytest.mark.usefixtures("net_environment")
 
 
 @pytest.fixture(scope="module")

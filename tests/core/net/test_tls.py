@@ -6,11 +6,11 @@ checked with pydicom and numpy and Orthanc's REST API."""
 from __future__ import annotations
 
 from io import BytesIO
-from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
+from conftest import SAMPLE
 from orthanc_server import (  # noqa: F401
     LOOPBACK,
     PASSWORD,
@@ -25,12 +25,7 @@ from orthanc_tls import tls_orthanc_fixture  # noqa: F401
 
 from dicomreg.core.cli.main import main
 
-SAMPLE = Path(__file__).resolve().parents[3] / "example_flows" / "data"
-
-
-@pytest.fixture(autouse=True)
-def _environment(net_environment):
-    pass
+pytestmark = pytest.mark.usefixtures("net_environment")
 
 
 def _ours(server, ca: str = "ca.crt", cert: str | None = "client") -> list[str]:
