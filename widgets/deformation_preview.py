@@ -31,6 +31,7 @@ from dicomreg.core.image import Image
 from .slice_canvas import (
     PLANES,
     SliceCanvas,
+    add_readout_lines,
     dimensions_text,
     grey,
     plane_of,
@@ -119,11 +120,7 @@ class DeformationPreview(QWidget):
         picture.addWidget(self.canvas, 1)
         picture.addWidget(self.colour_bar)
         layout.addLayout(picture, 1)
-        self.readout = QLabel("move the mouse over the slice for the values there")
-        layout.addWidget(self.readout)
-        self.info = QLabel("no field")
-        self.info.setWordWrap(True)
-        layout.addWidget(self.info)
+        self.readout, self.info = add_readout_lines(layout, "no field")
         self.canvas.hovered.connect(self.read_out)
         self.show_underlay.toggled.connect(self.render)
         self.view.currentIndexChanged.connect(self.render)

@@ -66,11 +66,8 @@ class FusedView(QWidget):
         layout.addLayout(controls)
         self.canvas = canvas.SliceCanvas()
         layout.addWidget(self.canvas, 1)
-        self.readout = QLabel("move the mouse over the slice for the values there")
-        layout.addWidget(self.readout)
-        self.info = QLabel("no images: connect the fixed image and Warp's image")
-        self.info.setWordWrap(True)
-        layout.addWidget(self.info)
+        self.readout, self.info = canvas.add_readout_lines(
+            layout, "no images: connect the fixed image and Warp's image")
         self.mode.currentIndexChanged.connect(self.render)
         self.plane.currentIndexChanged.connect(self._plane_changed)
         for control in (self.slider, self.square, self.alpha):

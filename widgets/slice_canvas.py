@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 from qtpy.QtCore import QLineF, QPointF, QRectF, Signal
 from qtpy.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
-from qtpy.QtWidgets import QSizePolicy, QWidget
+from qtpy.QtWidgets import QBoxLayout, QLabel, QSizePolicy, QWidget
 
 from dicomreg.core.image import Geometry
 from dicomreg.core.itk import release_pages
 
-__all__ = ["PLANES", "SliceCanvas", "dimensions_text", "grey", "plane_of", "plane_spacing",
-           "rgb_image", "sample_plane", "voxel_of", "window_of"]
+__all__ = ["PLANES", "SliceCanvas", "add_readout_lines", "dimensions_text", "grey", "plane_of",
+           "plane_spacing", "rgb_image", "sample_plane", "voxel_of", "window_of"]
 
 PLANES = {"Axial": 0, "Coronal": 1, "Sagittal": 2}  # the array axis held fixed: z, y, x
 
@@ -171,6 +171,17 @@ def sample_plane(image_voxels: np.ndarray, image_geometry: Geometry, grid: Geome
     si, sj, sk = source[inside].T
     values[inside] = image_voxels[sk, sj, si]
     return values
+
+
+def add_readout_lines(layout: QBoxLayout, info: str) -> tuple[QLabel, QLabel]:
+    """The two lines under a slice view, added to ``layout``: the readout under the mouse
+    and the view's summary (``info`` until there is one), which wraps."""
+    readout = QLabel("move the mouse over the slice for the values there")
+    layout.addWidget(readout)
+    summary = QLabel(info)
+    summary.setWordWrap(True)
+    layout.addWidget(summary)
+    return readout, summary
 
 
 def window_of(voxels: np.ndarray) -> tuple[float, float]:

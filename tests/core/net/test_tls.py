@@ -8,19 +8,11 @@ from __future__ import annotations
 from io import BytesIO
 
 import numpy as np
+import orthanc_server as helpers
 import pydicom
 import pytest
 from conftest import SAMPLE
-from orthanc_server import (  # noqa: F401
-    LOOPBACK,
-    PASSWORD,
-    USER,
-    net_environment_fixture,
-    one_error_line,
-    orthanc_fixture,
-    pixels_by_uid,
-    series_uids,
-)
+from orthanc_server import net_environment_fixture, orthanc_fixture  # noqa: F401
 from orthanc_tls import tls_orthanc_fixture  # noqa: F401
 
 from dicomreg.core.cli.main import main
@@ -36,7 +28,7 @@ def _ours(server, ca: str = "ca.crt", cert: str | None = "client") -> list[str]:
 
 
 def _web(server, **kwargs) -> list[str]:
-    return [server.dicomweb_https, "--user", USER, *_ours(server, **kwargs)]
+    return [server.dicomweb_https, "--user", helpers.USER, *_ours(server, **kwargs)]
 
 
 def _dimse(server, **kwargs) -> list[str]:
@@ -49,7 +41,7 @@ def tls_stored(tls_orthanc):
     fixed = sorted(str(p) for p in (SAMPLE / "fixed").glob("*.dcm"))
     moving = sorted(str(p) for p in (SAMPLE / "moving").glob("*.dcm"))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DICOMREG_PASSWORD", PASSWORD)
+        patch.setenv("DICOMREG_PASSWORD", helpers.PASSWORD)
         assert main(["send", *fixed, "--to", *_dimse(tls_orthanc)]) == 0
         assert main(["send", *moving, "--to", *_web(tls_orthanc)]) == 0
     return tls_orthanc
@@ -69,21 +61,21 @@ def test_find_over_tls(tls_stored, capsys, web):
     out = capsys.readouterr().out
     assert out.count("12 instance(s)") == 2
     for folder in ("fixed", "moving"):
-        assert f"series {series_uids(SAMPLE / folder)[1]}" in out
+        assert f"series {helpers.series_uids(SAMPLE / folder)[1]}" in out
 
 
 @pytest.mark.parametrize("how", ["c-get", "c-move", "wado-rs"])
 def test_fetch_over_tls_gives_back_every_instance(tls_stored, tmp_path, capsys, how):
-    study, series = series_uids(SAMPLE / "fixed")
+    study, series = helpers.series_uids(SAMPLE / "fixed")
     peer = {"c-get": _dimse(tls_stored),
             # Orthanc stores to our SCP over TLS; our SCP shows it the client certificate
             "c-move": [*_dimse(tls_stored), "--move-to", "DICOMREG",
-                       "--listen", f"{LOOPBACK}:{tls_stored.move_port}"],
+                       "--listen", f"{helpers.LOOPBACK}:{tls_stored.move_port}"],
             "wado-rs": _web(tls_stored)}[how]
     out = tmp_path / "fetched"
     assert main(["fetch", *peer, "--study", study, "--series", series, "-o", str(out)]) == 0
     assert "fetched 12 instance(s) of 1 series" in capsys.readouterr().out
-    original, fetched = pixels_by_uid(SAMPLE / "fixed"), pixels_by_uid(out)
+    original, fetched = helpers.pixels_by_uid(SAMPLE / "fixed"), helpers.pixels_by_uid(out)
     assert sorted(original) == sorted(fetched)
     for uid, pixels in original.items():
         np.testing.assert_array_equal(fetched[uid], pixels)
@@ -91,14 +83,14 @@ def test_fetch_over_tls_gives_back_every_instance(tls_stored, tmp_path, capsys, 
 
 @pytest.mark.parametrize("web", [False, True])
 def test_save_from_and_send_to_a_tls_peer(tls_stored, tmp_path, capsys, web):
-    fixed_study, fixed_series = series_uids(SAMPLE / "fixed")
+    fixed_study, fixed_series = helpers.series_uids(SAMPLE / "fixed")
     out = tmp_path / "reg.dcm"
     target = _web(tls_stored) if web else _dimse(tls_stored)
     assert main(["save", str(SAMPLE / "field.mha"), "-o", str(out), "--fixed",
                  f"{tls_stored.dimse}/{fixed_study}/{fixed_series}",
-                 "--moving", "{}/studies/{}/series/{}".format(tls_stored.dicomweb_https,
-                                                              *series_uids(SAMPLE / "moving")),
-                 "--send-to", *target, "--user", USER]) == 0
+                 "--moving", "{}/studies/{}/series/{}".format(
+                     tls_stored.dicomweb_https, *helpers.series_uids(SAMPLE / "moving")),
+                 "--send-to", *target, "--user", helpers.USER]) == 0
     assert "stored by" in capsys.readouterr().out
     uid = pydicom.dcmread(out, stop_before_pixels=True).SOPInstanceUID
     stored = tls_stored.get(f"/instances/{tls_stored.find_instance(uid)}/file")
@@ -126,18 +118,18 @@ def test_tls_failures_are_one_line(tls_orthanc, capsys, case, expected):
         "https, wrong CA": _web(server, ca="other_ca.crt"),
         "https, no certificate of ours": _web(server, cert=None),
         "http to the https port": [server.dicomweb_https.replace("https:", "http:"),
-                                   "--user", USER],
+                                   "--user", helpers.USER],
         "missing CA file": [server.dimse, "--tls-ca", str(c.folder / "absent.crt")],
         "key without certificate": [server.dimse, "--tls-key", c["client.key"]],
     }[case]
     assert main(["echo", *args, "--timeout", "10"]) == 1
-    line = one_error_line(capsys)
+    line = helpers.one_error_line(capsys)
     assert expected in line, line
-    assert PASSWORD not in line
+    assert helpers.PASSWORD not in line
 
 
 def test_tls_to_a_plain_port_is_one_line(orthanc, tls_orthanc, capsys):
     c = tls_orthanc.certificates
     assert main(["echo", orthanc.dimse, "--tls-ca", c["ca.crt"], "--timeout", "10"]) == 1
-    line = one_error_line(capsys)
+    line = helpers.one_error_line(capsys)
     assert "TLS" in line and orthanc.dimse in line, line
