@@ -1,7 +1,7 @@
 """A person places a node from the flow view's node list (the list Ryven opens on a right
 click or Shift+P): the list opens, Enter places its first entry. Prints one REPORT line.
 
-    python node_list_session.py FLOW
+    python node_list_session.py FLOW [SEARCH]
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def main() -> None:
     QTest.mouseMove(view.viewport(), point)
     view.show_place_node_widget(point)  # what a right click on the empty view opens
     QTest.qWait(200)
+    if len(sys.argv) > 2:
+        QTest.keyClicks(view._node_list_widget.search_line_edit, sys.argv[2])
     QTest.keyClick(view._node_list_widget.search_line_edit, Qt.Key.Key_Return)
     QTest.qWait(500)
     print("REPORT " + json.dumps({"placed": len(view.node_items) - before}), flush=True)
