@@ -25,7 +25,13 @@ from editor_session import wait  # noqa: E402  (the script's folder is on sys.pa
 from qtpy.QtCore import QPoint, Qt, QTimer  # noqa: E402
 from qtpy.QtGui import QContextMenuEvent  # noqa: E402
 from qtpy.QtTest import QTest  # noqa: E402
-from qtpy.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QMenu  # noqa: E402
+from qtpy.QtWidgets import (  # noqa: E402
+    QApplication,
+    QDialogButtonBox,
+    QFileDialog,
+    QLineEdit,
+    QMenu,
+)
 
 from dicomreg.nodes.editor_window import open_editor  # noqa: E402
 from dicomreg.nodes.gui import SHOW_FIELD  # noqa: E402
@@ -149,9 +155,17 @@ def drag(view, source_pin, target_pin) -> None:
 def save_project(window, view, target: Path) -> None:
     """Ctrl+S with the focus in the flow view: Ryven's Save asks where, in its dialog."""
     def answer(dialog: QFileDialog) -> None:
-        dialog.selectFile(str(target))  # what typing the name does
-        QTest.mouseClick(dialog.findChild(QDialogButtonBox).button(
-            QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton)
+        # A person types the name once the dialog has settled, then clicks Save: a name
+        # selected at once was seen replaced by the dialog's own first filling.
+        def type_and_save() -> None:
+            name = dialog.findChild(QLineEdit, "fileNameEdit")  # the name as a person types it
+            name.selectAll()
+            QTest.keyClicks(name, str(target))
+            QApplication.processEvents()
+            QTest.mouseClick(dialog.findChild(QDialogButtonBox).button(
+                QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton)
+
+        QTimer.singleShot(500, type_and_save)
 
     timer = when(lambda: next((w for w in QApplication.topLevelWidgets()
                                if isinstance(w, QFileDialog) and w.isVisible()), None), answer)

@@ -1,7 +1,7 @@
 """The PySide6 pin, proven: tens of thousands of paints on a real X server do not crash.
 
 PySide6 6.12.0 on Python 3.11 dies (``Fatal Python error: none_dealloc``) after some tens of
-thousands of QPainter calls (docs/ryven.md, pitfall 12); pyproject.toml keeps it below 6.12
+thousands of QPainter calls (docs/ryven.md, pitfall 12); pyproject.toml keeps it below 6.10
 there. This paints an example flow's view while zooming, and the deformation preview slice
 by slice, in a process of its own (a crash is then a failed test, not a dead suite).
 DICOMREG_SOAK=long paints ten times as often (40,000 paints).
