@@ -159,6 +159,24 @@ def _make_directories(target: Path) -> list[Path]:
     return missing
 
 
+def _make_output_directories(cases: list[Case], base_dir: Path) -> list[Path]:
+    """The missing directories above each case's output, made; those made, deepest first.
+    A directory that cannot be made is left for the case to report."""
+    created: list[Path] = []
+    for case in cases:
+        if case.output:
+            with contextlib.suppress(OSError, DicomRegError):
+                created += _make_directories(resolve_path(case.output, base_dir))
+    return sorted(set(created), key=lambda path: len(path.parts), reverse=True)
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """Remove each of ``directories`` (deepest first) that nothing was written into."""
+    for directory in directories:
+        with contextlib.suppress(OSError):  # not empty: something was written there
+            directory.rmdir()
+
+
 def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
     """Save one case; every failure becomes a result, never an exception.
 
@@ -202,9 +220,7 @@ def run_case(case: Case, base_dir: str, dciodvfy: bool) -> CaseResult:
         where = traceback.extract_tb(error.__traceback__)[-1]
         message = (f"internal error {type(error).__name__}: {error} "
                    f"({Path(where.filename).name}:{where.lineno})")
-    for directory in created:
-        with contextlib.suppress(OSError):  # not empty: something else wrote there
-            directory.rmdir()
+    _remove_empty(created)
     return CaseResult(case.number, "failed", _output_of(case, base_dir), message,
                       _since(started))
 
@@ -323,6 +339,10 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
     _refuse_bad_paths(cases, manifest, results_path)
     out, todo = _skip_done(cases, manifest, {} if force else _previous(results_path))
     if todo:
+        # The rows' output directories are made here, before any case runs, and those left
+        # empty removed after all have: a case that made and removed a shared directory
+        # itself would pull it from under another row still running.
+        created = _make_output_directories(todo, manifest.parent)
         client, cluster = _client(scheduler, workers, len(todo))
         try:
             _run_on_dask(client, todo, str(manifest.parent), dciodvfy, progress, on_result, out)
@@ -330,6 +350,7 @@ def run_batch(manifest: str | os.PathLike[str], *, results: str | os.PathLike[st
             client.close()
             if cluster is not None:
                 cluster.close()
+            _remove_empty(created)
     ordered = [out[case.number] for case in cases]
     _write_results(results_path, ordered)
     return ordered

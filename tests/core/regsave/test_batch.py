@@ -393,3 +393,25 @@ def test_a_method_column_registers_the_row_instead_of_reading_a_field(tmp_path, 
         main(["batch", "--help"])
     assert leaving.value.code == 0
     assert "method          instead of field" in capsys.readouterr().out
+
+
+def test_rows_sharing_a_new_output_directory_do_not_pull_it_from_each_other(tmp_path, cluster):
+    """Failing rows must not remove the output directory they share with a row still running
+    (seen in CI: 'output directory ... does not exist'): the directory stands while any row
+    runs, whenever a failed row's result arrives; one made for rows that all failed is gone
+    afterwards."""
+    make_case(tmp_path / "c")
+    rows = "".join(f"c/missing{n}.mha,out/shared/bad{n}.dcm,c/fixed\n" for n in range(6))
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("field,output,fixed\n" + rows + "c/field.mha,out/shared/good.dcm,c/fixed\n"
+                        + "c/missing.mha,out/only_failed/bad.dcm,c/fixed\n")
+    shared = tmp_path / "out" / "shared"
+    standing = []
+    results = run_batch(manifest, scheduler=cluster.scheduler_address, dciodvfy=False,
+                        progress=False, on_result=lambda result: standing.append(
+                            result.status == "done" or shared.is_dir()))
+    good = next(result for result in results if result.output.endswith("good.dcm"))
+    assert good.status == "done", good.error
+    assert standing == [True] * len(results)
+    assert sorted(p.name for p in shared.iterdir()) == ["good.dcm"]
+    assert not (tmp_path / "out" / "only_failed").exists()
