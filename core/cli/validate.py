@@ -12,8 +12,6 @@ __all__ = ["COMMANDS", "add_parser", "validate"]
 
 COMMANDS = {"validate": "check a REG file (and run dciodvfy)"}
 
-_DEFORMABLE_SR = "1.2.840.10008.5.1.4.1.1.66.3"
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``validate`` to the command line."""
@@ -44,7 +42,7 @@ def _report_dciodvfy(path: Path, enabled: bool) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     """``dicomreg validate``: our problems, then dciodvfy's verdict."""
-    from pydicom.uid import UID
+    from pydicom.uid import UID, DeformableSpatialRegistrationStorage
 
     from dicomreg.core.dicom import read_header
     from dicomreg.core.reg import check_dataset
@@ -52,7 +50,8 @@ def validate(args: argparse.Namespace) -> int:
     path = Path(args.file)
     ds = read_header(path)
     sop_class = str(ds.get("SOPClassUID", ""))
-    if sop_class != _DEFORMABLE_SR and "DeformableRegistrationSequence" not in ds:
+    is_reg = sop_class == DeformableSpatialRegistrationStorage
+    if not is_reg and "DeformableRegistrationSequence" not in ds:
         name = UID(sop_class).name if sop_class else "no SOP class"
         raise DicomRegError(f"'{path}' is an instance of {name}, not a Deformable Spatial "
                             "Registration: dicomreg validate checks REG files (dciodvfy "
