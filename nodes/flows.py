@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dicomreg.core.errors import DicomRegError
+
 from .flow_check import MAX_DEPTH, PACKAGE_DIRECTORY, PACKAGE_NAME, FlowError, check_flow
 
 __all__ = ["PACKAGE_DIRECTORY", "PACKAGE_NAME", "FlowError", "check_flow", "execute",
@@ -177,8 +179,14 @@ def _apply_settings(nodes: list, settings: dict[str, str]) -> set[int]:
         if not node_name:
             raise FlowError(f"--set {name}={value}: expected NODE.FIELD=VALUE")
         node = _find(nodes, node_name)
-        node.set_setting(setting, value)
-        if node.error:
+        try:
+            node.set_setting(setting, value)
+        except DicomRegError as error:
+            raise FlowError(f"--set {name}={value}: {error}") from None
+        # DicomREGSave's set_field keeps its own error (as the panel shows it) and clears
+        # it on success; any other node's error is not this setting's (setting the save's
+        # fileName runs a DicomSend downstream, which fails while the file does not exist).
+        if node.title == "DicomREGSave" and node.error:
             raise FlowError(f"--set {name}={value}: {node.error}")
         if node.title == "DicomREGSave" and field_by_name(setting).name == "fileName":
             chosen.add(id(node))

@@ -699,3 +699,17 @@ def test_a_number_setting_that_is_no_number_is_one_line(examples, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0], err
     assert "DicomImport.volumeIndex: 'abc' is not a whole number" in err[0]
+
+
+def test_a_later_set_is_not_blamed_for_another_nodes_leftover_error(examples, capsys):
+    """Setting DicomREGSave.fileName first runs DicomSend downstream, which fails while the
+    file does not exist; a later --set of DicomSend must not be reported as that error (it
+    was: the run stopped at '--set DicomSend.to=...: <DicomSend's error>')."""
+    shutil.copy(EXAMPLES / "pacs_round_trip.json", examples / "pacs_round_trip.json")
+    assert main(["run", str(examples / "pacs_round_trip.json"), "--no-dciodvfy",
+                 "--set", f"DicomREGSave.fileName={examples / 'out' / 'x.dcm'}",
+                 "--set", "DicomSend.to=dimse://NOBODY@127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err
+    assert "--set DicomSend.to" not in err, err
+    assert "PacsRetrieve" in err, err  # the run went on: its sources' errors (no series)
+    assert not (examples / "out" / "x.dcm").exists()

@@ -91,8 +91,6 @@ def test_the_example_flow_runs_headless_over_tls(tls_orthanc, tmp_path, monkeypa
                      for f in ("fixed", "moving"))
     settings = [f"PacsRetrieve#1.series={fixed}", f"PacsRetrieve#2.series={moving}",
                 f"DicomSend.to={tls_orthanc.dimse}"]
-    # DicomREGSave's fileName last: setting it runs DicomSend, whose error (no file yet)
-    # a later --set of DicomSend would report as its own
     settings += [f"{node}.{name}={c[file]}" for node in ("PacsRetrieve#1", "PacsRetrieve#2",
                                                           "DicomSend")
                  for name, file in (("tls_ca", "ca.crt"), ("tls_cert", "client.crt"),
