@@ -142,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     first = argv[0] if argv and not argv[0].startswith("-") else ""
     args = build_parser(first).parse_args(argv)
-    with _pydicom_reading_quieted(getattr(args, "reads_dicom", False)):
+    from dicomreg.core.input import limit_restored_after  # the face only: cheap
+
+    with _pydicom_reading_quieted(getattr(args, "reads_dicom", False)), \
+            limit_restored_after():
         try:
             return int(args.runner(args))
         except DicomRegError as error:

@@ -29,7 +29,8 @@ from dicomreg.core.errors import DicomRegError
 
 __all__ = ["DEFLATE_MAX_RATIO", "ENVIRONMENT_VARIABLE", "InputLimitError",
            "check_field_size", "field_size_limit", "format_bytes", "is_regular_file",
-           "max_field_bytes", "parse_size", "require_regular_file", "set_max_field_bytes"]
+           "limit_restored_after", "max_field_bytes", "parse_size", "require_regular_file",
+           "set_max_field_bytes"]
 
 ENVIRONMENT_VARIABLE = "DICOMREG_MAX_FIELD_BYTES"
 DEFLATE_MAX_RATIO = 1032  # zlib's bound: a deflate stream never inflates more than this
@@ -75,6 +76,20 @@ def set_max_field_bytes(limit: int | None) -> None:
     """Set the limit for this process (None: back to the environment's or the default)."""
     global _override
     _override = limit
+
+
+@contextmanager
+def limit_restored_after() -> Iterator[None]:
+    """Within the block :func:`set_max_field_bytes` may change the process's limit; after
+    it the limit is what it was before. One command's ``--max-field-size`` then ends with
+    the command: ``main()`` is called again in one process by tests, a batch worker or a
+    program that embeds dicomreg."""
+    global _override
+    before = _override
+    try:
+        yield
+    finally:
+        _override = before
 
 
 @contextmanager

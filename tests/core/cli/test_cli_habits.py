@@ -94,3 +94,20 @@ def test_quiet_silences_notes(tmp_path, capsys):
     assert "note:" in capsys.readouterr().out  # no --moving: a note says so
     assert main([*args, "-o", str(tmp_path / "b.dcm"), "--quiet"]) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_max_field_size_ends_with_its_command(tmp_path, capsys):
+    """One command's --max-field-size must not stay the limit of the next main() in the
+    same process (tests, a batch worker, a program embedding dicomreg)."""
+    from dicomreg.core.input import max_field_bytes
+
+    before = max_field_bytes()
+    case = make_case(tmp_path, size=(12, 10, 6))
+    out = tmp_path / "out.dcm"
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(out),
+                 "--no-dciodvfy", "--max-field-size", "1KB"]) == 1
+    assert "more than the limit of 1.0 KB" in capsys.readouterr().err
+    assert max_field_bytes() == before
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "-o", str(out),
+                 "--no-dciodvfy"]) == 0  # the next command has the default limit again
+    assert out.is_file()
