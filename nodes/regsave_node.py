@@ -98,12 +98,18 @@ class DicomREGSaveNode(DicomNode):
 
     def update_event(self, inp: int = -1) -> None:
         self.module.base_dir = flow_directory()
+        # Any output can be wired to any input: the module refuses what a connector does not
+        # take (the node's error, naming the connector) and keeps what it had.
+        self.guarded(self._connect)
+        if not self.error:
+            self._apply_field_ports()
+        self.publish()
+
+    def _connect(self) -> None:
         self.module.use_deformation(self.payload(0))
         self.module.input1 = self.payload(1)
-        self.guarded(lambda: setattr(self.module, "inputBase", self.payload(2)))
-        self.module.inputModifierList = list(self.payload(3) or [])
-        self._apply_field_ports()
-        self.publish()
+        self.module.inputBase = self.payload(2)
+        self.module.inputModifierList = self.payload(3)
 
     # --- fields shown as inputs -------------------------------------------------------------
 

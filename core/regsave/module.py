@@ -59,6 +59,7 @@ from dicomreg.core.reg import (
     reference_fields,
     write_dataset,
 )
+from dicomreg.core.regsave.connectors import connector_problem
 from dicomreg.core.regsave.inherit import (
     InheritanceReport,
     inherited_values,
@@ -96,6 +97,26 @@ class BadParameterError(DicomRegError):
         self.problems = [str(p) for p in problems]
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(self.problems[0] + more)
+
+
+class _Connector:
+    """A connector of DicomREGSave as an attribute: what is set is checked by
+    :func:`~dicomreg.core.regsave.connectors.connector_problem` (a refusal is a
+    :class:`BadParameterError` and the connector keeps its value)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, f"_{name}"
+
+    def __get__(self, module: Any, owner: type | None = None) -> Any:
+        return self if module is None else module.__dict__.get(self.slot)
+
+    def __set__(self, module: Any, value: Any) -> None:
+        problem = connector_problem(self.name, value)
+        if problem:
+            raise BadParameterError([problem])
+        if self.name == "inputModifierList":
+            value = list(value or [])
+        module.__dict__[self.slot] = value
 
 
 def _trigger(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -149,10 +170,9 @@ class DicomREGSave:
 
     def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
         self._values = default_values()
-        self.input0: Image | None = None
-        self.input1: Image | None = None
+        self.input0 = self.input1 = None
         self._input_base: Dataset | VolumeList | None = None
-        self.inputModifierList: list[Any] = []
+        self.inputModifierList = []
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.last_inheritance: InheritanceReport | None = None
         self.overrides: dict[str, str] = {}
@@ -169,6 +189,10 @@ class DicomREGSave:
         self._inherited: dict[str, Any] = {}
         self._created_study = ""
 
+    input0: Image | None = _Connector()
+    input1: Image | None = _Connector()
+    inputModifierList: list[Any] = _Connector()
+
     @property
     def inputBase(self) -> Dataset | VolumeList | None:
         """A DICOM tree (Dataset) or a volume list (:class:`~.volume_list.VolumeList`)."""
@@ -176,9 +200,9 @@ class DicomREGSave:
 
     @inputBase.setter
     def inputBase(self, value: Dataset | VolumeList | None) -> None:
-        if value is not None and not isinstance(value, (Dataset, VolumeList)):
-            raise BadParameterError([f"inputBase: a {type(value).__name__} is neither a DICOM "
-                                     "tree (Dataset) nor a volume list"])
+        problem = connector_problem("inputBase", value)
+        if problem:
+            raise BadParameterError([problem])
         self._input_base = value
         count = len(value) if isinstance(value, VolumeList) else int(value is not None)
         self._values["numVolumes"] = count

@@ -713,3 +713,26 @@ def test_a_later_set_is_not_blamed_for_another_nodes_leftover_error(examples, ca
     assert "--set DicomSend.to" not in err, err
     assert "PacsRetrieve" in err, err  # the run went on: its sources' errors (no series)
     assert not (examples / "out" / "x.dcm").exists()
+
+
+def test_a_text_wired_to_a_connector_is_the_nodes_error_naming_it(tmp_path):
+    """The editor lets a person wire any output to any input: a Value's text at
+    inputModifierList (or at the field's input) is one line on the node naming the
+    connector and what it takes, and a save then writes nothing."""
+    from dicomreg.nodes.flows import new_session
+
+    session = new_session()
+    flow = session.create_flow("wrong")
+    types = {t.title: t for t in session.nodes}
+    for index, connector in ((3, "inputModifierList"), (0, "input0")):
+        value, save = flow.create_node(types["Value"]), flow.create_node(types["DicomREGSave"])
+        value.set_setting("value", "abc")
+        flow.connect_nodes(value.outputs[0], save.inputs[index])
+        value.update()
+        assert save.error.startswith(f"{connector}: a str is not"), save.error
+        assert "\n" not in save.error and save.status == f"error: {save.error}"
+        save.module.set("fileName", str(tmp_path / "x.dcm"))
+        assert save.run(tmp_path) is None and not (tmp_path / "x.dcm").exists()
+        flow.disconnect_nodes(value.outputs[0], save.inputs[index])
+        save.update()
+        assert not save.error.startswith(connector), save.error  # unwired: the error goes

@@ -190,3 +190,26 @@ def test_a_run_stops_at_a_refused_inheritance_without_post_bad_param_errors(tmp_
     result = module.run()
     assert result.path is None and not (tmp_path / "r.dcm").exists()
     assert "the selected source (File) is empty" in module.status
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("input0", "text", "input0: a str is not an image"),
+    ("input1", 3, "input1: a int is not an image"),
+    ("inputBase", ["a"], "inputBase: a list is neither a DICOM tree"),
+    ("inputModifierList", "abc", "inputModifierList: a str is not a list of modifier plugins"),
+    ("inputModifierList", [object()], "inputModifierList: item 0 is a object, not a modifier"),
+])
+def test_a_connector_refuses_what_it_does_not_take_and_keeps_its_value(tmp_path, name, value,
+                                                                     message):
+    """In an editor any output can be wired to any input: each connector says what it takes
+    when something else is set, and keeps what it had (a text at inputModifierList became a
+    list of characters and the save failed later with an AttributeError)."""
+    case = make_case(tmp_path, size=(6, 5, 3))
+    module = DicomREGSave()
+    module.input0 = module.input1 = read_volume(case.fixed)
+    before = getattr(module, name)
+    with pytest.raises(BadParameterError, match=message):
+        setattr(module, name, value)
+    assert getattr(module, name) is before
+    module.inputModifierList = None  # nothing connected: an empty chain
+    assert module.inputModifierList == []
