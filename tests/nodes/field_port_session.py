@@ -6,7 +6,7 @@ process of its own (Ryven's window is once per process). Prints one JSON line.
         pick Content Label; place a Value node (as Ryven's node list does); type its value
         in its inspector; drag its output onto the new port; F5; Ctrl+S in the flow view
         and answer Ryven's file dialog; then type a value the module refuses and read the
-        node's body.
+        node's body; drag the same output onto inputModifierList and read the body again.
     python field_port_session.py reload SAVED.json
         open the saved flow, F5, report the ports, the connection and the written file.
 """
@@ -201,6 +201,12 @@ def build(flow: Path, saved: Path, shot: str | None) -> dict:
     QTest.qWait(700)  # the body follows the status on a timer
     report["refused_status"] = save.status
     report["refused_body"] = save_item.node_gui.main_widget().text()
+    # The same text wired to the modifiers' connector by mistake (Ryven lets any output
+    # reach any input): the node says which connector and what it takes.
+    drag(view, value_item.outputs[0].pin, save_item.inputs[3].pin)
+    QTest.qWait(700)
+    report["miswired_fed_by"] = ports(save)["fed_by"][3]
+    report["miswired_body"] = save_item.node_gui.main_widget().text()
     if shot:
         window.grab().save(shot)
     window.close()

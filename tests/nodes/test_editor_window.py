@@ -106,6 +106,10 @@ def test_a_field_shown_as_input_from_the_nodes_menu_is_wired_run_saved_and_reloa
     # A value the module refuses is the node's error, on its body too.
     for shown in (built["refused_status"], built["refused_body"]):
         assert shown.startswith("error: input contentLabel: contentLabel: 'lower case'"), shown
+    # Wired by mistake to the modifiers' connector: the body names it and what it takes.
+    assert built["miswired_fed_by"] == "Value", built
+    assert built["miswired_body"].startswith(
+        "error: inputModifierList: a str is not a list of modifier plugins"), built
     # Ctrl+S saved the project; reopened, the port and its connection are there and run.
     assert "contentLabel" in saved.read_text(encoding="utf-8")
     Path(built["written"]).unlink()
