@@ -143,10 +143,28 @@ class SettingsInspector(NodeInspectorWidget, QWidget):
         fixed = None if index is None else self.node.payload(index)
         if fixed is not self._underlay_of:
             self._underlay_of = fixed
-            try:
-                self.preview.set_underlay(None if fixed is None else with_voxels(fixed))
-            except DicomRegError as error:
-                self.message.setText(f"fixed image: {error}")
+            self.preview.set_underlay(None)
+            if fixed is not None:
+                self._read_underlay(fixed)
+
+    def _read_underlay(self, fixed: Any) -> None:
+        """The fixed image's pixels read in a thread (a CT series takes seconds, which the
+        window would stand still for): the field shows at once, the underlay when read,
+        unless the node's fixed image changed meanwhile."""
+        task = BackgroundTask(lambda _progress: (fixed, with_voxels(fixed)), self)
+        # Bound methods of this widget: Qt delivers them in the GUI thread.
+        task.done.connect(self._underlay_read)
+        task.failed.connect(self._underlay_failed)
+        self._underlay_task = task  # kept: the task's signals live while it runs
+        task.start()
+
+    def _underlay_read(self, result: tuple[Any, Any]) -> None:
+        fixed, image = result
+        if fixed is self._underlay_of and self.preview is not None:
+            self.preview.set_underlay(image)
+
+    def _underlay_failed(self, text: str) -> None:
+        self.message.setText(f"fixed image: {text}")
 
     @staticmethod
     def _text(value: Any, default: Any) -> str:

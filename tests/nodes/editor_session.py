@@ -1,5 +1,6 @@
 """A person's session in ``dicomreg editor``'s window, run in a process of its own (Ryven's
-window is once per process): open FLOW, wait for the sources, optionally grab the window,
+window is once per process): open FLOW, wait for the sources, click each DisplacementField
+node until its preview shows the fixed image under the field, optionally grab the window,
 press F5, then click into DicomREGSave's panel and press Ctrl+S. Prints one JSON line.
 
     python editor_session.py FLOW [SCREENSHOT.png]
@@ -48,6 +49,19 @@ def main() -> None:
               "visible": all(v.viewport().rect().contains(v.mapFromScene(
                   item.sceneBoundingRect()).boundingRect()) for v in views
                   for item in v.node_items.values())}
+    # Click each DisplacementField node: its inspector's preview shows the field at once
+    # and the fixed image under it once its pixels are read (in a thread of their own).
+    report["underlays"] = []
+    for view in views:
+        for node, item in view.node_items.items():
+            if node.title != "DisplacementField" or node.payload(0) is None:
+                continue
+            QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                             pos=view.mapFromScene(item.sceneBoundingRect().center()))
+            preview = item.node_gui.inspector_widget.preview
+            wait(lambda p=preview: p.underlay is not None, 60)
+            report["underlays"].append({"shown": preview.show_underlay.isEnabled(),
+                                        "size": list(preview.underlay.geometry.size)})
     if shot:
         window.grab().save(shot)
     QTest.keyClick(window, Qt.Key.Key_F5)

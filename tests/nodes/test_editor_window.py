@@ -67,6 +67,11 @@ def test_f5_and_ctrl_s_write_what_dicomreg_run_writes(tmp_path, capsys, name):
                report["opened"].items() if not title.startswith("DicomREGSave")), report
     assert "not read yet" not in report["bodies"] and report["visible"], report
     assert shot.stat().st_size > 10_000
+    # A field's preview shows the fixed image under it (read off the GUI thread).
+    for underlay in report["underlays"]:
+        assert underlay["shown"] and len(underlay["size"]) == 3, report["underlays"]
+    if name == "reg_from_field.json":
+        assert len(report["underlays"]) == 1, report
 
     assert report["run"].startswith("ran the flow"), report
     written = sorted((tmp_path / "run" / "out").glob("*.dcm"))
