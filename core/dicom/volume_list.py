@@ -239,7 +239,9 @@ def _files(path: Path, skipped: list[Path]) -> Iterable[Path]:
         directories.sort()
         for name in sorted(names):
             file = Path(root) / name
-            if is_regular_file(file) and not _system(file):
+            # Only a link can lead out of the walked tree (os.walk follows no directory
+            # link, and the tree itself is no system folder): only links are resolved.
+            if is_regular_file(file) and not (file.is_symlink() and _system(file)):
                 yield file
             elif not file.is_symlink() or file.exists():  # a dangling link is no file at all
                 skipped.append(file)

@@ -242,3 +242,12 @@ def test_the_geometry_of_a_scanned_series_is_the_one_its_full_headers_give(tmp_p
     image = read_volume(case.fixed)
     assert dicom_geometry(image.datasets) == dicom_geometry(list(image.datasets)) \
         == image.geometry
+
+
+def test_a_link_in_a_series_folder_to_a_system_file_is_skipped_unread(tmp_path):
+    case = make_case(tmp_path)
+    (case.fixed / "status").symlink_to("/proc/self/status")  # a regular file to stat()
+    (case.fixed / "linked.dcm").symlink_to(next(case.fixed.glob("*.dcm")))
+    volumes = scan_volumes(case.fixed)
+    assert volumes.skipped == [case.fixed / "status"]
+    assert len(volumes) == 1 and len(volumes[0].headers) == 4  # the linked slice counts once
