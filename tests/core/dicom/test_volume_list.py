@@ -6,7 +6,14 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, dciodvfy_counts, make_case, sample_data, write_multiframe
+from conftest import (
+    SAMPLE,
+    dciodvfy_counts,
+    full_header_reads,
+    make_case,
+    sample_data,
+    write_multiframe,
+)
 from pydicom import dcmread
 from pydicom.uid import generate_uid
 
@@ -200,13 +207,8 @@ def test_a_series_full_headers_are_read_when_used_and_equal_pydicoms(tmp_path, m
     # A save needs every slice's UIDs and position, which the scan read, and the full header
     # of the first slice alone: the others are read when something asks for them, and are
     # then what pydicom reads of the file (the oracle: pydicom's dcmread of each file).
-    import dicomreg.core.dicom.series as series
-
     case = make_case(tmp_path, size=(5, 4, 6))
-    read = []
-    real = series.dcmread
-    monkeypatch.setattr(series, "dcmread", lambda path, **kw: read.append(path) or real(path,
-                                                                                      **kw))
+    read = full_header_reads(monkeypatch)
     image = read_volume(case.fixed)
     assert len(read) == 1 and len(image.datasets) == 6 and image.describe().endswith(
         "6 DICOM header(s)")

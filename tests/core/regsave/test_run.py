@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import make_case
+from conftest import full_header_reads, make_case
 from pydicom import dcmread
 
 from dicomreg.core import BadParameterError, DicomREGSave
@@ -189,13 +189,8 @@ def test_a_save_from_scanned_headers_equals_one_from_every_slices_full_header(tm
 
 
 def test_a_save_reads_the_full_header_of_one_slice_per_series(tmp_path, monkeypatch):
-    import dicomreg.core.dicom.series as series
-
     case = make_case(tmp_path, size=(5, 4, 9))
-    read = []
-    real = series.dcmread
-    monkeypatch.setattr(series, "dcmread", lambda path, **kw: read.append(path) or real(path,
-                                                                                      **kw))
+    read = full_header_reads(monkeypatch)
     assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
                  str(case.moving), "-o", str(tmp_path / "reg.dcm"), "--no-dciodvfy"]) == 0
     assert sorted(p.parent.name for p in read) == ["fixed", "moving"]
