@@ -146,7 +146,9 @@ class Image:
         The grid; None when unknown.
     datasets
         The DICOM headers of the source: one per slice of a series (sorted along the slice
-        normal), or one multi-frame dataset. Empty for an image without DICOM.
+        normal), or one multi-frame dataset. Empty for an image without DICOM. A scanned
+        series' (:class:`~dicomreg.core.dicom.SliceDatasets`) reads each slice's header when
+        it is first used, and offers what the scan read of every slice without reading it.
     source
         Where it came from (a path), for messages.
     lps_conversion
@@ -161,7 +163,7 @@ class Image:
 
     voxels: np.ndarray | None
     geometry: Geometry | None
-    datasets: list[Dataset] = field(default_factory=list)
+    datasets: Sequence[Dataset] = field(default_factory=list)
     source: str = ""
     lps_conversion: str = ""
     reading_note: str = ""

@@ -369,3 +369,19 @@ def snapshot(folder: Path) -> dict[str, tuple[int, bytes | None]]:
         out[str(path)] = (stat.S_IFMT(info.st_mode),
                           path.read_bytes() if stat.S_ISREG(info.st_mode) else None)
     return out
+
+
+def full_header_reads(monkeypatch) -> list[Path]:
+    """The files whose full header pydicom reads from now on (through the series reader),
+    appended as they are read."""
+    import dicomreg.core.dicom.series as series
+
+    read: list[Path] = []
+    real = series.dcmread
+
+    def counted(path, **options):
+        read.append(Path(path))
+        return real(path, **options)
+
+    monkeypatch.setattr(series, "dcmread", counted)
+    return read

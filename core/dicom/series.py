@@ -1,11 +1,19 @@
 """DICOM headers as inheritance and reference sources: reading them without pixel data, and
 the voxel grid they describe (a series of slices, or an enhanced multi-frame instance).
+
+A series of slices carries its full headers as :class:`SliceDatasets`: each is read when
+first used. A save needs of every slice only what the fast header scan already read (its
+UIDs, its position, its file); in full it needs the first slice alone, which inheritance
+copies from.
 """
 
 from __future__ import annotations
 
+import operator
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from pydicom import dcmread
@@ -15,7 +23,12 @@ from pydicom.errors import InvalidDicomError
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry
 
+if TYPE_CHECKING:
+    from dicomreg.core.dicom.header_scan import SliceHeader
+
 __all__ = [
+    "SliceDatasets",
+    "dataset_files",
     "multiframe_geometry",
     "read_dicom_headers",
     "dicom_geometry",
@@ -45,6 +58,74 @@ def read_dicom_headers(path: Path) -> Dataset | None:
     if ds.SOPClassUID == _DICOMDIR_CLASS:
         return None
     return ds
+
+
+class SliceDatasets(Sequence[Dataset]):
+    """The full headers (no pixel data) of a series' slices, in slice order, each read from
+    its file when first used.
+
+    Parameters
+    ----------
+    headers
+        What the fast header scan read of each slice (:class:`.SliceHeader`), in slice order.
+    geometry
+        The voxel grid the slices describe (from ``headers``), or None.
+    """
+
+    def __init__(self, headers: Sequence[SliceHeader], geometry: Geometry | None) -> None:
+        self.headers = list(headers)
+        self.geometry = geometry
+        self._read: list[Dataset | None] = [None] * len(self.headers)
+
+    @property
+    def files(self) -> list[Path]:
+        """The slices' files, in slice order."""
+        return [header.path for header in self.headers]
+
+    def __len__(self) -> int:
+        return len(self.headers)
+
+    @overload
+    def __getitem__(self, index: int) -> Dataset: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Dataset]: ...
+
+    def __getitem__(self, index: int | slice) -> Dataset | list[Dataset]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[operator.index(index)]  # IndexError as a list's
+        ds = self._read[index]
+        if ds is None:
+            path = self.headers[index].path
+            ds = read_dicom_headers(path)
+            if ds is None:  # it was DICOM when scanned
+                raise DicomRegError(f"'{path}', a slice of the series scanned in "
+                                    f"'{path.parent}', is no longer readable DICOM")
+            self._read[index] = ds
+        return ds
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        if isinstance(other, SliceDatasets) and self.files == other.files:
+            return True
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # compared by content, as the list it replaces
+
+    def __repr__(self) -> str:
+        where = f" of '{self.headers[0].path.parent}'" if self.headers else ""
+        return f"SliceDatasets({len(self)} slice(s){where})"
+
+
+def dataset_files(datasets: Sequence[Dataset]) -> list[str]:
+    """The files the headers were read from (those read from a file), in order; those of
+    :class:`SliceDatasets` without reading them."""
+    if isinstance(datasets, SliceDatasets):
+        return [str(path) for path in datasets.files]
+    names = (getattr(ds, "filename", None) for ds in datasets)
+    return [name for name in names if isinstance(name, str) and name]
 
 
 def series_geometry(datasets: list[Dataset]) -> Geometry | None:
@@ -96,8 +177,10 @@ def multiframe_geometry(ds: Dataset) -> Geometry | None:
         float(between or thickness or 1.0))
 
 
-def dicom_geometry(datasets: list[Dataset]) -> Geometry | None:
+def dicom_geometry(datasets: Sequence[Dataset]) -> Geometry | None:
     """The voxel grid the headers describe: a multi-frame instance's or a series'."""
+    if isinstance(datasets, SliceDatasets):  # computed from the scanned headers
+        return datasets.geometry
     if not datasets:
         return None
     if len(datasets) == 1 and int(datasets[0].get("NumberOfFrames") or 1) > 1:

@@ -13,7 +13,6 @@ import json
 import os
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 __all__ = ["IOD_KEY", "AttributeRequirement", "body_part_is_paired", "iod_requirements"]
@@ -32,14 +31,17 @@ class AttributeRequirement:
     path: tuple[str, ...]  # enclosing sequence keywords, outermost first
 
 
-def _table_text(name: str) -> str:
+def _table_path(name: str) -> Path:
     # find_spec locates the package without importing it: importing highdicom would load
     # its SR code dictionaries (about 100 MB) for nothing but these JSON files.
     spec = importlib.util.find_spec("highdicom")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("highdicom is not installed; its standard tables are needed")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "_standard"
-    return (folder / name).read_text("utf-8")
+    return Path(next(iter(spec.submodule_search_locations))) / "_standard" / name
+
+
+def _table_text(name: str) -> str:
+    return _table_path(name).read_text("utf-8")
 
 
 def _table(name: str) -> object:
@@ -56,19 +58,25 @@ def _module_attributes(text: str, key: str) -> list[dict]:
     return json.JSONDecoder().raw_decode(text, start)[0]
 
 
+_SOURCES = ("iod_module_map.json", "module_attribute_map.json")
+
+
 def _requirements_cache(iod_key: str) -> Path | None:
-    """Where the derived requirements are kept between processes (~/.cache/dicomreg)."""
+    """Where the derived requirements are kept between processes (~/.cache/dicomreg), named
+    after the tables they derive from (size and modification time of each: another highdicom
+    brings other tables; a stat is cheaper than asking the installed metadata its version)."""
     try:
-        version = metadata.version("highdicom")
-    except metadata.PackageNotFoundError:
+        stamps = [_table_path(name).stat() for name in _SOURCES]
+    except (RuntimeError, OSError):
         return None
+    stamp = "-".join(f"{s.st_size}.{s.st_mtime_ns}" for s in stamps)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "dicomreg" / f"requirements-{iod_key}-highdicom-{version}.json"
+    return base / "dicomreg" / f"requirements-{iod_key}-{stamp}.json"
 
 
 def _derive_requirements(iod_key: str) -> list[AttributeRequirement]:
-    modules = _table("iod_module_map.json")[iod_key]
-    text = _table_text("module_attribute_map.json")
+    modules = _table(_SOURCES[0])[iod_key]
+    text = _table_text(_SOURCES[1])
     out = []
     for module in modules:
         for attribute in _module_attributes(text, module["key"]):
@@ -89,7 +97,8 @@ def iod_requirements(iod_key: str = IOD_KEY) -> tuple[AttributeRequirement, ...]
     """Every attribute of every module of the IOD, with its Type and sequence path.
 
     Deriving them reads highdicom's 22 MB table (about 0.07 s); the result (a few hundred
-    kB) is kept in the user's cache directory, per highdicom version, for the next process.
+    kB) is kept in the user's cache directory, per version of the tables, for the next
+    process.
     An unreadable or unwritable cache only costs that time again.
     """
     cached = _requirements_cache(iod_key)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,10 +64,13 @@ class Volume:
         return len(self.headers)
 
     @cached_property
-    def datasets(self) -> list[Dataset]:
-        """Every file's full header (no pixel data), in slice order; read on first use."""
-        from dicomreg.core.dicom.series import read_dicom_headers
+    def datasets(self) -> Sequence[Dataset]:
+        """Every file's full header (no pixel data), in slice order: a series' slices each
+        read on first use (:class:`~.series.SliceDatasets`), multi-frame instances at once."""
+        from dicomreg.core.dicom.series import SliceDatasets, read_dicom_headers
 
+        if not self.multiframe:
+            return SliceDatasets(self.headers, self.geometry)
         datasets = [read_dicom_headers(path) for path in self.files]
         if any(ds is None for ds in datasets):
             raise VolumeError(f"a file of the volume in '{self.files[0].parent}' is no longer "
@@ -110,11 +113,16 @@ class Volume:
                                     or 1.0)
 
     def image(self) -> Image:
-        """The volume as an image without voxels: its full headers and its geometry."""
+        """The volume as an image without voxels: its full headers (a series' slices read
+        when used, the first one now: what inheritance copies from, and whatever is wrong
+        with it said here) and its geometry."""
         from dicomreg.core.image import Image
 
         files = self.files
-        return Image(voxels=None, geometry=self.geometry, datasets=list(self.datasets),
+        datasets = self.datasets
+        datasets[0]  # noqa: B018  # read now
+        return Image(voxels=None, geometry=self.geometry,
+                     datasets=datasets if not self.multiframe else list(datasets),
                      source=str(files[0].parent if len(files) > 1 else files[0]))
 
     def describe(self) -> str:
@@ -231,7 +239,9 @@ def _files(path: Path, skipped: list[Path]) -> Iterable[Path]:
         directories.sort()
         for name in sorted(names):
             file = Path(root) / name
-            if is_regular_file(file) and not _system(file):
+            # Only a link can lead out of the walked tree (os.walk follows no directory
+            # link, and the tree itself is no system folder): only links are resolved.
+            if is_regular_file(file) and not (file.is_symlink() and _system(file)):
                 yield file
             elif not file.is_symlink() or file.exists():  # a dangling link is no file at all
                 skipped.append(file)

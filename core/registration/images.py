@@ -61,11 +61,12 @@ def with_voxels(image: Image) -> Image:
     (:meth:`~dicomreg.core.dicom.Volume.image`) with the pixel data of their files read."""
     import SimpleITK as sitk
 
+    from dicomreg.core.dicom import dataset_files
     from dicomreg.core.registration.settings import RegistrationError
 
     if image.voxels is not None:
         return image
-    files = [str(ds.filename) for ds in image.datasets if getattr(ds, "filename", None)]
+    files = dataset_files(image.datasets)
     if not files:
         raise RegistrationError(f"{image.source or 'the image'} has neither voxels nor files "
                                 "to read them from")

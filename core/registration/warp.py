@@ -76,6 +76,6 @@ def warp_moving(deformation: LoadedDeformation | Image, moving: Image,
                         fixed.geometry, undefined_value=undefined_value)
     grid = fixed.geometry if fixed is not None else registration.deformable_item.grid.geometry
     voxels = sitk.GetArrayViewFromImage(warped.image)
-    image = Image(np.asarray(voxels), grid, datasets=list(fixed.datasets) if fixed else [],
+    image = Image(np.asarray(voxels), grid, datasets=fixed.datasets if fixed else [],
                   source=f"{moving.source or 'moving image'} warped", owner=warped.image)
     return WarpedImage(image, warped.coverage)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from dicomreg.core.dicom import body_part_is_paired
+from dicomreg.core.dicom import SliceDatasets, body_part_is_paired
 from dicomreg.core.fields import (
     FIELDS,
     FROM_ATTRIBUTE,
@@ -194,18 +194,36 @@ def _source_frame(values: Mapping[str, Any], source: Dataset, reference_image: I
     return {}
 
 
+# The segmentation classes (Segmentation, Surface Segmentation, Label Map Segmentation), whose
+# segments a reference may name: their count is in the full header only.
+_SEGMENTATION_CLASSES = "1.2.840.10008.5.1.4.1.1.66."
+
+
+def _reference(ds: Dataset) -> InstanceReference:
+    return InstanceReference(
+        sop_class_uid=str(ds.SOPClassUID),
+        sop_instance_uid=str(ds.SOPInstanceUID),
+        series_instance_uid=_text(ds, "SeriesInstanceUID"),
+        study_instance_uid=_text(ds, "StudyInstanceUID"),
+        number_of_frames=int(ds.get("NumberOfFrames") or 1),
+        number_of_segments=len(ds.SegmentSequence) if "SegmentSequence" in ds else None,
+    )
+
+
 def instance_references(image: Image) -> list[InstanceReference]:
-    """Every instance of an image's DICOM source, in slice order."""
+    """Every instance of an image's DICOM source, in slice order: a scanned series' from
+    what the scan read of each slice (the same values; its full headers are not read)."""
+    datasets = image.datasets
+    if not isinstance(datasets, SliceDatasets):
+        return [_reference(ds) for ds in datasets]
     return [
-        InstanceReference(
-            sop_class_uid=str(ds.SOPClassUID),
-            sop_instance_uid=str(ds.SOPInstanceUID),
-            series_instance_uid=_text(ds, "SeriesInstanceUID"),
-            study_instance_uid=_text(ds, "StudyInstanceUID"),
-            number_of_frames=int(ds.get("NumberOfFrames") or 1),
-            number_of_segments=len(ds.SegmentSequence) if "SegmentSequence" in ds else None,
-        )
-        for ds in image.datasets
+        _reference(datasets[index]) if header.sop_class_uid.startswith(_SEGMENTATION_CLASSES)
+        else InstanceReference(
+            sop_class_uid=header.sop_class_uid, sop_instance_uid=header.sop_instance_uid,
+            series_instance_uid=header.series_instance_uid,
+            study_instance_uid=header.study_instance_uid,
+            number_of_frames=header.number_of_frames)
+        for index, header in enumerate(datasets.headers)
     ]
 
 

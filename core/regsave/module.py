@@ -23,6 +23,7 @@ from dicomreg.core.dicom import (
     DumpOptions,
     VolumeError,
     VolumeList,
+    dataset_files,
     dicom_geometry,
     read_dicom_headers,
     tag_dump,
@@ -645,10 +646,9 @@ class DicomREGSave:
             # Images and volume lists know their source; a dataset read from a file, its name.
             source = getattr(value, "source", None) or getattr(value, "filename", None)
             inputs[f"the source of {name}"] = source if isinstance(source, str) else None
-            for number, ds in enumerate(getattr(value, "datasets", None) or [], 1):
-                filename = getattr(ds, "filename", None)
-                if isinstance(filename, str):  # a DICOM header of the image, read from a file
-                    inputs[f"a DICOM file of {name} (instance {number})"] = filename
+            # The DICOM headers of the image, read from files (a series' without reading them)
+            for number, filename in enumerate(dataset_files(getattr(value, "datasets", [])), 1):
+                inputs[f"a DICOM file of {name} (instance {number})"] = filename
         if self._values["unresolvedFileName"].strip():
             inputs["the inherited file (unresolvedFileName)"] = str(
                 resolve_path(self._values["unresolvedFileName"], self.base_dir))

@@ -155,12 +155,15 @@ def _output_file(module: DicomREGSave, resolve: Callable[[str], Path], output: s
 
 def _fetched_sources(request: SaveRequest) -> SaveRequest:
     """A PACS series in --fixed/--moving becomes its folder in the cache, fetched first."""
-    from dicomreg.core.net import fetched_series, is_remote
+    from dicomreg.core.net import is_remote
 
     remote = {name: getattr(request, name) for name in ("fixed", "moving")
               if is_remote(getattr(request, name))}
     if not remote:
         return request
+    # Only now: the fetching modules import the DIMSE and DICOMweb clients' modules.
+    from dicomreg.core.net import fetched_series
+
     return replace(request, **{name: str(fetched_series(address, request.net))
                                for name, address in remote.items()})
 

@@ -190,7 +190,8 @@ def test_light_commands_import_neither_pydicom_nor_simpleitk(args):
         assert "importlib.metadata" not in imported
 
 
-def test_a_metaimage_save_imports_neither_simpleitk_nor_pydicoms_downloaders(tmp_path):
+def test_a_metaimage_save_imports_neither_simpleitk_highdicom_nor_pydicoms_downloaders(
+        tmp_path):
     # pydicom imports requests and tqdm for its test-data downloads alone (a sixth of a small
     # save's start-up); they stay importable afterwards for the DICOMweb client.
     script = textwrap.dedent(f"""
@@ -200,7 +201,10 @@ def test_a_metaimage_save_imports_neither_simpleitk_nor_pydicoms_downloaders(tmp
                        {str(SAMPLE / "fixed")!r}, "--moving", {str(SAMPLE / "moving")!r},
                        "-o", {str(tmp_path / "reg.dcm")!r}, "--no-dciodvfy"])
         loaded = {{name.split(".")[0] for name, module in sys.modules.items() if module}}
-        print(status, sorted(loaded & {{"SimpleITK", "requests", "tqdm", "pydicom"}}))
+        print(status, sorted(loaded & {{"SimpleITK", "requests", "tqdm", "pydicom",
+                                        "highdicom"}}))
+        # a local save fetches nothing: the DIMSE and DICOMweb modules stay unimported
+        print(sorted(n for n in sys.modules if n.startswith("dicomreg.core.net.")))
         import importlib, importlib.util
         for name in ("requests", "tqdm"):  # importable still, where installed
             if importlib.util.find_spec(name) is not None:
@@ -209,7 +213,8 @@ def test_a_metaimage_save_imports_neither_simpleitk_nor_pydicoms_downloaders(tmp
     """)
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                cwd=tmp_path)
-    assert completed.stdout.splitlines()[-2:] == ["0 ['pydicom']", "imported"], (
+    assert completed.stdout.splitlines()[-3:] == [
+        "0 ['pydicom']", "['dicomreg.core.net.peers']", "imported"], (
         completed.stdout + completed.stderr)
     assert (tmp_path / "reg.dcm").stat().st_size > 0
 

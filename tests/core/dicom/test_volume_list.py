@@ -6,12 +6,20 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, dciodvfy_counts, make_case, sample_data, write_multiframe
+from conftest import (
+    SAMPLE,
+    dciodvfy_counts,
+    full_header_reads,
+    make_case,
+    sample_data,
+    write_multiframe,
+)
 from pydicom import dcmread
 from pydicom.uid import generate_uid
 
 from dicomreg.core.cli.main import main
 from dicomreg.core.dicom import VolumeError, read_volume, scan_volumes
+from dicomreg.core.errors import DicomRegError
 
 
 def test_groups_series_geometries_and_multiframes_and_ignores_other_files(tmp_path):
@@ -193,3 +201,55 @@ def test_names_that_are_not_regular_files_are_skipped_with_a_note(tmp_path, caps
     done = capsys.readouterr()
     assert done.err == "" and "note: skipped 2 name(s) under" in done.out
     assert dcmread(tmp_path / "reg.dcm").Modality == "REG"
+
+
+def test_a_series_full_headers_are_read_when_used_and_equal_pydicoms(tmp_path, monkeypatch):
+    # A save needs every slice's UIDs and position, which the scan read, and the full header
+    # of the first slice alone: the others are read when something asks for them, and are
+    # then what pydicom reads of the file (the oracle: pydicom's dcmread of each file).
+    case = make_case(tmp_path, size=(5, 4, 6))
+    read = full_header_reads(monkeypatch)
+    image = read_volume(case.fixed)
+    assert len(read) == 1 and len(image.datasets) == 6 and image.describe().endswith(
+        "6 DICOM header(s)")
+    first = image.datasets[0]
+    assert len(read) == 1 and first is image.datasets[0]
+    files = image.datasets.files
+    expected = [dcmread(path, stop_before_pixels=True) for path in files]
+    assert [str(ds.SOPInstanceUID) for ds in expected] == [
+        h.sop_instance_uid for h in image.datasets.headers]
+    assert image.datasets[-1] == expected[-1] and len(read) == 2
+    assert image.datasets[1:3] == expected[1:3] and list(image.datasets) == expected
+    assert image.datasets == expected and len(read) == 6  # each file read once
+    with pytest.raises(IndexError):
+        image.datasets[6]
+    assert "6 slice(s)" in repr(image.datasets)
+
+
+def test_a_slice_that_is_no_longer_dicom_when_its_header_is_needed_is_named(tmp_path):
+    case = make_case(tmp_path)
+    image = read_volume(case.fixed)
+    last = image.datasets.files[-1]
+    last.write_bytes(b"not DICOM any more")
+    with pytest.raises(DicomRegError, match=f"'{last}', a slice of the series scanned in "
+                       f"'{last.parent}', is no longer readable DICOM"):
+        image.datasets[-1]
+
+
+def test_the_geometry_of_a_scanned_series_is_the_one_its_full_headers_give(tmp_path):
+    from dicomreg.core.dicom import dicom_geometry
+
+    case = make_case(tmp_path, orientation=(0, 1, 0, 0, 0, -1), size=(4, 5, 6),
+                     spacing=(0.7, 1.3, 2.1))
+    image = read_volume(case.fixed)
+    assert dicom_geometry(image.datasets) == dicom_geometry(list(image.datasets)) \
+        == image.geometry
+
+
+def test_a_link_in_a_series_folder_to_a_system_file_is_skipped_unread(tmp_path):
+    case = make_case(tmp_path)
+    (case.fixed / "status").symlink_to("/proc/self/status")  # a regular file to stat()
+    (case.fixed / "linked.dcm").symlink_to(next(case.fixed.glob("*.dcm")))
+    volumes = scan_volumes(case.fixed)
+    assert volumes.skipped == [case.fixed / "status"]
+    assert len(volumes) == 1 and len(volumes[0].headers) == 4  # the linked slice counts once

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import make_case
+from conftest import full_header_reads, make_case
 from pydicom import dcmread
 
 from dicomreg.core import BadParameterError, DicomREGSave
@@ -146,3 +146,53 @@ def test_dicomreg_save_with_an_empty_selected_source_says_so(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "the selected source (File) is empty" in err[0]
     assert not out.exists()
+
+
+def _attributes(path):
+    """Every attribute of a REG, nested, but the UIDs, dates and times made for this save."""
+    made = {"SOPInstanceUID", "MediaStorageSOPInstanceUID", "SeriesInstanceUID"}
+
+    def walk(ds, prefix):
+        for element in ds:
+            key = f"{prefix}{element.keyword or element.tag}"
+            if element.VR == "SQ":
+                for index, item in enumerate(element.value):
+                    yield from walk(item, f"{key}[{index}].")
+            elif element.keyword not in made and element.VR not in ("DA", "TM", "DT"):
+                yield key, element.value
+
+    ds = dcmread(path)
+    return dict(walk(ds, "")) | dict(walk(ds.file_meta, "meta."))
+
+
+@pytest.mark.parametrize("settings", [
+    {}, {"inputConnectorSelector": "ImageConnector #0"},
+    {"inputSelector": "ImageConnector #1", "copyOtherInputTags": True},
+    {"worldMatrixInheritanceSource": "DICOM_INPUT"}])
+def test_a_save_from_scanned_headers_equals_one_from_every_slices_full_header(tmp_path,
+                                                                            settings):
+    # The scanned series reads the first slice's full header alone; the oracle is the same
+    # save from every slice's header as pydicom reads it.
+    case = make_case(tmp_path, size=(5, 4, 6), orientation=(0, 1, 0, -1, 0, 0))
+    written = []
+    for name, full in (("scanned", False), ("full", True)):
+        module = connected(case, tmp_path, fixed_dicom=True)
+        module.set("fileName", str(tmp_path / f"{name}.dcm"))
+        if full:
+            for image in (module.input0, module.input1):
+                image.datasets = [dcmread(p, stop_before_pixels=True)
+                                  for p in image.datasets.files]
+        module.set_many(settings)
+        written.append(module.run().path)
+    scanned, full = (_attributes(path) for path in written)
+    assert scanned == full and len(scanned) > 60
+
+
+def test_a_save_reads_the_full_header_of_one_slice_per_series(tmp_path, monkeypatch):
+    case = make_case(tmp_path, size=(5, 4, 9))
+    read = full_header_reads(monkeypatch)
+    assert main(["save", str(case.field), "--fixed", str(case.fixed), "--moving",
+                 str(case.moving), "-o", str(tmp_path / "reg.dcm"), "--no-dciodvfy"]) == 0
+    assert sorted(p.parent.name for p in read) == ["fixed", "moving"]
+    assert len(referenced(tmp_path / "reg.dcm")) == 9
+    assert referenced(tmp_path / "reg.dcm") == uids(case.moving)
