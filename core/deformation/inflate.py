@@ -158,7 +158,7 @@ _END = object()
 
 
 def inflate_ahead(path: str | os.PathLike[str], offset: int, count: int, *,
-                  stored: int | None = None, depth: int = 8) -> Iterator[bytes]:
+                  stored: int | None = None, depth: int = 4) -> Iterator[bytes]:
     """The pieces of :func:`exact_pieces` for the zlib stream at ``offset`` of ``path``,
     inflated ahead by a thread while the caller uses the previous ones.
 
