@@ -55,6 +55,14 @@ def grid_item(path):
     return ds.DeformableRegistrationSequence[0].DeformableRegistrationGridSequence[0]
 
 
+def assert_same_grid(path, reference):
+    """The grid items of two REG files, by pydicom: the same vector bytes and attributes."""
+    read, expected = grid_item(path), grid_item(reference)
+    assert read.VectorGridData == expected.VectorGridData
+    for keyword in _GRID:
+        assert read.get(keyword) == expected.get(keyword), keyword
+
+
 @pytest.mark.parametrize("pieces", ["real", "small"])
 def test_the_same_reg_as_from_the_uncompressed_file(tmp_path, capsys, request, pieces):
     if pieces == "small":
@@ -64,12 +72,10 @@ def test_the_same_reg_as_from_the_uncompressed_file(tmp_path, capsys, request, p
     assert read_displacement_field(packed, streamed=True).voxels.__class__ is StreamedVoxels
     for field, out in ((case.field, tmp_path / "plain.dcm"), (packed, tmp_path / "packed.dcm")):
         assert save(case, field, out, capsys)[0] == 0
-    plain, streamed = grid_item(tmp_path / "plain.dcm"), grid_item(tmp_path / "packed.dcm")
-    assert streamed.VectorGridData == plain.VectorGridData
+    assert_same_grid(tmp_path / "packed.dcm", tmp_path / "plain.dcm")
     # The independent oracle: the vectors written into the case, as the standard stores them.
-    assert streamed.VectorGridData == case.vectors.astype("<f4").tobytes()
-    for keyword in _GRID:
-        assert streamed.get(keyword) == plain.get(keyword), keyword
+    assert grid_item(tmp_path / "packed.dcm").VectorGridData == case.vectors.astype(
+        "<f4").tobytes()
     assert threading.active_count() == 1  # no inflating thread left behind
 
 
@@ -81,52 +87,35 @@ def _refused(case, field, out, capsys, *fragments):
     return line
 
 
-def test_a_truncated_stream_leaves_no_reg(tmp_path, capsys, small_pieces):
+def _damaged(kind, vectors, stream):
+    """A stream damaged as ``kind`` says, for a field of ``vectors``."""
+    raw = vectors.astype("<f4").tobytes()
+    if kind == "truncated":
+        return stream[: len(stream) * 3 // 4]
+    if kind == "checksum":  # Adler-32's last byte: every voxel inflates, the check fails
+        return stream[:-1] + bytes([stream[-1] ^ 0x01])
+    if kind == "more data":
+        return zlib.compress(raw + np.ones(30, "<f4").tobytes())
+    # MetaImage's compressed data is one zlib stream; gzip members (a .gz pasted in) are not
+    # read as it, even one after another as bgzip writes them.
+    return gzip.compress(raw[:1000]) + gzip.compress(raw[1000:])
+
+
+@pytest.mark.parametrize(("kind", "reason"), [
+    ("truncated", "compressed voxels end after"),
+    ("checksum", "compressed voxels are corrupt (incorrect data check)"),
+    ("more data", "hold more data than its header promises"),
+    ("gzip members", "compressed voxels are corrupt")])
+def test_a_damaged_stream_found_while_saving_leaves_no_reg(tmp_path, capsys, small_pieces,
+                                                           kind, reason):
     case = make_case(tmp_path, size=(12, 10, 7))
     packed = compressed(case.field, tmp_path / "packed.mha")
     header, stream = header_and_stream(packed)
+    # No stored size: the stream runs to the end of the file, however long it is.
     header = b"\n".join(line for line in header.split(b"\n")
                         if not line.startswith(b"CompressedDataSize"))
-    packed.write_bytes(header + stream[: len(stream) * 3 // 4])
-    _refused(case, packed, tmp_path / "out.dcm", capsys, "packed.mha",
-             "compressed voxels end after")
-
-
-def test_a_wrong_checksum_found_at_the_end_leaves_no_reg(tmp_path, capsys, small_pieces):
-    case = make_case(tmp_path, size=(12, 10, 7))
-    packed = compressed(case.field, tmp_path / "packed.mha")
-    header, stream = header_and_stream(packed)
-    damaged = bytearray(stream)
-    damaged[-1] ^= 0x01  # Adler-32's last byte: every voxel inflates, the check fails
-    packed.write_bytes(header + bytes(damaged))
-    _refused(case, packed, tmp_path / "out.dcm", capsys, "packed.mha",
-             "compressed voxels are corrupt (incorrect data check)")
-
-
-def test_more_data_than_promised_leaves_no_reg(tmp_path, capsys, small_pieces):
-    case = make_case(tmp_path, size=(12, 10, 7))
-    packed = compressed(case.field, tmp_path / "packed.mha")
-    header, _ = header_and_stream(packed)
-    header = b"\n".join(line for line in header.split(b"\n")
-                        if not line.startswith(b"CompressedDataSize"))
-    extra = np.concatenate([case.vectors.ravel(), np.ones(30, np.float32)])
-    packed.write_bytes(header + zlib.compress(extra.astype("<f4").tobytes()))
-    _refused(case, packed, tmp_path / "out.dcm", capsys, "packed.mha",
-             "hold more data than its header promises")
-
-
-def test_gzip_members_in_a_metaimage_leave_no_reg(tmp_path, capsys, small_pieces):
-    """MetaImage's compressed data is one zlib stream; gzip members (a .gz pasted in) are not
-    read as it, even one after another as bgzip writes them."""
-    case = make_case(tmp_path, size=(12, 10, 7))
-    packed = compressed(case.field, tmp_path / "packed.mha")
-    header, _ = header_and_stream(packed)
-    header = b"\n".join(line for line in header.split(b"\n")
-                        if not line.startswith(b"CompressedDataSize"))
-    raw = case.vectors.astype("<f4").tobytes()
-    packed.write_bytes(header + gzip.compress(raw[:1000]) + gzip.compress(raw[1000:]))
-    _refused(case, packed, tmp_path / "out.dcm", capsys, "packed.mha",
-             "compressed voxels are corrupt")
+    packed.write_bytes(header + _damaged(kind, case.vectors, stream))
+    _refused(case, packed, tmp_path / "out.dcm", capsys, "packed.mha", reason)
 
 
 def test_gzip_members_in_a_nifti_give_the_same_reg(tmp_path, capsys):
@@ -140,10 +129,7 @@ def test_gzip_members_in_a_nifti_give_the_same_reg(tmp_path, capsys):
                                  for i in range(0, len(raw), 999)))
     assert save(case, case.field, tmp_path / "plain.dcm", capsys)[0] == 0
     assert save(case, members, tmp_path / "members.dcm", capsys)[0] == 0
-    plain, read = grid_item(tmp_path / "plain.dcm"), grid_item(tmp_path / "members.dcm")
-    assert read.VectorGridData == plain.VectorGridData
-    for keyword in _GRID:
-        assert read.get(keyword) == plain.get(keyword), keyword
+    assert_same_grid(tmp_path / "members.dcm", tmp_path / "plain.dcm")
 
 
 @pytest.mark.parametrize("bad", ["inf", "partial nan"])
