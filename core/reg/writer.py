@@ -17,6 +17,7 @@ say (4 GiB) are the sequences and items written in undefined-length form instead
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -90,14 +91,17 @@ def _stream_value(value: object, out: BinaryIO,
     slab_bytes = max(1, array.size // array.shape[0] * 4) if array.shape[0] else 1
     step = max(1, _CHUNK_BYTES // slab_bytes)
     written = 0
-    for first, view in _runs(array, step):
-        # One chunk is converted (or, for a strided view, gathered) at a time; a contiguous
-        # float32 array is written straight from its memory.
-        chunk = np.ascontiguousarray(view, dtype="<f4")
-        written += out.write(memoryview(chunk).cast("B"))
-        release_pages(view)
-        if progress is not None and not progress(min(1.0, (first + step) / array.shape[0])):
-            raise SaveCancelledError("the save was cancelled; nothing was written")
+    # Closed on the way out, so that a cancel or a failed write stops a streamed field's
+    # inflating thread at once.
+    with contextlib.closing(_runs(array, step)) as runs:
+        for first, view in runs:
+            # One chunk is converted (or, for a strided view, gathered) at a time; a contiguous
+            # float32 array is written straight from its memory.
+            chunk = np.ascontiguousarray(view, dtype="<f4")
+            written += out.write(memoryview(chunk).cast("B"))
+            release_pages(view)
+            if progress is not None and not progress(min(1.0, (first + step) / array.shape[0])):
+                raise SaveCancelledError("the save was cancelled; nothing was written")
     return written
 
 

@@ -174,3 +174,24 @@ def test_the_save_holds_a_small_part_of_the_field(tmp_path, capsys, monkeypatch)
     assert peak < case.vectors.nbytes / 4, peak
     assert grid_item(tmp_path / "out.dcm").VectorGridData == case.vectors.astype(
         "<f4").tobytes()
+
+
+def test_a_cancel_while_streaming_stops_the_inflating(tmp_path, small_pieces):
+    from dicomreg.core.reg import SaveCancelledError
+    from dicomreg.core.regsave import SaveRequest, save_registration
+
+    case = make_case(tmp_path, size=(12, 10, 7))
+    packed = compressed(case.field, tmp_path / "packed.mha")
+    out = tmp_path / "out.dcm"
+    seen = []
+
+    def progress(fraction: float) -> bool:
+        seen.append(fraction)
+        return fraction < 0.3  # cancel in the middle of the vectors
+
+    with pytest.raises(SaveCancelledError):
+        save_registration(SaveRequest(field=str(packed), output=str(out),
+                                      fixed=str(case.fixed), moving=str(case.moving),
+                                      dciodvfy=False, progress=progress))
+    assert 0 < seen[-1] < 1 and not out.exists() and not partials(tmp_path)
+    assert threading.active_count() == 1
