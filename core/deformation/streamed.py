@@ -55,9 +55,20 @@ class StreamedVoxels:
         self.slab_check: Callable[[np.ndarray, int], str | None] | None = None
         self._array: np.ndarray | None = None
 
-    ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: math.prod(self.shape))
-    nbytes = property(lambda self: self.size * self.dtype.itemsize)
+    @property
+    def ndim(self) -> int:
+        """The number of axes, as an array's."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of values, as an array's."""
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the values take inflated, as an array's."""
+        return self.size * self.dtype.itemsize
 
     def __len__(self) -> int:
         return self.shape[0]
