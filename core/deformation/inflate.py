@@ -6,6 +6,10 @@ holds the field two or three times over while it reads. Here the stream is infla
 chunk straight into the array the field will live in, and it must give exactly the bytes the
 header promises.
 
+A save need not wait for the whole field: :func:`inflate_ahead` gives the same pieces from a
+thread that inflates a few of them ahead (see :mod:`.streamed`), the same checks at the same
+points of the stream.
+
 The inflater is ISA-L's (python-isal's ``isal_zlib``, two to three times as fast as zlib on
 float voxels, the same streams and checksums) where it is installed, zlib otherwise.
 """

@@ -8,8 +8,10 @@ is used, and the writer streams them to the REG chunk by chunk.
 A compressed MetaImage (zlib) is decompressed here too, into one array, because ITK reads a
 corrupt or truncated stream without failing (it prints "Uncompress failed" and returns zeros):
 here every voxel must come out of the stream, or the file is refused. That also holds the
-field once, where SimpleITK holds it twice. Anything this reader does not handle (a list of
-data files, an unusual layout) returns None, and SimpleITK reads the file as before.
+field once, where SimpleITK holds it twice; a save holds none of it (``streamed``: the
+voxels are inflated as the REG is written, :mod:`.streamed`). Anything this reader does not
+handle (a list of data files, an unusual layout) returns None, and SimpleITK reads the file
+as before.
 """
 
 from __future__ import annotations
