@@ -9,4 +9,5 @@ from dicomreg.core.lazy_exports import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, (
     "field_file", "loaded", "loader", "transform_file", "conventions", "completeness",
-    "metaimage", "nifti", "metrics", "transform_probe", "text_transform"))
+    "metaimage", "nifti", "streamed", "metrics", "transform_probe",
+    "text_transform"))

@@ -39,7 +39,7 @@ def _accepted() -> str:
     return "a 3-D image with 3 components per voxel (" + " ".join(FIELD_SUFFIXES) + ")"
 
 
-def read_displacement_field(path: str | os.PathLike[str]) -> Image:
+def read_displacement_field(path: str | os.PathLike[str], *, streamed: bool = False) -> Image:
     """Read a displacement field image file.
 
     An uncompressed MetaImage (.mha, .mhd) is memory-mapped and a compressed one inflated
@@ -47,7 +47,9 @@ def read_displacement_field(path: str | os.PathLike[str]) -> Image:
     inflated once (.nii.gz) and viewed in its stored order (:mod:`.nifti`); any other file is
     read by SimpleITK, and the voxels are a read-only view of its buffer. Every file is first
     checked against its header (:mod:`.file_completeness`). The voxels have shape
-    (Z, Y, X, 3), in the file's own numeric type.
+    (Z, Y, X, 3), in the file's own numeric type. With ``streamed``, a compressed MetaImage's
+    voxels are a :class:`.streamed.StreamedVoxels`, inflated only as they are written (for
+    a caller that writes the field once and reads no voxel before).
 
     Raises
     ------
@@ -63,7 +65,7 @@ def read_displacement_field(path: str | os.PathLike[str]) -> Image:
     image = None
     try:
         if path.suffix.lower() in (".mha", ".mhd"):
-            image = read_metaimage(path)
+            image = read_metaimage(path, streamed=streamed)
         check_complete(path)  # before any reader: ITK would fill a gap without a word
         if image is None and file_suffix(path) in (".nii", ".nii.gz"):
             image = read_nifti(path, _volumes_note(path))

@@ -6,12 +6,19 @@ holds the field two or three times over while it reads. Here the stream is infla
 chunk straight into the array the field will live in, and it must give exactly the bytes the
 header promises.
 
+A save need not wait for the whole field: :func:`inflate_ahead` gives the same pieces from a
+thread that inflates a few of them ahead (see :mod:`.streamed`), the same checks at the same
+points of the stream.
+
 The inflater is ISA-L's (python-isal's ``isal_zlib``, two to three times as fast as zlib on
 float voxels, the same streams and checksums) where it is installed, zlib otherwise.
 """
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -30,7 +37,7 @@ def _inflater() -> tuple[object, tuple[type[Exception], ...]]:
         return zlib, (zlib.error,)
 
 
-__all__ = ["inflate", "inflated_length"]
+__all__ = ["exact_pieces", "inflate", "inflate_ahead", "inflated_length"]
 
 _CHUNK = 1 << 22
 
@@ -85,6 +92,41 @@ def _pieces(handle: BinaryIO, gzip: bool, stored: int | None
             pending = rest
 
 
+def exact_pieces(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
+                 stored: int | None = None, exact: bool = True) -> Iterator[bytes]:
+    """The ``count`` bytes after the first ``skip`` of a compressed stream, in pieces of at
+    most 4 MB; the stream is read to its end (and its checksum) before the last one returns.
+
+    Parameters are those of :func:`inflate`.
+
+    Raises
+    ------
+    ValueError
+        If the stream is corrupt, ends early, or (``exact``) holds more than promised; the
+        message says which, without the file's name. A consumer sees every piece before the
+        error, so whatever it built from them must be thrown away.
+    """
+    filled = 0
+    to_skip = skip
+    for piece, ends_stream in _pieces(handle, gzip, stored):
+        if to_skip:
+            dropped = min(to_skip, len(piece))
+            piece, to_skip = piece[dropped:], to_skip - dropped
+        if filled + len(piece) > count:
+            if exact and piece[count - filled:]:
+                raise ValueError("its compressed voxels hold more data than its header "
+                                 "promises")
+            piece = piece[: count - filled]
+        if piece:
+            yield piece
+        filled += len(piece)
+        if ends_stream and filled >= count:
+            break  # later gzip members, if any, hold no voxel of ours
+    if filled < count:
+        raise ValueError(f"its compressed voxels end after {filled} of {count} bytes (a "
+                         "truncated or damaged file)")
+
+
 def inflate(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
             stored: int | None = None, exact: bool = True) -> np.ndarray:
     """The ``count`` bytes after the first ``skip`` of a compressed stream, as uint8.
@@ -110,24 +152,65 @@ def inflate(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
     """
     out = np.empty(count, dtype=np.uint8)
     filled = 0
-    to_skip = skip
-    for piece, ends_stream in _pieces(handle, gzip, stored):
-        if to_skip:
-            dropped = min(to_skip, len(piece))
-            piece, to_skip = piece[dropped:], to_skip - dropped
-        if filled + len(piece) > count:
-            if exact and piece[count - filled:]:
-                raise ValueError("its compressed voxels hold more data than its header "
-                                 "promises")
-            piece = piece[: count - filled]
+    for piece in exact_pieces(handle, count, gzip=gzip, skip=skip, stored=stored, exact=exact):
         out[filled : filled + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
         filled += len(piece)
-        if ends_stream and filled >= count:
-            break  # later gzip members, if any, hold no voxel of ours
-    if filled < count:
-        raise ValueError(f"its compressed voxels end after {filled} of {count} bytes (a "
-                         "truncated or damaged file)")
     return out
+
+
+_END = object()
+
+
+def inflate_ahead(path: str | os.PathLike[str], offset: int, count: int, *,
+                  stored: int | None = None, depth: int = 4) -> Iterator[bytes]:
+    """The pieces of :func:`exact_pieces` for the zlib stream at ``offset`` of ``path``,
+    inflated ahead by a thread while the caller uses the previous ones.
+
+    ISA-L and zlib release the GIL while they inflate, so on a second core the inflating
+    overlaps the caller's work: a save then takes about the longer of the two, not their
+    sum. At most ``depth`` pieces (4 MB each) wait, so memory stays bounded whatever the
+    field's size. Closing the iterator early stops the thread.
+
+    Raises
+    ------
+    ValueError
+        As :func:`exact_pieces`, when the caller reaches the point where it was found.
+    OSError
+        If the file cannot be read.
+    """
+    waiting: queue.Queue[object] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                for piece in exact_pieces(handle, count, stored=stored):
+                    if not put(piece):
+                        return
+            put(_END)
+        except (ValueError, OSError) as error:
+            put(error)
+
+    thread = threading.Thread(target=work, name="inflate-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := waiting.get()) is not _END:
+            if isinstance(item, Exception):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
 
 
 def inflated_length(handle: BinaryIO) -> int:

@@ -46,7 +46,7 @@ def _convention(convention: FieldConvention | Mapping[str, str] | None,
 def load_deformation(path: str | os.PathLike[str],
                      convention: FieldConvention | Mapping[str, str] | None = None,
                      reference_geometry: Geometry | None = None, *, field: Image | None = None,
-                     **options: str) -> LoadedDeformation:
+                     streamed: bool = False, **options: str) -> LoadedDeformation:
     """A field image or an ITK transform file as the REG's grid, matrices and notes.
 
     Parameters
@@ -65,6 +65,9 @@ def load_deformation(path: str | os.PathLike[str],
     field
         The field image already read from ``path`` (a reader's cache); it is not read again
         and not changed.
+    streamed
+        A compressed MetaImage field in the REG's convention is inflated only as the REG is
+        written (see :mod:`.streamed`): for a caller that writes it once, as a save does.
 
     Raises
     ------
@@ -80,7 +83,8 @@ def load_deformation(path: str | os.PathLike[str],
         loaded = read_transform_file(path, grid=reference_geometry)
     else:
         # A copy of a cached image, so that giving the result its DICOM leaves the cache alone.
-        image = dataclasses.replace(field) if field is not None else read_displacement_field(path)
+        image = dataclasses.replace(field) if field is not None else read_displacement_field(
+            path, streamed=streamed and chosen == FieldConvention())
         image, notes = to_reg_convention(image, chosen, target=reference_geometry)
         loaded = LoadedDeformation(image, notes=notes)
     geometry = loaded.image.geometry

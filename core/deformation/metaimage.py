@@ -8,8 +8,10 @@ is used, and the writer streams them to the REG chunk by chunk.
 A compressed MetaImage (zlib) is decompressed here too, into one array, because ITK reads a
 corrupt or truncated stream without failing (it prints "Uncompress failed" and returns zeros):
 here every voxel must come out of the stream, or the file is refused. That also holds the
-field once, where SimpleITK holds it twice. Anything this reader does not handle (a list of
-data files, an unusual layout) returns None, and SimpleITK reads the file as before.
+field once, where SimpleITK holds it twice; a save holds none of it (``streamed``: the
+voxels are inflated as the REG is written, :mod:`.streamed`). Anything this reader does not
+handle (a list of data files, an unusual layout) returns None, and SimpleITK reads the file
+as before.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from dicomreg.core.deformation.inflate import inflate
+from dicomreg.core.deformation.streamed import StreamedVoxels
 from dicomreg.core.image import Geometry, Image
 from dicomreg.core.input import check_field_size, require_regular_file
 
@@ -98,9 +101,11 @@ def _data_path(path: Path, name: str) -> Path:
     return data_path
 
 
-def read_metaimage(path: str | Path) -> Image | None:
+def read_metaimage(path: str | Path, *, streamed: bool = False) -> Image | None:
     """The field in a MetaImage file: memory-mapped when uncompressed, decompressed into one
-    array when compressed; None when not handled here (not 3-D, a list of data files).
+    array when compressed (with ``streamed``, a :class:`.streamed.StreamedVoxels` that
+    inflates while the REG is written); None when not handled here (not 3-D, a list of data
+    files).
 
     The header is read strictly, before anything is allocated or ITK sees it: whole positive
     dimensions, finite numbers, a data file beside the header, a size the file can hold and
@@ -140,7 +145,13 @@ def read_metaimage(path: str | Path) -> Image | None:
     if compressed:
         if offset is None:
             return None  # "HeaderSize = -1" cannot locate a compressed stream
-        voxels = _inflated(path, fields, data_path, offset, count).view(dtype).reshape(shape)
+        stored = _stored_size(path, fields, data_path, offset, count)
+        if streamed:
+            voxels = StreamedVoxels(path, data_path, offset, stored, dtype, shape)
+        else:
+            with open(data_path, "rb") as handle:
+                handle.seek(offset)
+                voxels = inflate(handle, count, stored=stored).view(dtype).reshape(shape)
         return Image(voxels=voxels, geometry=_geometry(size, spacing, origin, matrix),
                      source=str(path))
     if offset is None:
@@ -169,17 +180,16 @@ def _grid_keys(fields: dict[str, str]) -> tuple[int, tuple[int, ...], tuple[floa
     return ndims, size, spacing, origin, matrix
 
 
-def _inflated(path: Path, fields: dict[str, str], data_path: Path, offset: int,
-              count: int) -> np.ndarray:
-    """The ``count`` bytes of the compressed stream at ``offset``, within its stored size."""
+def _stored_size(path: Path, fields: dict[str, str], data_path: Path, offset: int,
+                 count: int) -> int:
+    """How many compressed bytes the stream at ``offset`` may take (its CompressedDataSize,
+    within the file), once ``count`` inflated bytes are known to be within the limit."""
     available = data_path.stat().st_size
     (stored,) = _integers(fields, "CompressedDataSize", 1, str(max(available - offset, 0)),
                           minimum=0)
     stored = min(stored, max(available - offset, 0))
     check_field_size(path, count, compressed_bytes=stored)
-    with open(data_path, "rb") as handle:
-        handle.seek(offset)
-        return inflate(handle, count, stored=stored)
+    return stored
 
 
 def _geometry(size: tuple[float, ...], spacing: tuple[float, ...], origin: tuple[float, ...],

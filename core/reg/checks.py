@@ -78,11 +78,19 @@ def _stored(chunk: np.ndarray) -> np.ndarray:
         return chunk.astype(np.float32, copy=False)
 
 
-def check_vectors(voxels: np.ndarray) -> list[Problem]:
+def _first_vector_problem(voxels: np.ndarray, first_slice: int = 0) -> str | None:
+    """:func:`check_vectors`'s first problem for a run of slices starting at ``first_slice``
+    (as a message), or None."""
+    problems = check_vectors(voxels, first_slice)
+    return str(problems[0]) if problems else None
+
+
+def check_vectors(voxels: np.ndarray, first_slice: int = 0) -> list[Problem]:
     """Infinite components (as stored: float32), and vectors only partly NaN, are refused;
     all-NaN means undefined.
 
-    The array is scanned slab by slab, so no full-size temporary is made.
+    The array is scanned slab by slab, so no full-size temporary is made. ``first_slice``
+    is the z index of the array's first slice (a run of a larger field), for the messages.
     """
     if not np.issubdtype(voxels.dtype, np.floating):
         return []  # integers up to 2^64 are finite in float32 (its range is 3.4e38)
@@ -102,14 +110,16 @@ def check_vectors(voxels: np.ndarray) -> list[Problem]:
             beyond = ("" if np.isinf(value) else f" as stored: {'xyz'[c]} = {value:g} is beyond "
                       f"float32's range ({float(np.finfo(np.float32).max):.4g}), the type of "
                       "Vector Grid Data")
-            return [Problem("input0", f"vector at voxel (x={x}, y={y}, z={z + first}) has an "
+            z = z + first + first_slice
+            return [Problem("input0", f"vector at voxel (x={x}, y={y}, z={z}) has an "
                             f"infinite component{beyond}; expected finite millimetres, or NaN "
                             "in all three components for 'undefined'")]
         nan = np.isnan(stored)
         partial = nan.any(axis=-1) & ~nan.all(axis=-1)
         if partial.any():
             z, y, x = np.argwhere(partial)[0]
-            return [Problem("input0", f"vector at voxel (x={x}, y={y}, z={z + first}) is NaN "
+            z = z + first + first_slice
+            return [Problem("input0", f"vector at voxel (x={x}, y={y}, z={z}) is NaN "
                             "in some components only; NaN ('undefined') must fill all three")]
     return []
 
@@ -130,7 +140,13 @@ def _check_image(values: Mapping[str, Any], image: Any) -> list[Problem]:
         return [Problem("input0", f"the grid {image.dimensions} (x by y by z) is empty")]
     if image.geometry is None:
         return [Problem("input0", "the field has no world matrix (origin, spacing, direction)")]
-    problems = check_vectors(voxels)
+    if hasattr(voxels, "slab_check"):
+        # Streamed (inflated as it is written): each slab is checked as it comes out, and a
+        # refused one stops the write, which then leaves no file.
+        voxels.slab_check = _first_vector_problem
+        problems = []
+    else:
+        problems = check_vectors(voxels)
     if voxels.size * 4 > _MAX_VALUE_LENGTH:
         problems.append(Problem("input0", f"{voxels.size * 4} bytes of vectors exceed the "
                                 "4 GiB limit of one DICOM value"))

@@ -17,6 +17,7 @@ say (4 GiB) are the sequences and items written in undefined-length form instead
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -62,6 +63,17 @@ class SaveCancelledError(DicomRegError):
     """The save was cancelled; nothing was written."""
 
 
+def _runs(array: np.ndarray, step: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Each run of ``step`` slices of ``array`` with the index of its first; a streamed
+    field's (see :mod:`dicomreg.core.deformation.streamed`) as they are inflated."""
+    slabs = getattr(array, "slabs", None)
+    if slabs is not None:
+        yield from slabs(step)
+        return
+    for first in range(0, array.shape[0], step):
+        yield first, array[first : first + step]
+
+
 def _stream_value(value: object, out: BinaryIO,
                   progress: Callable[[float], bool] | None = None) -> int:
     """Write a bulk value to ``out``; return the number of bytes written.
@@ -76,18 +88,20 @@ def _stream_value(value: object, out: BinaryIO,
         start = out.tell()
         shutil.copyfileobj(value, out, _CHUNK_BYTES)
         return out.tell() - start
-    slab_bytes = max(1, array[0].size * 4) if array.shape[0] else 1
+    slab_bytes = max(1, array.size // array.shape[0] * 4) if array.shape[0] else 1
     step = max(1, _CHUNK_BYTES // slab_bytes)
     written = 0
-    for first in range(0, array.shape[0], step):
-        # One chunk is converted (or, for a strided view, gathered) at a time; a contiguous
-        # float32 array is written straight from its memory.
-        view = array[first : first + step]
-        chunk = np.ascontiguousarray(view, dtype="<f4")
-        written += out.write(memoryview(chunk).cast("B"))
-        release_pages(view)
-        if progress is not None and not progress(min(1.0, (first + step) / array.shape[0])):
-            raise SaveCancelledError("the save was cancelled; nothing was written")
+    # Closed on the way out, so that a cancel or a failed write stops a streamed field's
+    # inflating thread at once.
+    with contextlib.closing(_runs(array, step)) as runs:
+        for first, view in runs:
+            # One chunk is converted (or, for a strided view, gathered) at a time; a contiguous
+            # float32 array is written straight from its memory.
+            chunk = np.ascontiguousarray(view, dtype="<f4")
+            written += out.write(memoryview(chunk).cast("B"))
+            release_pages(view)
+            if progress is not None and not progress(min(1.0, (first + step) / array.shape[0])):
+                raise SaveCancelledError("the save was cancelled; nothing was written")
     return written
 
 

@@ -205,8 +205,10 @@ def _save(request: SaveRequest) -> SaveResult:
         check_output_path(resolve(request.output), DICOM_FILE)
     module = DicomREGSave(base_dir=base)
     fixed, moving, notes = _read_series(request, resolve)
+    # Streamed: a compressed field is inflated as the REG is written, which reads it once.
     loaded = request.deformation or load_deformation(
-        resolve(request.field), convention, fixed.geometry if fixed is not None else None)
+        resolve(request.field), convention, fixed.geometry if fixed is not None else None,
+        streamed=True)
     notes += loaded.notes
     if fixed is not None:
         # The field lives on the fixed image's grid: it carries the fixed image's DICOM.
