@@ -28,7 +28,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from dataclasses import field as dataclass_field
 from typing import Any
 
@@ -207,7 +207,9 @@ def to_reg_convention(image: Image, convention: FieldConvention | None = None, *
         return image, notes
     geometry = image.geometry
     assert image.voxels is not None and geometry is not None
-    vectors = np.array(image.voxels, dtype=np.float64)  # converted: one copy, on purpose
+    vectors = image.voxels  # a push field alone is read slab by slab as it is: no copy
+    if replace(convention, direction="pull") != FieldConvention():
+        vectors = np.array(image.voxels, dtype=np.float64)  # converted: one copy, on purpose
     if convention.units == "voxel":
         vectors = vectors @ (geometry.direction_matrix * np.asarray(geometry.spacing)).T
         notes.append("vectors converted from voxel steps to millimetres")
