@@ -37,7 +37,7 @@ import numpy as np
 from dicomreg.core.deformation.fixed_point import Field, Reach, fixed_point_step, padded_push
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.itk import new_image
+from dicomreg.core.itk import new_image, release_pages
 
 __all__ = ["CONVENTION_OPTIONS", "ConventionError", "FieldConvention", "Inversion",
            "InversionCancelledError", "invert_push_field", "to_reg_convention"]
@@ -129,6 +129,7 @@ def _require_finite_push(voxels: np.ndarray) -> float:
     longest = 0.0
     for k in range(voxels.shape[0]):  # a slab at a time: no copy of the field's size
         slab = np.asarray(voxels[k], dtype=float)
+        release_pages(voxels, voxels[k])
         bad = ~(np.isfinite(slab) & (np.abs(slab) <= largest))
         if bad.any():
             z, (y, x, _c) = k, np.argwhere(bad)[0]

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from dicomreg.core.image import Geometry
-from dicomreg.core.itk import new_image, writable_array
+from dicomreg.core.itk import new_image, release_pages, writable_array
 
 __all__ = ["Field", "Reach", "fixed_point_step", "padded_push"]
 
@@ -42,7 +42,8 @@ def _margins(geometry: Geometry, largest_mm: float) -> list[int]:
 
 def padded_push(voxels: np.ndarray, geometry: Geometry, largest_mm: float) -> Any:
     """u as a float32 vector image, edge-replicated over :func:`_margins`; filled slab by
-    slab, so no other copy of ``voxels`` is made."""
+    slab, so no other copy of ``voxels`` is made (and a memory-mapped field's pages are given
+    back as each slab is copied)."""
     import SimpleITK as sitk
 
     mx, my, mz = _margins(geometry, largest_mm)
@@ -55,6 +56,7 @@ def padded_push(voxels: np.ndarray, geometry: Geometry, largest_mm: float) -> An
     for k in range(z):
         plane = array[mz + k]
         plane[my:my + y, mx:mx + x] = voxels[k]
+        release_pages(voxels, voxels[k])
         plane[my:my + y, :mx] = plane[my:my + y, mx:mx + 1]
         plane[my:my + y, mx + x:] = plane[my:my + y, mx + x - 1:mx + x]
         plane[:my] = plane[my]
