@@ -23,18 +23,21 @@ in practice, each an explicit option:
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, fields, replace
 from dataclasses import field as dataclass_field
 from typing import Any
 
 import numpy as np
 
+from dicomreg.core.deformation.fixed_point import Field, Reach, fixed_point_step, padded_push
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
-from dicomreg.core.itk import new_image, writable_array
+from dicomreg.core.itk import new_image, release_pages
 
 __all__ = ["CONVENTION_OPTIONS", "ConventionError", "FieldConvention", "Inversion",
            "InversionCancelledError", "invert_push_field", "to_reg_convention"]
@@ -118,56 +121,15 @@ def _terminal_progress(iteration: int, most: int, residual: float) -> None:
     sys.stderr.flush()
 
 
-class _Field:
-    """v as the DisplacementFieldTransform that resamples through it, and a numpy array on
-    the same buffer (which the transform took over from the image: both are kept, so the
-    buffer lives while the array is used)."""
-
-    def __init__(self, image, array: np.ndarray) -> None:
-        import SimpleITK as sitk
-
-        self.image, self.array = image, array
-        self.transform = sitk.DisplacementFieldTransform(image)
-
-
-def _step(push, v: _Field, target: Geometry, geometry: Geometry):
-    """One fixed-point step: u where x + v(x) lands, the residual |v + u there| over the
-    points that land on the push field's grid ((max, mean), and where they do), and the
-    next v = -(u there), negated in the resampling's own output (no further copy)."""
-    import SimpleITK as sitk
-
-    reference = sitk.Image([int(n) for n in target.size], sitk.sitkVectorFloat64, 3)
-    reference.SetOrigin(target.origin)
-    reference.SetSpacing(target.spacing)
-    reference.SetDirection(target.direction)
-    # Beyond u's grid its border vectors are held (nearest-neighbour extrapolation): a
-    # point near the border that one step sends off the grid then keeps a vector like its
-    # neighbours' instead of jumping to zero and back, two steps round (which never ends).
-    resampled = sitk.Resample(push, reference, v.transform, sitk.sitkLinear, 0.0,
-                              sitk.sitkVectorFloat64, useNearestNeighborExtrapolator=True)
-    u_there = writable_array(resampled)
-    world = geometry.world_matrix
-    to_index, last = np.linalg.inv(world[:3, :3]).T, np.asarray(geometry.size) - 1
-    worst, total, count = 0.0, 0.0, 0
-    inside = np.empty(u_there.shape[:3], bool)
-    for k, points in target.slab_points():
-        residual = np.linalg.norm(v.array[k] + u_there[k], axis=-1)
-        reached = (points + v.array[k] - world[:3, 3]) @ to_index
-        inside[k] = np.all((reached >= 0) & (reached <= last), axis=-1)
-        kept = residual[inside[k]]
-        if kept.size:
-            worst, total = max(worst, float(kept.max())), total + float(kept.sum())
-            count += int(kept.size)
-        np.negative(u_there[k], out=u_there[k])
-    return _Field(resampled, u_there), (worst, total / count if count else 0.0), inside
-
-
-def _require_finite_push(voxels: np.ndarray) -> None:
+def _require_finite_push(voxels: np.ndarray) -> float:
     """A push field is resampled and iterated: each of its components must be a finite
-    float32 (NaN, 'undefined', has no inverse; beyond float32 the copy would be infinite)."""
+    float32 (NaN, 'undefined', has no inverse; beyond float32 the copy would be infinite).
+    Returns the largest vector's length in mm (how far u can send a point off its grid)."""
     largest = float(np.finfo(np.float32).max)
+    longest = 0.0
     for k in range(voxels.shape[0]):  # a slab at a time: no copy of the field's size
         slab = np.asarray(voxels[k], dtype=float)
+        release_pages(voxels, voxels[k])
         bad = ~(np.isfinite(slab) & (np.abs(slab) <= largest))
         if bad.any():
             z, (y, x, _c) = k, np.argwhere(bad)[0]
@@ -176,6 +138,9 @@ def _require_finite_push(voxels: np.ndarray) -> None:
                 f"({', '.join(f'{v:g}' for v in slab[y, x])}) "
                 "(not a finite float32); a push field is inverted, so every vector must be "
                 "finite millimetres")
+        longest = max(longest, float(np.sqrt(np.einsum("...i,...i->...", slab, slab).max(
+            initial=0.0))))
+    return longest
 
 
 def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
@@ -188,36 +153,36 @@ def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
     computed on ``target`` directly: v <- -u(x + v(x)), starting from v = 0, until the
     residual |v(x) + u(x + v(x))| over the points that land on u's grid is at most
     ``tolerance_mm`` (largest) and ``mean_tolerance_mm`` (mean), or after ``iterations``.
-    Each step is one multithreaded SimpleITK resampling of u; the residual is that step's
-    own difference, so it costs nothing more. It converges where u's Jacobian is below 1
-    in norm (any field free of folding nearly is), as SimpleITK's InvertDisplacementField.
+    Each step is one multithreaded ITK pass, SimpleITK's Warp, and one numpy pass in threads
+    (see :mod:`.fixed_point`); the residual is that step's own difference, so it costs
+    nothing more. It converges where u's Jacobian is below 1 in norm (any field free of
+    folding nearly is), as SimpleITK's InvertDisplacementField.
 
     ``progress`` is called after each step (by default a line on stderr when it is a
     terminal); setting ``cancel`` stops at the next step with :class:`InversionCancelledError`.
     """
     import SimpleITK as sitk
 
-    _require_finite_push(voxels)
-    push, stored = new_image(geometry, sitk.sitkVectorFloat32, 3)  # u in float32: one copy
-    stored[...] = voxels
-    del stored
+    push = padded_push(voxels, geometry, _require_finite_push(voxels))
     if progress is None and sys.stderr.isatty():
         progress = _terminal_progress
-    v = _Field(*new_image(target, sitk.sitkVectorFloat64, 3))  # v = 0
-    for iteration in range(1, iterations + 2):
-        if cancel is not None and cancel.is_set():
-            raise InversionCancelledError("the inversion of the push field was cancelled")
-        following, (worst, mean), inside = _step(push, v, target, geometry)
-        if progress is not None:
-            progress(iteration, iterations, worst)
-        if (worst <= tolerance_mm and mean <= mean_tolerance_mm) or iteration > iterations:
-            break  # v (not the next step) is returned, with its residual measured
-        v = following
+    reach = Reach(geometry, target)
+    v = Field(*new_image(target, sitk.sitkVectorFloat32, 3))  # v = 0
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for iteration in range(1, iterations + 2):
+            if cancel is not None and cancel.is_set():
+                raise InversionCancelledError("the inversion of the push field was cancelled")
+            following, (worst, mean, kept) = fixed_point_step(push, v, target, reach, pool)
+            if progress is not None:
+                progress(iteration, iterations, worst)
+            if (worst <= tolerance_mm and mean <= mean_tolerance_mm) or iteration > iterations:
+                break  # v (not the next step) is returned, with its residual measured
+            v = following
     if progress is _terminal_progress:
         sys.stderr.write("\n")
-    kept = int(inside.sum())
-    return v.array.astype(np.float32), Inversion(worst, mean, int(inside.size) - kept,
-                                           int(inside.size))
+    del following, push  # before the copy: the peak is u, v and one step's output
+    points = int(np.prod(target.size))
+    return v.array.copy(), Inversion(worst, mean, points - kept, points)
 
 
 def to_reg_convention(image: Image, convention: FieldConvention | None = None, *,
@@ -243,7 +208,9 @@ def to_reg_convention(image: Image, convention: FieldConvention | None = None, *
         return image, notes
     geometry = image.geometry
     assert image.voxels is not None and geometry is not None
-    vectors = np.array(image.voxels, dtype=np.float64)  # converted: one copy, on purpose
+    vectors = image.voxels  # a push field alone is read slab by slab as it is: no copy
+    if replace(convention, direction="pull") != FieldConvention():
+        vectors = np.array(image.voxels, dtype=np.float64)  # converted: one copy, on purpose
     if convention.units == "voxel":
         vectors = vectors @ (geometry.direction_matrix * np.asarray(geometry.spacing)).T
         notes.append("vectors converted from voxel steps to millimetres")

@@ -1,0 +1,137 @@
+"""The numerics of a push field's fixed-point inverse: v <- -u(x + v(x)) on the target grid.
+
+One step is one multithreaded ITK pass, SimpleITK's Warp: u sampled at x + v(x) for every
+voxel centre x of the target grid, v read straight from its own grid (no interpolation of v,
+no transform object, no reference image): about 1.5 s of CPU for 6.5 million points where a
+Resample of u through v's DisplacementFieldTransform takes 2.5 s. Then one numpy pass, slabs
+in parallel (numpy releases the GIL): the residual |v + u(x + v)| over the points whose
+x + v(x) lands on u's grid, and the next v = -u(x + v), written over Warp's own output.
+u and v are float32, as the field read and the field returned are: Warp adds them to the
+voxel centres in double, and float32's 1e-7 relative rounding is some 1e-6 mm on vectors of
+millimetres, a hundredth of the default mean tolerance (halving the memory of float64).
+
+Beyond its grid Warp samples zero: a point near the border that one step sends off the grid
+would then jump to v = 0 and back, two steps round, for ever. u is therefore extended by its
+border vectors (edge-replicated) over a margin as wide as its largest vector, so such a point
+keeps a vector like its neighbours'.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dicomreg.core.image import Geometry
+from dicomreg.core.itk import new_image, release_pages, writable_array
+
+__all__ = ["Field", "Reach", "fixed_point_step", "padded_push"]
+
+
+def _margins(geometry: Geometry, largest_mm: float) -> list[int]:
+    """Voxels of border to add on each side along x, y, z: the largest vector's length in
+    that axis's voxels and one more for the interpolation, at most an eighth of the axis (and
+    two) so that a wild field cannot make the copy many times its size."""
+    return [min(math.ceil(largest_mm / spacing) + 1, n // 8 + 2)
+            for n, spacing in zip(geometry.size, geometry.spacing, strict=True)]
+
+
+def padded_push(voxels: np.ndarray, geometry: Geometry, largest_mm: float) -> Any:
+    """u as a float32 vector image, edge-replicated over :func:`_margins`; filled slab by
+    slab, so no other copy of ``voxels`` is made (and a memory-mapped field's pages are given
+    back as each slab is copied)."""
+    import SimpleITK as sitk
+
+    mx, my, mz = _margins(geometry, largest_mm)
+    x, y, z = geometry.size
+    shift = geometry.direction_matrix @ (np.array([mx, my, mz]) * np.asarray(geometry.spacing))
+    padded = Geometry((x + 2 * mx, y + 2 * my, z + 2 * mz), geometry.spacing,
+                      tuple(float(c) for c in np.asarray(geometry.origin) - shift),
+                      geometry.direction)
+    image, array = new_image(padded, sitk.sitkVectorFloat32, 3)
+    for k in range(z):
+        plane = array[mz + k]
+        plane[my:my + y, mx:mx + x] = voxels[k]
+        release_pages(voxels, voxels[k])
+        plane[my:my + y, :mx] = plane[my:my + y, mx:mx + 1]
+        plane[my:my + y, mx + x:] = plane[my:my + y, mx + x - 1:mx + x]
+        plane[:my] = plane[my]
+        plane[my + y:] = plane[my + y - 1]
+    array[:mz] = array[mz]
+    array[mz + z:] = array[mz + z - 1]
+    return image
+
+
+@dataclass
+class Field:
+    """v on the target grid: a SimpleITK image and a writable numpy array on its buffer."""
+
+    image: Any
+    array: np.ndarray
+
+
+class Reach:
+    """Whether x + v(x), x a voxel centre of ``target``, lies on u's grid (``geometry``):
+    its continuous index in u's grid, base(x) + M v, within [0, size - 1] on each axis."""
+
+    def __init__(self, geometry: Geometry, target: Geometry) -> None:
+        world = geometry.world_matrix
+        to_index = np.linalg.inv(world)
+        from_target = to_index @ target.world_matrix  # target index -> u's index
+        x, y, _z = (int(n) for n in target.size)
+        j, i = np.meshgrid(np.arange(y), np.arange(x), indexing="ij")
+        self.plane = np.stack([i, j], axis=-1) @ from_target[:3, :2].T + from_target[:3, 3]
+        self.along = from_target[:3, 2]
+        self.matrix = to_index[:3, :3].T.copy()
+        self.half = (np.asarray(geometry.size, dtype=float) - 1) / 2
+
+    def inside(self, k: int, v: np.ndarray) -> np.ndarray:
+        """The (Y, X) mask of slab ``k`` whose x + v(x) lies on u's grid."""
+        reached = v @ self.matrix
+        reached += self.plane
+        reached += self.along * k - self.half  # centred: one comparison of |index|
+        np.abs(reached, out=reached)
+        return np.all(reached <= self.half, axis=-1)
+
+
+def _slabs(v: np.ndarray, there: np.ndarray, reach: Reach, first: int, end: int
+           ) -> tuple[float, float, int]:
+    """Residual statistics of slabs [first, end) (largest, sum, points on u's grid), and the
+    next v = -u(x + v) written over ``there`` (u(x + v))."""
+    worst, total, count = 0.0, 0.0, 0
+    for k in range(first, end):
+        vk, uk = v[k], there[k]
+        r = vk + uk
+        norm = np.sqrt(np.einsum("...i,...i->...", r, r))
+        kept = norm[reach.inside(k, vk)]
+        if kept.size:
+            worst = max(worst, float(kept.max()))
+            total += float(kept.sum(dtype=np.float64))
+            count += int(kept.size)
+        np.negative(uk, out=uk)
+    return worst, total, count
+
+
+def fixed_point_step(push: Any, v: Field, target: Geometry, reach: Reach,
+                     pool: ThreadPoolExecutor) -> tuple[Field, tuple[float, float, int]]:
+    """One step: the next v = -u(x + v(x)), and the residual |v(x) + u(x + v(x))| of this v
+    over the points that land on u's grid (largest, mean, how many)."""
+    import SimpleITK as sitk
+
+    there = sitk.Warp(push, v.image, sitk.sitkLinear, [int(n) for n in target.size],
+                      [float(c) for c in target.origin], [float(c) for c in target.spacing],
+                      [float(c) for c in target.direction], 0.0)
+    array = writable_array(there)
+    depth = array.shape[0]
+    parts = max(1, min(depth, 4 * (os.cpu_count() or 1)))
+    bounds = [depth * n // parts for n in range(parts + 1)]
+    done = list(pool.map(lambda n: _slabs(v.array, array, reach, bounds[n], bounds[n + 1]),
+                         range(parts)))
+    worst = max(part[0] for part in done)
+    count = sum(part[2] for part in done)
+    mean = sum(part[1] for part in done) / count if count else 0.0
+    return Field(there, array), (worst, mean, count)
