@@ -137,7 +137,14 @@ def test_preview_readout_gives_position_vector_and_jacobian_under_the_mouse(qtbo
     x, y = screen_pixel(preview.canvas, size[1], size[0], spacing[1] / spacing[0], row,
                         column)
     QTest.mouseMove(preview.canvas, QPoint(x, y))
-    qtbot.waitUntil(lambda: "mm;" in preview.readout.text(), timeout=3000)
+
+    def voxel_shown() -> list[float]:
+        return [float(n) for n in re.findall(NUMBER, preview.readout.text())][3:6]
+
+    # The readout of this move, not of an earlier pointer position (the pointer may rest
+    # over the canvas when it is shown; under load that readout can still be on screen).
+    qtbot.waitUntil(lambda: "mm;" in preview.readout.text()
+                    and voxel_shown() == [column + 1, row + 1, slice_k + 1], timeout=3000)
     numbers = [float(n) for n in re.findall(NUMBER, preview.readout.text())]
     position, voxel = numbers[:3], numbers[3:6]
     vector, jacobian = numbers[9:12], numbers[12]
