@@ -36,7 +36,9 @@ _COMMON = {
     "smoothing_sigmas": [2.0, 1.0, 0.0],  # voxels, per level
     "histogram_bins": 32,
     "sampling_percentage": 0.25,
+    "maximum_samples": 20000,  # per level (see stages.sampling_per_level)
     "linear_iterations": 200,
+    "linear_minimum_step": 0.001,  # mm, through the physical-shift scales
 }
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "rigid": {**_COMMON},
