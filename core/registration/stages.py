@@ -65,22 +65,24 @@ def one_thread() -> Iterator[None]:
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
 
 
-def sampling_per_level(settings: dict[str, Any], voxels: int, shrink: list[int]
-                       ) -> list[float]:
+def sampling_per_level(settings: dict[str, Any], voxels: int, shrink: list[int],
+                       linear: bool = True) -> list[float]:
     """The metric's sampling fraction at each level: ``sampling_percentage`` of the level's
-    voxels, but at most ``maximum_samples`` points.
+    voxels, for a linear stage at most ``linear_maximum_samples`` points (0: no cap).
 
     A fraction alone makes the finest level the dearest by far (25 % of the 96x96x48 bench
-    pair is 110,000 points an iteration, 0.14 s for a rigid one and about 2.5 s for the
-    B-spline's, whose cost grows with its 1344 parameters); a few tens of thousands of points
-    already fix a rigid or B-spline optimum to a tenth of a millimetre.
+    pair is 110,000 points an iteration, 0.14 s for a rigid one); 20,000 points fix a rigid
+    optimum to a few tenths of a millimetre. The deformable stage keeps the fraction.
     """
-    fraction, cap = float(settings["sampling_percentage"]), int(settings["maximum_samples"])
+    fraction = float(settings["sampling_percentage"])
+    cap = int(settings["linear_maximum_samples"])
+    if not linear or cap <= 0:
+        return [fraction] * len(shrink)
     return [min(fraction, cap * float(f) ** 3 / max(voxels, 1)) for f in shrink]
 
 
 def _method(settings: dict[str, Any], masks: tuple[Any, Any], seed: int, shrink: list[int],
-            sigmas: list[float], voxels: int) -> Any:
+            sigmas: list[float], voxels: int, linear: bool = True) -> Any:
     """An ImageRegistrationMethod with the shared choices: Mattes mutual information on a
     seeded random sample (:func:`sampling_per_level`), linear interpolation, the pyramid and
     the masks."""
@@ -95,8 +97,8 @@ def _method(settings: dict[str, Any], masks: tuple[Any, Any], seed: int, shrink:
     method.SetNumberOfThreads(1)
     method.SetMetricAsMattesMutualInformation(int(settings["histogram_bins"]))
     method.SetMetricSamplingStrategy(method.RANDOM)
-    method.SetMetricSamplingPercentagePerLevel(sampling_per_level(settings, voxels, shrink),
-                                               int(seed))
+    method.SetMetricSamplingPercentagePerLevel(
+        sampling_per_level(settings, voxels, shrink, linear), int(seed))
     method.SetInterpolator(sitk.sitkLinear)
     method.SetShrinkFactorsPerLevel([int(f) for f in shrink])
     method.SetSmoothingSigmasPerLevel([float(s) for s in sigmas])
@@ -159,14 +161,15 @@ def linear_stage(fixed: Any, moving: Any, kind: str, settings: dict[str, Any],
         transform.SetTranslation(tuple(np.asarray(initial[:3, :3] @ centre + initial[:3, 3])
                                        - np.asarray(centre)))
         transform.SetMatrix(tuple(initial[:3, :3].ravel()))
-    # The step (mm, through the physical-shift scales) starts at 2 and shrinks by 0.8 at
-    # each reversal, until linear_minimum_step: with 1e-4 and 0.6 the step fell fast and then
-    # crept along the valley to the iteration limit at every level (200, 171, 144 iterations
-    # on the bench pair, 21 s); 1e-3 and 0.8 stop at about 45 per level, as accurate.
+    # The step (mm, through the physical-shift scales) starts at 2 and shrinks by
+    # linear_relaxation at each reversal, until linear_minimum_step: with 1e-4 and 0.6 the
+    # step fell fast and then crept along the valley to the iteration limit at every level
+    # (200, 171, 144 iterations on the bench pair, 21 s); 1e-3 and 0.8 stop at about 60 per
+    # level (3.6 s), 0.3 mm from the rigid truth where the slow run was 0.18 mm.
     method.SetOptimizerAsRegularStepGradientDescent(
         learningRate=2.0, minStep=float(settings["linear_minimum_step"]),
-        numberOfIterations=int(settings["linear_iterations"]), relaxationFactor=0.8,
-        gradientMagnitudeTolerance=1e-8)
+        numberOfIterations=int(settings["linear_iterations"]),
+        relaxationFactor=float(settings["linear_relaxation"]), gradientMagnitudeTolerance=1e-8)
     method.SetOptimizerScalesFromPhysicalShift()
     method.SetInitialTransform(transform, inPlace=True)
     _run(method, kind, len(shrink), fixed, moving, progress)
@@ -242,7 +245,8 @@ def deformable_stage(fixed: Any, moving: Any, kind: str, pre: np.ndarray,
     assert fixed_geometry is not None
     virtual = virtual_geometry(fixed_geometry, pre)
     shrink, sigmas = settings[f"{kind}_shrink_factors"], settings[f"{kind}_smoothing_sigmas"]
-    method = _method(settings, masks, seed, shrink, sigmas, int(np.prod(virtual.size)))
+    method = _method(settings, masks, seed, shrink, sigmas, int(np.prod(virtual.size)),
+                     linear=False)
     method.SetVirtualDomain([int(n) for n in virtual.size], virtual.origin, virtual.spacing,
                             virtual.direction)
     method.SetFixedInitialTransform(affine_transform(np.linalg.inv(pre)))
