@@ -12,8 +12,9 @@ information, as our bspline) are judged at fixed points inside the body (for the
 x and y only: its phantom is the same on every slice, so no tool can find the 1.5 mm shift
 in z, and the error there measures only where the overlap happened to pull): the REG by the
 standard's equation written out in the tests (pydicom and numpy), plastimatch's field by
-numpy's trilinear interpolation. Wall time and the command's own peak memory as in the other
-benchmarks (``common.measure``); the images are written as .mha for plastimatch, untimed.
+numpy's trilinear interpolation. Wall and CPU time (user + system) and the command's own
+peak memory as in the other benchmarks (``common.measure_interleaved``); the images are
+written as .mha for plastimatch, untimed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import CACHE, dicomreg, machine, measure, python
+from common import CACHE, dicomreg, load, machine, measure_interleaved, python
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = [str(ROOT / "tests"), str(ROOT / "tests" / "core" / "registration"),
@@ -99,20 +100,22 @@ def prepare(names: list[str]) -> dict[str, tuple[Path, Path, Path]]:
 
 
 def run_tools(folder: Path, fixed: Path, moving: Path, repeat: int) -> dict:
-    """tool -> (wall, peak MB, output file)."""
-    runs = {}
+    """tool -> (wall, peak MB, CPU s, output file); the tools interleaved in each round, so
+    that a change of the machine's load falls on all of them alike."""
+    commands, outputs = {}, {}
     for method in METHODS:
-        out = folder / f"reg_{method}.dcm"
-        runs[f"dicomreg {method}"] = (*measure(dicomreg(
+        outputs[f"dicomreg {method}"] = out = folder / f"reg_{method}.dcm"
+        commands[f"dicomreg {method}"] = dicomreg(
             "register", str(fixed), str(moving), "-o", str(out), "--method", method,
-            "--no-dciodvfy"), repeat=repeat), out)
+            "--no-dciodvfy")
     if shutil.which("plastimatch"):
         parameters, out = folder / "plastimatch_register.txt", folder / "plastimatch_vf.mha"
         parameters.write_text(PLASTIMATCH.format(fixed=folder / "fixed.mha",
                                                  moving=folder / "moving.mha", out=out))
-        runs["plastimatch register"] = (*measure(["plastimatch", "register", str(parameters)],
-                                                 repeat=repeat), out)
-    return runs
+        outputs["plastimatch register"] = out
+        commands["plastimatch register"] = ["plastimatch", "register", str(parameters)]
+    measured = measure_interleaved(commands, repeat=repeat)
+    return {name: (*measured[name], outputs[name]) for name in commands}
 
 
 def known(name: str):
@@ -151,8 +154,8 @@ def mapped(output: Path, points: np.ndarray) -> np.ndarray:
     return points + trilinear(vectors, world, points)
 
 
-def row(name: str, wall: str, peak: str, error: np.ndarray) -> str:
-    return (f"| {name} | {wall} | {peak} | {error.mean():.2f} | "
+def row(name: str, wall: str, cpu: str, peak: str, error: np.ndarray) -> str:
+    return (f"| {name} | {wall} | {cpu} | {peak} | {error.mean():.2f} | "
             f"{np.percentile(error, 95):.2f} | {error.max():.2f} |")
 
 
@@ -164,7 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     measured = {name: run_tools(*paths, args.repeat)
                 for name, paths in prepare(args.pairs.split(",")).items()}
-    print(f"machine: {machine()}; median of {args.repeat}")
+    print(f"machine: {machine()}; {load()}; median of {args.repeat}")
     for name, runs in measured.items():
         mapping, points, axes = known(name)
 
@@ -172,11 +175,12 @@ def main() -> None:
             return np.linalg.norm((moved - mapping(points))[:, axes], axis=1)  # noqa: B023
 
         print(f"\n{name}, {len(points)} points inside the body\n")
-        print("| tool | wall s | peak MB | mean error mm | 95th percentile mm | max mm |")
-        print("|---|---|---|---|---|---|")
-        print(row("(no registration)", "", "", errors(points)))
-        for tool, (wall, peak, output) in runs.items():
-            print(row(tool, f"{wall:.1f}", f"{peak:.0f}", errors(mapped(output, points))))
+        print("| tool | wall s | CPU s | peak MB | mean error mm | 95th percentile mm | max mm |")
+        print("|---|---|---|---|---|---|---|")
+        print(row("(no registration)", "", "", "", errors(points)))
+        for tool, (wall, peak, cpu, output) in runs.items():
+            print(row(tool, f"{wall:.1f}", f"{cpu:.1f}", f"{peak:.0f}",
+                      errors(mapped(output, points))))
 
 
 if __name__ == "__main__":

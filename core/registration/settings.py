@@ -36,13 +36,22 @@ _COMMON = {
     "smoothing_sigmas": [2.0, 1.0, 0.0],  # voxels, per level
     "histogram_bins": 32,
     "sampling_percentage": 0.25,
+    "linear_maximum_samples": 20000,  # per level (see stages.sampling_per_level)
     "linear_iterations": 200,
+    "linear_minimum_step": 0.001,  # mm, through the physical-shift scales
+    "linear_relaxation": 0.8,
 }
+# The B-spline stage keeps the slow, closer rigid start: from the fast one its L-BFGS-B
+# stopped after 11 iterations a level on the 64x64x32 phantom and the 95th percentile error
+# grew from 1.84 to 2.11 mm, over the known-answer bound of 2 (DICOMREG_REGISTER=long).
+_SLOW_LINEAR = {"linear_maximum_samples": 0, "linear_minimum_step": 1e-4,
+                "linear_relaxation": 0.6}
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "rigid": {**_COMMON},
     "affine": {**_COMMON},
-    "bspline": {**_COMMON, "grid_spacing_mm": 40.0, "bspline_shrink_factors": [2, 1],
-                "bspline_smoothing_sigmas": [1.0, 0.0], "bspline_iterations": 30},
+    "bspline": {**_COMMON, **_SLOW_LINEAR, "grid_spacing_mm": 40.0,
+                "bspline_shrink_factors": [2, 1], "bspline_smoothing_sigmas": [1.0, 0.0],
+                "bspline_iterations": 30},
     "demons": {**_COMMON, "demons_shrink_factors": [4, 2, 1],
                "demons_smoothing_sigmas": [2.0, 1.0, 0.0], "demons_iterations": 40,
                "field_variance_mm2": 4.0, "intensity_threshold": 0.001},

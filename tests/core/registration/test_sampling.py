@@ -1,0 +1,24 @@
+"""The metric's sample at each level: a fraction of the level's voxels, capped in points."""
+
+from __future__ import annotations
+
+import pytest
+
+from dicomreg.core.registration import settings_for
+from dicomreg.core.registration.stages import sampling_per_level
+
+
+def test_the_sample_is_the_fraction_but_at_most_the_cap():
+    settings = settings_for("rigid")
+    voxels = 96 * 96 * 48  # the bench's synthetic pair
+    fractions = sampling_per_level(settings, voxels, [4, 2, 1])
+    points = [f * voxels / s ** 3 for f, s in zip(fractions, [4, 2, 1], strict=True)]
+    # 1728 and 13824 points at the coarser levels: under the cap, the fraction holds
+    assert fractions[:2] == [settings["sampling_percentage"]] * 2
+    assert points[2] == pytest.approx(settings["linear_maximum_samples"])  # not 110,592
+
+
+def test_a_small_image_and_the_deformable_stage_keep_the_fraction():
+    settings = settings_for("bspline")
+    assert sampling_per_level(settings, 48 * 40 * 12, [2, 1]) == [0.25, 0.25]
+    assert sampling_per_level(settings, 96 * 96 * 48, [2, 1], linear=False) == [0.25, 0.25]
