@@ -13,7 +13,11 @@ millimetres, a hundredth of the default mean tolerance (halving the memory of fl
 Beyond its grid Warp samples zero: a point near the border that one step sends off the grid
 would then jump to v = 0 and back, two steps round, for ever. u is therefore extended by its
 border vectors (edge-replicated) over a margin as wide as its largest vector, so such a point
-keeps a vector like its neighbours'.
+keeps a vector like its neighbours'. The margin is capped (a wild field must not make the
+copy many times its size); a point that lands beyond the capped margin takes the vector of
+u's nearest border voxel instead of Warp's zero (what ITK's nearest-neighbour extrapolation
+gave): without that, such points swung between 0 and -u for ever (found by review: a
+48x48x10 field with 5 mm along z stopped at its iteration limit 11 mm off).
 """
 
 from __future__ import annotations
@@ -89,25 +93,42 @@ class Reach:
         self.matrix = to_index[:3, :3].T.copy()
         self.half = (np.asarray(geometry.size, dtype=float) - 1) / 2
 
-    def inside(self, k: int, v: np.ndarray) -> np.ndarray:
-        """The (Y, X) mask of slab ``k`` whose x + v(x) lies on u's grid."""
+    def index(self, k: int, v: np.ndarray) -> np.ndarray:
+        """The continuous index (Y, X, 3; i, j, k) in u's grid of x + v(x) over slab ``k``."""
         reached = v @ self.matrix
         reached += self.plane
-        reached += self.along * k - self.half  # centred: one comparison of |index|
-        np.abs(reached, out=reached)
-        return np.all(reached <= self.half, axis=-1)
+        reached += self.along * k
+        return reached
+
+    def inside(self, index: np.ndarray) -> np.ndarray:
+        """Where a continuous index (see :meth:`index`) lies on u's grid."""
+        return np.all(np.abs(index - self.half) <= self.half, axis=-1)
 
 
-def _slabs(v: np.ndarray, there: np.ndarray, reach: Reach, first: int, end: int
-           ) -> tuple[float, float, int]:
+def _nearest_beyond(there: np.ndarray, index: np.ndarray, padded: np.ndarray,
+                    size: np.ndarray) -> None:
+    """Where x + v(x) lands beyond the padded margin (Warp gave 0 there), u's nearest border
+    vector instead, in place."""
+    margin = (np.asarray(padded.shape[2::-1]) - size) // 2  # x, y, z voxels each side
+    far = np.any((index < -margin) | (index > size - 1 + margin), axis=-1)
+    if far.any():
+        near = np.clip(np.rint(index[far]), 0, size - 1).astype(np.intp) + margin
+        there[far] = padded[near[:, 2], near[:, 1], near[:, 0]]
+
+
+def _slabs(v: np.ndarray, there: np.ndarray, reach: Reach, padded: np.ndarray, first: int,
+           end: int) -> tuple[float, float, int]:
     """Residual statistics of slabs [first, end) (largest, sum, points on u's grid), and the
     next v = -u(x + v) written over ``there`` (u(x + v))."""
     worst, total, count = 0.0, 0.0, 0
+    size = (2 * reach.half + 1).round().astype(np.intp)
     for k in range(first, end):
         vk, uk = v[k], there[k]
+        index = reach.index(k, vk)
+        _nearest_beyond(uk, index, padded, size)
         r = vk + uk
         norm = np.sqrt(np.einsum("...i,...i->...", r, r))
-        kept = norm[reach.inside(k, vk)]
+        kept = norm[reach.inside(index)]
         if kept.size:
             worst = max(worst, float(kept.max()))
             total += float(kept.sum(dtype=np.float64))
@@ -129,8 +150,9 @@ def fixed_point_step(push: Any, v: Field, target: Geometry, reach: Reach,
     depth = array.shape[0]
     parts = max(1, min(depth, 4 * (os.cpu_count() or 1)))
     bounds = [depth * n // parts for n in range(parts + 1)]
-    done = list(pool.map(lambda n: _slabs(v.array, array, reach, bounds[n], bounds[n + 1]),
-                         range(parts)))
+    padded = sitk.GetArrayViewFromImage(push)  # u as padded: the border vectors' source
+    done = list(pool.map(lambda n: _slabs(v.array, array, reach, padded, bounds[n],
+                                          bounds[n + 1]), range(parts)))
     worst = max(part[0] for part in done)
     count = sum(part[2] for part in done)
     mean = sum(part[1] for part in done) / count if count else 0.0
