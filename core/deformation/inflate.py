@@ -108,6 +108,7 @@ def exact_pieces(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int 
     """
     filled = 0
     to_skip = skip
+    ends_stream = False
     for piece, ends_stream in _pieces(handle, gzip, stored):
         if to_skip:
             dropped = min(to_skip, len(piece))
@@ -125,6 +126,11 @@ def exact_pieces(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int 
     if filled < count:
         raise ValueError(f"its compressed voxels end after {filled} of {count} bytes (a "
                          "truncated or damaged file)")
+    if not ends_stream:
+        # Every voxel came out, but the stream stops before its end and its checksum
+        # (Adler-32, gzip's CRC-32): a cut file whose damage the checksum would have shown.
+        raise ValueError("its compressed voxels end before the stream's checksum (a "
+                         "truncated file); every byte must be checked")
 
 
 def inflate(handle: BinaryIO, count: int, *, gzip: bool = False, skip: int = 0,
@@ -198,14 +204,16 @@ def inflate_ahead(path: str | os.PathLike[str], offset: int, count: int, *,
                     if not put(piece):
                         return
             put(_END)
-        except (ValueError, OSError) as error:
+        except BaseException as error:  # noqa: BLE001 - every failure reaches the caller
+            # (a MemoryError or a bug must not end the thread silently: the caller would
+            # wait for the next piece for ever)
             put(error)
 
     thread = threading.Thread(target=work, name="inflate-ahead", daemon=True)
     thread.start()
     try:
         while (item := waiting.get()) is not _END:
-            if isinstance(item, Exception):
+            if isinstance(item, BaseException):
                 raise item
             yield item  # type: ignore[misc]
     finally:

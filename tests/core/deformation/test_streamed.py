@@ -94,6 +94,8 @@ def _damaged(kind, vectors, stream):
         return stream[: len(stream) * 3 // 4]
     if kind == "checksum":  # Adler-32's last byte: every voxel inflates, the check fails
         return stream[:-1] + bytes([stream[-1] ^ 0x01])
+    if kind == "no checksum":  # cut inside its Adler-32: every voxel still inflates
+        return stream[:-4]
     if kind == "more data":
         return zlib.compress(raw + np.ones(30, "<f4").tobytes())
     # MetaImage's compressed data is one zlib stream; gzip members (a .gz pasted in) are not
@@ -104,6 +106,7 @@ def _damaged(kind, vectors, stream):
 @pytest.mark.parametrize(("kind", "reason"), [
     ("truncated", "compressed voxels end after"),
     ("checksum", "compressed voxels are corrupt (incorrect data check)"),
+    ("no checksum", "end before the stream's checksum"),
     ("more data", "hold more data than its header promises"),
     ("gzip members", "compressed voxels are corrupt")])
 def test_a_damaged_stream_found_while_saving_leaves_no_reg(tmp_path, capsys, small_pieces,
@@ -195,3 +198,23 @@ def test_a_cancel_while_streaming_stops_the_inflating(tmp_path, small_pieces):
                                       dciodvfy=False, progress=progress))
     assert 0 < seen[-1] < 1 and not out.exists() and not partials(tmp_path)
     assert threading.active_count() == 1
+
+
+def test_a_failure_of_any_kind_in_the_inflating_thread_reaches_the_save(tmp_path, capsys,
+                                                                        small_pieces,
+                                                                        monkeypatch):
+    """A fault injected into the inflating thread (a MemoryError on its third piece, not a
+    ValueError or OSError) must end the save with one line and no REG; the review found the
+    thread died silently and the save waited for its next piece for ever."""
+    case = make_case(tmp_path, size=(12, 10, 7))
+    packed = compressed(case.field, tmp_path / "packed.mha")
+    real = INFLATE.exact_pieces
+
+    def failing(*args, **kwargs):
+        for index, piece in enumerate(real(*args, **kwargs)):
+            if index == 2:
+                raise MemoryError("injected")
+            yield piece
+
+    monkeypatch.setattr(INFLATE, "exact_pieces", failing)
+    _refused(case, packed, tmp_path / "out.dcm", capsys, "needs more memory")
