@@ -106,10 +106,20 @@ class DicomREGSaveNode(DicomNode):
         self.publish()
 
     def _connect(self) -> None:
-        self.module.use_deformation(self.payload(0))
-        self.module.input1 = self.payload(1)
-        self.module.inputBase = self.payload(2)
-        self.module.inputModifierList = self.payload(3)
+        """Each connector set from its input, every one even after a refusal (a refused one
+        is left empty and refused by the module, so no save uses a stale value); the first
+        refusal raised."""
+        refusals = []
+        for connect in (lambda: self.module.use_deformation(self.payload(0)),
+                        lambda: setattr(self.module, "input1", self.payload(1)),
+                        lambda: setattr(self.module, "inputBase", self.payload(2)),
+                        lambda: setattr(self.module, "inputModifierList", self.payload(3))):
+            try:
+                connect()
+            except DicomRegError as error:
+                refusals.append(error)
+        if refusals:
+            raise refusals[0]
 
     # --- fields shown as inputs -------------------------------------------------------------
 

@@ -100,10 +100,22 @@ class BadParameterError(DicomRegError):
         super().__init__(self.problems[0] + more)
 
 
+def _connected(module: Any, name: str, value: Any) -> None:
+    """Record whether ``value`` may be connected at connector ``name``: a refused value
+    leaves the connector empty and refused (a save and the tag dump name it) until it is
+    given something it takes, or nothing; the refusal is raised as a BadParameterError."""
+    refused = module.__dict__.setdefault("_refused_connectors", {})
+    problem = connector_problem(name, value)
+    if problem is None:
+        refused.pop(name, None)
+        return
+    refused[name] = Problem(name, problem.split(": ", 1)[1])
+    raise BadParameterError([problem])
+
+
 class _Connector:
-    """A connector of DicomREGSave as an attribute: what is set is checked by
-    :func:`~dicomreg.core.regsave.connectors.connector_problem` (a refusal is a
-    :class:`BadParameterError` and the connector keeps its value)."""
+    """A connector of DicomREGSave as an attribute, checked by :func:`_connected` (a value
+    kept from before a refusal would be used by a later save without a word)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name, self.slot = name, f"_{name}"
@@ -112,12 +124,11 @@ class _Connector:
         return self if module is None else module.__dict__.get(self.slot)
 
     def __set__(self, module: Any, value: Any) -> None:
-        problem = connector_problem(self.name, value)
-        if problem:
-            raise BadParameterError([problem])
-        if self.name == "inputModifierList":
-            value = list(value or [])
-        module.__dict__[self.slot] = value
+        empty: Any = [] if self.name == "inputModifierList" else None
+        module.__dict__[self.slot] = empty
+        _connected(module, self.name, value)
+        if value is not None:
+            module.__dict__[self.slot] = list(value) if empty == [] else value
 
 
 def _trigger(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -201,9 +212,9 @@ class DicomREGSave:
 
     @inputBase.setter
     def inputBase(self, value: Dataset | VolumeList | None) -> None:
-        problem = connector_problem("inputBase", value)
-        if problem:
-            raise BadParameterError([problem])
+        self._input_base = None
+        self._values["numVolumes"] = 0
+        _connected(self, "inputBase", value)
         self._input_base = value
         count = len(value) if isinstance(value, VolumeList) else int(value is not None)
         self._values["numVolumes"] = count
@@ -598,6 +609,11 @@ class DicomREGSave:
         if self._values["postBadParamErrors"]:
             raise error
 
+    def connector_refusals(self) -> list[Problem]:
+        """The connectors refused what they were given (each is empty until it is given
+        something it takes, or nothing): a save and the tag dump are refused meanwhile."""
+        return list(self.__dict__.get("_refused_connectors", {}).values())
+
     def compose(self) -> tuple[Dataset | None, list[Problem], dict[str, Any]]:
         """Compose the Dataset Save would write, after the modifier plugins.
 
@@ -608,6 +624,9 @@ class DicomREGSave:
             field values it was composed from (with any auto-created UIDs).
         """
         values = self._values_for_save()
+        refused = self.connector_refusals()
+        if refused:
+            return None, refused, values
         catalogue = {r.sop_instance_uid: r for r in self._references}
         problems = check_fields(values, self.input0, catalogue)
         if problems:

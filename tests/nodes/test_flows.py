@@ -733,6 +733,11 @@ def test_a_text_wired_to_a_connector_is_the_nodes_error_naming_it(tmp_path):
         assert "\n" not in save.error and save.status == f"error: {save.error}"
         save.module.set("fileName", str(tmp_path / "x.dcm"))
         assert save.run(tmp_path) is None and not (tmp_path / "x.dcm").exists()
+        # A later edit that succeeds clears the node's error line, but not the refusal:
+        # the module still refuses to save with the connector refused (review).
+        save.set_field("contentLabel", "EDITED")
+        assert save.run(tmp_path) is None and not (tmp_path / "x.dcm").exists()
+        assert connector in save.error, save.error
         flow.disconnect_nodes(value.outputs[0], save.inputs[index])
         save.update()
         assert not save.error.startswith(connector), save.error  # unwired: the error goes

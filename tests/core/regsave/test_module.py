@@ -199,17 +199,24 @@ def test_a_run_stops_at_a_refused_inheritance_without_post_bad_param_errors(tmp_
     ("inputModifierList", "abc", "inputModifierList: a str is not a list of modifier plugins"),
     ("inputModifierList", [object()], "inputModifierList: item 0 is a object, not a modifier"),
 ])
-def test_a_connector_refuses_what_it_does_not_take_and_keeps_its_value(tmp_path, name, value,
-                                                                     message):
+def test_a_connector_refuses_what_it_does_not_take_until_given_what_it_takes(tmp_path, name,
+                                                                           value, message):
     """In an editor any output can be wired to any input: each connector says what it takes
-    when something else is set, and keeps what it had (a text at inputModifierList became a
-    list of characters and the save failed later with an AttributeError)."""
+    when something else is set (a text at inputModifierList became a list of characters and
+    the save failed later with an AttributeError). The refused connector is then empty, and
+    the tag dump and a save name the refusal until it is given something it takes or nothing
+    (a value kept from before would be used by a later save without a word)."""
     case = make_case(tmp_path, size=(6, 5, 3))
     module = DicomREGSave()
     module.input0 = module.input1 = read_volume(case.fixed)
-    before = getattr(module, name)
     with pytest.raises(BadParameterError, match=message):
         setattr(module, name, value)
-    assert getattr(module, name) is before
+    assert getattr(module, name) in (None, [])
+    ds, problems, _values = module.compose()
+    assert ds is None and len(problems) == 1, problems
+    assert str(problems[0]).startswith(message), problems
+    setattr(module, name, None)  # unwired: nothing connected, nothing refused
+    _ds, problems, _values = module.compose()
+    assert not any(str(p).startswith(message) for p in problems), problems  # not refused
     module.inputModifierList = None  # nothing connected: an empty chain
     assert module.inputModifierList == []
