@@ -731,4 +731,8 @@ class DicomREGSave:
         """
         from dicomreg.core.regsave.sequence import run_sequence
 
+        refused = self.connector_refusals()
+        if refused:  # before inheriting: a refused connector is the first thing to mend
+            raise BadParameterError(refused)
+
         return run_sequence(self, inherit=inherit, progress=progress, verify=verify)

@@ -91,11 +91,6 @@ def run_sequence(module: DicomREGSave, *, inherit: bool = True,
     SaveCancelledError
         When ``progress`` returned False; nothing is written.
     """
-    refused = module.connector_refusals()
-    if refused:  # before inheriting: a refused connector is the first thing to mend
-        from dicomreg.core.regsave.module import BadParameterError  # (it imports this module)
-
-        raise BadParameterError(refused)
     by_hand = dict(module.overrides)  # an inheritance forgets them; the run re-applies them
     _go_on(progress)
     report = module.inheritDICOMTags() if inherit else None
