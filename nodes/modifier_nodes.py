@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ryven.node_env import NodeInputType, NodeOutputType
 
+from dicomreg.core.errors import DicomRegError
 from dicomreg.core.modifiers import (
     DicomModifyImageTagsPlugin,
     DicomModifySubTreeSelectorPlugin,
@@ -37,8 +38,14 @@ class _ModifierNode(DicomNode):
 
     def set_setting(self, name: str, value: Any) -> None:
         # On the command line a list or a mapping is given as JSON.
-        if isinstance(value, str) and isinstance(self.defaults.get(name), (list, dict)):
-            value = json.loads(value)
+        expected = self.defaults.get(name)
+        if isinstance(value, str) and isinstance(expected, (list, dict)):
+            try:
+                value = json.loads(value)
+            except ValueError as error:
+                kind = "list" if isinstance(expected, list) else "object"
+                raise DicomRegError(f"{self.title}.{name}: {value!r} is not JSON ({error}); "
+                                    f"expected a JSON {kind}") from None
         super().set_setting(name, value)
 
     def update_event(self, inp: int = -1) -> None:

@@ -741,3 +741,14 @@ def test_a_text_wired_to_a_connector_is_the_nodes_error_naming_it(tmp_path):
         flow.disconnect_nodes(value.outputs[0], save.inputs[index])
         save.update()
         assert not save.error.startswith(connector), save.error  # unwired: the error goes
+
+
+def test_a_set_of_bad_json_is_one_line(examples, capsys):
+    """A list or object setting given on the command line as JSON that is not JSON: one line
+    naming the setting (it was a json.JSONDecodeError traceback)."""
+    assert main(["run", str(examples / "reg_with_modifiers.json"), "--no-dciodvfy",
+                 "--set", "DicomModifyTagsPlugin.operations=[not json"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert "DicomModifyTagsPlugin.operations: '[not json' is not JSON" in err[0], err
+    assert "expected a JSON list" in err[0]
