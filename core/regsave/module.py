@@ -104,12 +104,11 @@ def _connected(module: Any, name: str, value: Any) -> None:
     """Record whether ``value`` may be connected at connector ``name``: a refused value
     leaves the connector empty and refused (a save and the tag dump name it) until it is
     given something it takes, or nothing; the refusal is raised as a BadParameterError."""
-    refused = module.__dict__.setdefault("_refused_connectors", {})
     problem = connector_problem(name, value)
     if problem is None:
-        refused.pop(name, None)
+        module._refused_connectors.pop(name, None)
         return
-    refused[name] = Problem(name, problem.split(": ", 1)[1])
+    module._refused_connectors[name] = Problem(name, problem.split(": ", 1)[1])
     raise BadParameterError([problem])
 
 
@@ -182,6 +181,7 @@ class DicomREGSave:
 
     def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
         self._values = default_values()
+        self._refused_connectors: dict[str, Problem] = {}  # by connector, see _connected
         self.input0 = self.input1 = None
         self._input_base: Dataset | VolumeList | None = None
         self.inputModifierList = []
@@ -612,7 +612,7 @@ class DicomREGSave:
     def connector_refusals(self) -> list[Problem]:
         """The connectors refused what they were given (each is empty until it is given
         something it takes, or nothing): a save and the tag dump are refused meanwhile."""
-        return list(self.__dict__.get("_refused_connectors", {}).values())
+        return list(self._refused_connectors.values())
 
     def compose(self) -> tuple[Dataset | None, list[Problem], dict[str, Any]]:
         """Compose the Dataset Save would write, after the modifier plugins.
