@@ -24,6 +24,7 @@ import numpy as np
 
 from dicomreg.core.deformation import LoadedDeformation, transform_as_deformation
 from dicomreg.core.image import Geometry, Image
+from dicomreg.core.registration.demons import demons_stage
 from dicomreg.core.registration.elastix import elastix_stages
 from dicomreg.core.registration.images import to_sitk
 from dicomreg.core.registration.quality import QualityReport, quality_report
@@ -105,6 +106,8 @@ def _sitk_stages(method: str, fixed: Any, moving: Any, settings: dict[str, Any],
         whole = sitk.CompositeTransform(3)
         whole.AddTransform(affine_transform(matrix))
         return matrix, whole
+    if method == "demons" and all(m is None for m in masks):  # the filter takes no mask
+        return matrix, demons_stage(fixed, moving, matrix, settings, progress)
     return matrix, deformable_stage(fixed, moving, method, matrix, settings, masks, seed,
                                     progress)
 
@@ -140,7 +143,8 @@ def register(fixed: Image, moving: Image, method: str = "bspline",
         For an unknown method or setting, a failed stage, or a cancel
         (:class:`~dicomreg.core.registration.RegistrationCancelledError`).
     """
-    settings = settings_for(method, params)
+    settings = settings_for(method, params, masked=masks is not None and any(
+        m is not None for m in masks))
     seed = int(settings.pop("seed", seed))
     if fixed.geometry is None or moving.geometry is None:
         raise RegistrationError("the fixed and the moving image both need a geometry")

@@ -25,6 +25,7 @@ from dicomreg.core.registration.settings import (
     ProgressCallback,
     RegistrationCancelledError,
     RegistrationError,
+    demons_levels,
 )
 
 __all__ = ["affine_transform", "deformable_stage", "linear_stage", "one_thread",
@@ -217,6 +218,8 @@ def _bspline(method: Any, virtual: Geometry, settings: dict[str, Any]) -> Any:
 
 
 def _demons(method: Any, virtual: Geometry, settings: dict[str, Any]) -> Any:
+    """The demons metric in the registration method: the demons method's stage with a mask,
+    which the demons filter of demons.py does not take."""
     import SimpleITK as sitk
 
     zero = grid_image(virtual, sitk.sitkVectorFloat64)
@@ -225,7 +228,7 @@ def _demons(method: Any, virtual: Geometry, settings: dict[str, Any]) -> Any:
         varianceForUpdateField=0.0, varianceForTotalField=float(settings["field_variance_mm2"]))
     method.SetMetricAsDemons(float(settings["intensity_threshold"]))
     method.SetOptimizerAsGradientDescent(
-        learningRate=1.0, numberOfIterations=int(settings["demons_iterations"]),
+        learningRate=1.0, numberOfIterations=max(n for *_, n in demons_levels(settings)),
         convergenceMinimumValue=1e-6, convergenceWindowSize=10,
         estimateLearningRate=method.EachIteration)
     method.SetOptimizerScalesFromPhysicalShift()

@@ -117,10 +117,10 @@ def _walk(ds):
                 yield from _walk(item)
 
 
-@pytest.fixture(scope="module", params=["bspline", "elastix"])
+@pytest.fixture(scope="module", params=["bspline", "demons", "elastix"])
 def deformable_result(request, pairs):
     """A deformable method's result on the deformed pair; its ``transform`` is SimpleITK's
-    composite for bspline and elastix's own ITK transform for elastix."""
+    composite for bspline and demons, elastix's own ITK transform for elastix."""
     from dicomreg.core.registration import load_image, register, settings_for
 
     pair, method = pairs["deformed"], request.param

@@ -1,0 +1,146 @@
+"""The demons method's deformable stage: SimpleITK's fast symmetric forces demons filter
+over a pyramid, registered after the rigid matrix.
+
+The stage runs on the virtual domain of :mod:`.stages` (the fixed grid carried by the rigid
+matrix A, q = A p, exact for a rigid A): the fixed image keeps its voxels there, the moving
+image is resampled onto it once, and the filter finds u with F(q) ~ M(q + u(q)). The whole
+mapping is "A, then u", as for the other methods. The demons forces follow intensity
+differences, so the two images need one intensity scale: ``demons_match_histograms`` maps the
+moving intensities onto the fixed image's histogram first (ITK's histogram matching), for
+another scanner's scale such as cone-beam CT's. It is off by default: on the tests'
+piecewise-constant phantom, CT to CT, the matching moved the plateaus and the error grew
+(mean 0.78 to 1.04 mm, 95th percentile 1.79 to 2.38 mm on the 48x48x24 pair).
+
+Every step is a voxel-wise filter (the demons update, Gaussian smoothing, resampling, the
+histogram matching's integer counts), so the result is the same bit for bit for any number
+of threads: the stage runs on every core the process may use, where the Mattes mutual
+information of the other stages needs one thread for bit-identical reruns. The filter takes
+no masks: with a mask the pipeline runs the demons metric of :mod:`.stages` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from dicomreg.core.registration.settings import (
+    Progress,
+    ProgressCallback,
+    RegistrationCancelledError,
+    RegistrationError,
+    demons_levels,
+)
+from dicomreg.core.registration.stages import affine_transform
+
+__all__ = ["demons_stage"]
+
+
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _on_virtual_domain(fixed: Any, moving: Any, pre: np.ndarray,
+                       match_histograms: bool) -> tuple[Any, Any]:
+    """The fixed voxels on the grid carried by ``pre``, and the moving image resampled onto
+    it, its histogram matched to the fixed image's when asked."""
+    import SimpleITK as sitk
+
+    linear = pre[:3, :3]
+    virtual = sitk.Image(fixed)
+    virtual.SetOrigin(tuple(float(v) for v in linear @ np.asarray(fixed.GetOrigin())
+                            + pre[:3, 3]))
+    virtual.SetDirection(tuple(float(v) for v in (
+        linear @ np.asarray(fixed.GetDirection()).reshape(3, 3)).ravel()))
+    outside = float(np.min(sitk.GetArrayViewFromImage(moving)))
+    resampled = sitk.Resample(moving, virtual, sitk.Transform(), sitk.sitkLinear, outside,
+                              sitk.sitkFloat32)
+    if not match_histograms:
+        return virtual, resampled
+    return virtual, sitk.HistogramMatching(resampled, virtual, 256, 7, True)
+
+
+def _level(image: Any, shrink: int, sigma: float) -> Any:
+    """The image smoothed by ``sigma`` (mm) and shrunk by ``shrink``."""
+    import SimpleITK as sitk
+
+    smoothed = sitk.SmoothingRecursiveGaussian(image, sigma) if sigma > 0 else image
+    return sitk.Shrink(smoothed, [shrink] * 3) if shrink > 1 else smoothed
+
+
+def _filter(settings: dict[str, Any], iterations: int, stage: str, level: int, levels: int,
+            progress: ProgressCallback | None, stopped: list[Progress]) -> Any:
+    import SimpleITK as sitk
+
+    demons = sitk.FastSymmetricForcesDemonsRegistrationFilter()
+    demons.SetNumberOfIterations(iterations)
+    # A fixed count: its stop on the RMS change (a sum over threads in the order they end)
+    # could fall an iteration apart between reruns.
+    demons.SetMaximumRMSError(0.0)
+    demons.SetSmoothDisplacementField(True)
+    demons.SetStandardDeviations(float(settings["demons_smoothing_voxels"]))
+    demons.SetIntensityDifferenceThreshold(float(settings["intensity_threshold"]))
+    demons.SetNumberOfThreads(_threads())
+
+    def observe() -> None:
+        if progress is None or stopped:
+            return
+        report = Progress(stage, level, levels, int(demons.GetElapsedIterations()),
+                          float(demons.GetMetric()))
+        if progress(report) is False:
+            stopped.append(report)
+            demons.Abort()
+
+    demons.AddCommand(sitk.sitkIterationEvent, observe)
+    return demons
+
+
+def demons_stage(fixed: Any, moving: Any, pre: np.ndarray, settings: dict[str, Any],
+                 progress: ProgressCallback | None) -> Any:
+    """The deformable part u registered after the rigid ``pre`` (see the module
+    documentation): the composite SimpleITK transform "``pre``, then u"."""
+    import SimpleITK as sitk
+
+    levels = demons_levels(settings)
+    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(_threads())
+    stopped: list[Progress] = []
+    try:
+        virtual, matched = _on_virtual_domain(fixed, moving, pre,
+                                              bool(settings["demons_match_histograms"]))
+        field = None
+        for index, (shrink, sigma, iterations) in enumerate(levels):
+            level_fixed = _level(virtual, shrink, sigma)
+            level_moving = _level(matched, shrink, sigma)
+            if field is None:
+                start = sitk.Image(level_fixed.GetSize(), sitk.sitkVectorFloat64)
+                start.CopyInformation(level_fixed)
+            else:  # the coarser level's field, interpolated onto this level's grid
+                start = sitk.Resample(field, level_fixed, sitk.Transform(), sitk.sitkLinear,
+                                      0.0, sitk.sitkVectorFloat64)
+            demons = _filter(settings, iterations, "demons", index, len(levels), progress,
+                             stopped)
+            try:
+                field = demons.Execute(level_fixed, level_moving, start) if iterations \
+                    else start
+            except RuntimeError as error:
+                if stopped:
+                    break
+                raise RegistrationError("the demons stage failed: "
+                                        f"{str(error).strip().splitlines()[-1]}") from None
+        if stopped:
+            raise RegistrationCancelledError(
+                f"the registration was cancelled ({stopped[0].describe()})")
+        if field.GetSize() != virtual.GetSize():  # the finest level was shrunk
+            field = sitk.Resample(field, virtual, sitk.Transform(), sitk.sitkLinear, 0.0,
+                                  sitk.sitkVectorFloat64)
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
+    composite = sitk.CompositeTransform(3)
+    composite.AddTransform(sitk.DisplacementFieldTransform(field))
+    composite.AddTransform(affine_transform(pre))  # added last: applied first
+    return composite
