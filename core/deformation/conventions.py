@@ -23,7 +23,6 @@ in practice, each an explicit option:
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from dicomreg.core.cores import usable_cores
 from dicomreg.core.deformation.fixed_point import Field, Reach, fixed_point_step, padded_push
 from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
@@ -168,7 +168,7 @@ def invert_push_field(voxels: np.ndarray, geometry: Geometry, target: Geometry,
         progress = _terminal_progress
     reach = Reach(geometry, target)
     v = Field(*new_image(target, sitk.sitkVectorFloat32, 3))  # v = 0
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(usable_cores()) as pool:
         for iteration in range(1, iterations + 2):
             if cancel is not None and cancel.is_set():
                 raise InversionCancelledError("the inversion of the push field was cancelled")

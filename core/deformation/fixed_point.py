@@ -23,13 +23,13 @@ gave): without that, such points swung between 0 and -u for ever (found by revie
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from dicomreg.core.cores import usable_cores
 from dicomreg.core.image import Geometry
 from dicomreg.core.itk import new_image, release_pages, writable_array
 
@@ -148,7 +148,7 @@ def fixed_point_step(push: Any, v: Field, target: Geometry, reach: Reach,
                       [float(c) for c in target.direction], 0.0)
     array = writable_array(there)
     depth = array.shape[0]
-    parts = max(1, min(depth, 4 * (os.cpu_count() or 1)))
+    parts = max(1, min(depth, 4 * usable_cores()))
     bounds = [depth * n // parts for n in range(parts + 1)]
     padded = sitk.GetArrayViewFromImage(push)  # u as padded: the border vectors' source
     done = list(pool.map(lambda n: _slabs(v.array, array, reach, padded, bounds[n],

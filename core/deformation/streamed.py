@@ -77,7 +77,10 @@ class StreamedVoxels:
         return self.array()[key]
 
     def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
-        return np.asarray(self.array(), dtype=dtype)
+        # numpy 2 asks for a copy with copy=True; the inflated array is kept for later reads,
+        # so a caller that writes into its copy must not write into the kept one
+        array = np.asarray(self.array(), dtype=dtype)
+        return array.copy() if copy else array
 
     def _fail(self, reason: str) -> StreamedFieldError:
         return StreamedFieldError(f"cannot read '{self.source}': {reason}")

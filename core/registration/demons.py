@@ -20,11 +20,11 @@ no masks: with a mask the pipeline runs the demons metric of :mod:`.stages` inst
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
+from dicomreg.core.cores import usable_cores
 from dicomreg.core.registration.settings import (
     Progress,
     ProgressCallback,
@@ -38,10 +38,7 @@ __all__ = ["demons_stage"]
 
 
 def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def _on_virtual_domain(fixed: Any, moving: Any, pre: np.ndarray,

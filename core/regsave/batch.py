@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from dicomreg.core.cores import usable_cores
 from dicomreg.core.deformation import CONVENTION_OPTIONS
 from dicomreg.core.distribution import distribution_name
 from dicomreg.core.errors import DicomRegError
@@ -292,7 +293,7 @@ def _client(scheduler: str | None, workers: int | None, cases: int):
         except (OSError, TimeoutError) as error:
             raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({error})") \
                 from None
-    count = max(1, min(workers or os.cpu_count() or 1, cases))
+    count = max(1, min(workers or usable_cores(), cases))
     # On this machine's loopback only; the dashboard on any free port (it cannot be switched
     # off in every dask version, and a fixed port collides with another cluster's).
     cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,

@@ -161,6 +161,15 @@ def test_a_streamed_field_used_otherwise_is_inflated_whole(tmp_path):
     assert np.array_equal(np.concatenate([run for _, run in runs]), case.vectors)
 
 
+def test_a_copy_asked_of_a_streamed_field_is_its_own(tmp_path):
+    case = make_case(tmp_path, size=(12, 10, 7))
+    voxels = read_displacement_field(compressed(case.field, tmp_path / "packed.mha"),
+                                     streamed=True).voxels
+    copied = np.array(voxels, copy=True)
+    copied[...] = 99.0  # writing into the copy leaves the field's own voxels alone
+    assert np.array_equal(np.asarray(voxels), case.vectors)
+
+
 def test_the_save_holds_a_small_part_of_the_field(tmp_path, capsys, monkeypatch):
     """The field is never held whole: at most the waiting pieces and a run (4 pieces of 64 kB
     and a run of 480 kB, a slice, here, for a 24 MB field; 4 of 4 MB and 16 MB in use)."""
