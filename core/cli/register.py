@@ -59,14 +59,17 @@ def _progress(report) -> bool:
 
 def register(args: argparse.Namespace) -> int:
     """``dicomreg register``: register, save, report."""
-    from dicomreg.core.registration import load_image, load_settings
+    from dicomreg.core.registration import load_image, load_settings, settings_for
     from dicomreg.core.registration import register as run_registration
     from dicomreg.core.regsave import save_registration
 
     params = load_settings(args.params, args.method)
-    fixed = load_image(args.fixed, args.fixed_volume, "--fixed-volume")
-    moving = load_image(args.moving, args.moving_volume, "--moving-volume")
-    masks = tuple(load_image(m) if m else None for m in (args.fixed_mask, args.moving_mask))
+    # the settings refused before the images are read (a CT series takes seconds)
+    settings_for(args.method, params, masked=bool(args.fixed_mask or args.moving_mask))
+    fixed = load_image(args.fixed, args.fixed_volume, "--fixed-volume", "fixed image")
+    moving = load_image(args.moving, args.moving_volume, "--moving-volume", "moving image")
+    masks = tuple(load_image(m, role=role) if m else None for m, role in (
+        (args.fixed_mask, "--fixed-mask"), (args.moving_mask, "--moving-mask")))
     extra = {} if args.seed is None else {"seed": args.seed}
     result = run_registration(fixed, moving, args.method, params,
                               masks if any(masks) else None, progress=_progress,

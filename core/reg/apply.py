@@ -197,9 +197,10 @@ def registration_transform(item: RegistrationItem, target: Geometry | None = Non
     return sitk.DisplacementFieldTransform(_full_displacement(item, target or grid)[0])
 
 
-def read_moving_image(path: str | os.PathLike[str], volume: int | None = None):
-    """A moving image with its voxels, 3-D: an image file, or a DICOM series or multi-frame
-    instance (file or directory)."""
+def read_moving_image(path: str | os.PathLike[str], volume: int | None = None,
+                      role: str = "moving image"):
+    """A moving image (or the image ``role`` names, for messages) with its voxels, 3-D: an
+    image file, or a DICOM series or multi-frame instance (file or directory)."""
     import SimpleITK as sitk
 
     from dicomreg.core.deformation import check_complete
@@ -207,7 +208,7 @@ def read_moving_image(path: str | os.PathLike[str], volume: int | None = None):
 
     path = Path(path)
     if not path.exists():
-        raise DicomRegError(f"moving image '{path}' does not exist")
+        raise DicomRegError(f"{role} '{path}' does not exist")
     if path.is_file() and read_slice_header(path) is None:  # not DICOM: an image file
         check_complete(path)  # a truncated file is named as such, before ITK reads it
         try:

@@ -12,16 +12,17 @@ __all__ = ["grid_image", "load_image", "to_sitk", "with_voxels"]
 
 
 def load_image(path: str | os.PathLike[str], volume: int | None = None,
-               what: str = "volume") -> Image:
+               what: str = "volume", role: str = "image") -> Image:
     """One volume of a DICOM series (or an image file) with its voxels, geometry and, for
     DICOM, its headers: what :func:`~dicomreg.core.dicom.read_volume` gives, with the pixel
-    data read as :func:`~dicomreg.core.reg.read_moving_image` reads a moving image."""
+    data read as :func:`~dicomreg.core.reg.read_moving_image` reads a moving image; ``role``
+    names the image in messages ("fixed image")."""
     import SimpleITK as sitk
 
     from dicomreg.core.dicom import read_slice_header, read_volume
     from dicomreg.core.reg import read_moving_image
 
-    pixels = read_moving_image(path, volume)
+    pixels = read_moving_image(path, volume, role)
     geometry = Geometry.from_itk(pixels.GetSize(), pixels.GetSpacing(), pixels.GetOrigin(),
                                  pixels.GetDirection())
     voxels = sitk.GetArrayViewFromImage(pixels)

@@ -10,6 +10,7 @@ same result.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -116,7 +117,36 @@ def settings_for(method: str, params: Mapping[str, Any] | None = None,
         raise RegistrationError(f"{method} settings: {', '.join(map(repr, unknown))} is not a "
                                 f"setting; the settings are {', '.join(sorted(chosen))}")
     chosen.update(params or {})
+    _check_numbers(chosen)
     return chosen
+
+
+# The single numbers a stage cannot run with, each with what it takes: (lowest, highest,
+# whether the lowest is allowed, what is accepted). A wrong one would fail deep in ITK with
+# its own message, or not at all (a relaxation of 1 never shrinks the step).
+_NUMBERS = {
+    "sampling_percentage": (0.0, 1.0, False, "a fraction above 0 and at most 1"),
+    "histogram_bins": (5, 1024, True, "a whole number of bins from 5 to 1024"),
+    "linear_maximum_samples": (0, None, True, "a whole number of points, 0 for no cap"),
+    "linear_iterations": (1, None, True, "a whole number of iterations, at least 1"),
+    "linear_minimum_step": (0.0, None, False, "a step in mm above 0"),
+    "linear_relaxation": (0.0, 1.0, False, "a factor above 0 and below 1"),
+}
+_WHOLE = {"histogram_bins", "linear_maximum_samples", "linear_iterations"}
+
+
+def _check_numbers(settings: dict[str, Any]) -> None:
+    for name, (low, high, low_allowed, accepted) in _NUMBERS.items():
+        if name not in settings:
+            continue
+        value = settings[name]
+        number = isinstance(value, int | float) and not isinstance(value, bool) and \
+            math.isfinite(value)
+        whole = number and (name not in _WHOLE or float(value).is_integer())
+        in_range = whole and (value > low or (low_allowed and value == low)) and (
+            high is None or value < high or (value == high and name != "linear_relaxation"))
+        if not in_range:
+            raise RegistrationError(f"setting {name!r} is {value!r}; expected {accepted}")
 
 
 def demons_levels(settings: dict[str, Any]) -> list[tuple[int, float, int]]:

@@ -149,7 +149,7 @@ def linear_stage(fixed: Any, moving: Any, kind: str, settings: dict[str, Any],
     import SimpleITK as sitk
 
     shrink, sigmas = settings["shrink_factors"], settings["smoothing_sigmas"]
-    method = _method(settings, masks, seed, shrink, sigmas, _voxels(fixed))
+    method = _method(settings, masks, seed, shrink, sigmas, _sampled_voxels(fixed, masks[0]))
     if initial is None:
         transform = sitk.CenteredTransformInitializer(
             fixed, moving, sitk.Euler3DTransform(),
@@ -179,6 +179,21 @@ def linear_stage(fixed: Any, moving: Any, kind: str, settings: dict[str, Any],
 
 def _voxels(image: Any) -> int:
     return int(np.prod(image.GetSize()))
+
+
+def _sampled_voxels(fixed: Any, mask: Any) -> int:
+    """The fixed voxels the metric can sample: those inside the fixed mask, when there is
+    one (its inside volume in fixed voxels), since ITK draws its sample from the whole grid
+    and drops the points outside: a mask of a tenth of the image would keep a tenth of the
+    linear stage's capped sample."""
+    import SimpleITK as sitk
+
+    voxels = _voxels(fixed)
+    if mask is None:
+        return voxels
+    inside = int(np.count_nonzero(sitk.GetArrayViewFromImage(mask)))
+    volume = inside * float(np.prod(mask.GetSpacing())) / float(np.prod(fixed.GetSpacing()))
+    return max(1, min(voxels, int(round(volume))))
 
 
 def virtual_geometry(fixed: Geometry, matrix: np.ndarray) -> Geometry:

@@ -30,7 +30,7 @@ def register_case(method: str, fixed: str, moving: str, base_dir: str,
         raise DicomRegError(f"method {method}: the row needs a fixed and a moving image to "
                             "register (and no field)")
     images = [load_image(resolve_path(path, base_dir), volumes.get(f"{role}_volume"),
-                         f"{role}_volume")
+                         f"{role}_volume", f"{role} image")
               for role, path in (("fixed", fixed), ("moving", moving))]
     return register(*images, method)
 

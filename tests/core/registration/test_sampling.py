@@ -22,3 +22,26 @@ def test_a_small_image_and_the_deformable_stage_keep_the_fraction():
     settings = settings_for("bspline")
     assert sampling_per_level(settings, 48 * 40 * 12, [2, 1]) == [0.25, 0.25]
     assert sampling_per_level(settings, 96 * 96 * 48, [2, 1], linear=False) == [0.25, 0.25]
+
+
+def test_a_fixed_mask_keeps_the_capped_sample_inside_it():
+    """ITK draws the sample from the whole grid and drops the points outside the mask, so the
+    fraction is taken of the voxels inside: with half of the image inside, the finest level
+    still keeps the cap (it kept half of it)."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    from dicomreg.core.registration.stages import _sampled_voxels
+
+    settings = settings_for("rigid")
+    fixed = sitk.Image([96, 96, 48], sitk.sitkFloat32)
+    fixed.SetSpacing([2.0, 2.0, 3.0])
+    inside = np.zeros((48, 96, 96), np.uint8)
+    inside[:, :, :48] = 1  # 48 of 96 columns; the mask on a grid twice as fine in z
+    mask = sitk.GetImageFromArray(np.repeat(inside, 2, axis=0))
+    mask.SetSpacing([2.0, 2.0, 1.5])
+    voxels = _sampled_voxels(fixed, mask)
+    assert voxels == 48 * 96 * 48
+    kept = sampling_per_level(settings, voxels, [4, 2, 1])[2] * voxels
+    assert kept == pytest.approx(settings["linear_maximum_samples"])
+    assert _sampled_voxels(fixed, None) == 96 * 96 * 48
