@@ -8,6 +8,6 @@ The face offers each listed module's ``__all__``, importing the module on first 
 from dicomreg.core.lazy_exports import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, (
-    "field_file", "loaded", "loader", "transform_file", "conventions", "completeness",
-    "metaimage", "nifti", "streamed", "metrics", "transform_probe",
+    "field_file", "loaded", "loader", "transform_file", "field_convention", "conventions",
+    "completeness", "metaimage", "nifti", "streamed", "metrics", "transform_probe",
     "text_transform"))

@@ -27,57 +27,17 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields, replace
-from dataclasses import field as dataclass_field
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from dicomreg.core.cores import usable_cores
+from dicomreg.core.deformation.field_convention import ConventionError, FieldConvention
 from dicomreg.core.deformation.fixed_point import Field, Reach, fixed_point_step, padded_push
-from dicomreg.core.errors import DicomRegError
 from dicomreg.core.image import Geometry, Image
 from dicomreg.core.itk import new_image, release_pages
 
-__all__ = ["CONVENTION_OPTIONS", "ConventionError", "FieldConvention", "Inversion",
-           "InversionCancelledError", "invert_push_field", "to_reg_convention"]
-
-
-class ConventionError(DicomRegError):
-    """A convention option that is unknown or cannot be applied; the message says why."""
-
-
-def _option(*choices: str) -> Any:
-    """A convention option: its choices, the first (ITK's, the REG's own) the default."""
-    return dataclass_field(default=choices[0], metadata={"choices": choices})
-
-
-@dataclass(frozen=True)
-class FieldConvention:
-    """How a displacement field file was written; every default is the REG's own convention.
-
-    Raises
-    ------
-    ConventionError
-        On construction, for a value that is not one of its option's choices, naming the
-        option, the value and the choices.
-    """
-
-    components: str = _option("lps", "ras")
-    units: str = _option("mm", "voxel")
-    kind: str = _option("displacement", "deformation")
-    direction: str = _option("pull", "push")
-
-    def __post_init__(self) -> None:
-        for option, value in asdict(self).items():
-            if value not in CONVENTION_OPTIONS[option]:
-                raise ConventionError(f"{option}: {value!r} is not one of "
-                                      f"{', '.join(CONVENTION_OPTIONS[option])}")
-
-
-#: option -> its choices, the first the default (the command line's choices come from here)
-CONVENTION_OPTIONS: dict[str, tuple[str, ...]] = {
-    option.name: option.metadata["choices"] for option in fields(FieldConvention)}
+__all__ = ["Inversion", "InversionCancelledError", "invert_push_field", "to_reg_convention"]
 
 
 @dataclass

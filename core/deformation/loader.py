@@ -12,11 +12,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from dicomreg.core.deformation.conventions import (
+from dicomreg.core.deformation.conventions import to_reg_convention
+from dicomreg.core.deformation.field_convention import (
     CONVENTION_OPTIONS,
     ConventionError,
     FieldConvention,
-    to_reg_convention,
 )
 from dicomreg.core.deformation.field_file import read_displacement_field
 from dicomreg.core.deformation.loaded import LoadedDeformation

@@ -175,7 +175,8 @@ def test_run_and_editor_without_ryven_say_what_to_install(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("args", [["scan", str(SAMPLE / "fixed")], ["--help"]])
+@pytest.mark.parametrize("args", [["scan", str(SAMPLE / "fixed")], ["--help"], ["save", "--help"],
+                                  ["batch", "--help"]])
 def test_light_commands_import_neither_pydicom_nor_simpleitk(args):
     completed = subprocess.run([sys.executable, "-X", "importtime", "-m",
                                 "dicomreg.core.cli.main", *args], capture_output=True,
