@@ -119,9 +119,9 @@ class StreamedVoxels:
             If the stream is damaged or a vector is refused: what was made of the runs
             before must be thrown away.
         """
-        if self._array is not None:  # inflated already: nothing to stream
+        if self._array is not None:  # inflated already: nothing to stream, but the check
             for first in range(0, self.shape[0], step):
-                yield first, self._array[first : first + step]
+                yield first, self._checked(self._array[first : first + step], first)
             return
         slice_bytes = self.nbytes // self.shape[0] if self.shape[0] else 0
         pieces = inflate_ahead(self.data_path, self.offset, self.nbytes, stored=self.stored)
@@ -140,6 +140,8 @@ class StreamedVoxels:
                 yield first, self._checked(slab, first)
             for _ in pieces:  # none: the stream's end is checked on the way out
                 pass
+        except StreamedFieldError:  # a refused vector: its own line, as an unstreamed field's
+            raise
         except (ValueError, OSError) as error:
             raise self._fail(str(error)) from None
         except StopIteration:  # pragma: no cover - exact_pieces raises before running short

@@ -147,6 +147,8 @@ def test_a_bad_vector_in_a_late_slab_leaves_no_reg(tmp_path, capsys, small_piece
     line = _refused(case, packed, tmp_path / "out.dcm", capsys,
                     "vector at voxel (x=3, y=4, z=5)")
     assert ("infinite" in line) == (bad == "inf")
+    # the vector's own line, as for a field read whole, not wrapped as a file it cannot read
+    assert "cannot read" not in line and line.count("input0") == 1, line
 
 
 def test_a_streamed_field_used_otherwise_is_inflated_whole(tmp_path):
@@ -159,6 +161,18 @@ def test_a_streamed_field_used_otherwise_is_inflated_whole(tmp_path):
     runs = list(voxels.slabs(2))  # inflated already: the array's runs
     assert [first for first, _ in runs] == [0, 2, 4, 6]
     assert np.array_equal(np.concatenate([run for _, run in runs]), case.vectors)
+
+
+def test_a_field_inflated_already_still_has_its_slabs_checked(tmp_path):
+    from dicomreg.core.deformation import StreamedFieldError
+
+    case = make_case(tmp_path, size=(12, 10, 7))
+    voxels = read_displacement_field(compressed(case.field, tmp_path / "packed.mha"),
+                                     streamed=True).voxels
+    np.asarray(voxels)  # inflated whole by another use first
+    voxels.slab_check = lambda slab, z: "a refused vector" if z >= 4 else None
+    with pytest.raises(StreamedFieldError, match="a refused vector"):
+        list(voxels.slabs(2))
 
 
 def test_a_copy_asked_of_a_streamed_field_is_its_own(tmp_path):
