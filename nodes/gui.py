@@ -65,6 +65,15 @@ def _follow_timer(widget: QWidget, follow: Any) -> QTimer:
     return timer
 
 
+
+def _pixels_or_problem(fixed: Any) -> tuple[Any, str | None]:
+    """The fixed image with its pixels, or why they cannot be read: returned, not raised, so
+    that the answer arrives with the image it belongs to."""
+    try:
+        return with_voxels(fixed), None
+    except DicomRegError as error:
+        return None, str(error)
+
 class DicomREGSaveInspector(NodeInspectorWidget, QWidget):
     """The module's panel and a picture of the field at input0."""
 
@@ -151,19 +160,23 @@ class SettingsInspector(NodeInspectorWidget, QWidget):
         """The fixed image's pixels read in a thread (a CT series takes seconds, which the
         window would stand still for): the field shows at once, the underlay when read,
         unless the node's fixed image changed meanwhile."""
-        task = BackgroundTask(lambda _progress: (fixed, with_voxels(fixed)), self)
+        task = BackgroundTask(lambda _progress: (fixed, *_pixels_or_problem(fixed)), self)
         # Bound methods of this widget: Qt delivers them in the GUI thread.
         task.done.connect(self._underlay_read)
         task.failed.connect(self._underlay_failed)
         self._underlay_task = task  # kept: the task's signals live while it runs
         task.start()
 
-    def _underlay_read(self, result: tuple[Any, Any]) -> None:
-        fixed, image = result
-        if fixed is self._underlay_of and self.preview is not None:
+    def _underlay_read(self, result: tuple[Any, Any, str | None]) -> None:
+        fixed, image, problem = result
+        if fixed is not self._underlay_of or self.preview is None:
+            return  # read for a fixed image the node no longer has: neither shown nor said
+        if problem is not None:
+            self.message.setText(f"fixed image: {problem}")
+        else:
             self.preview.set_underlay(image)
 
-    def _underlay_failed(self, text: str) -> None:
+    def _underlay_failed(self, text: str) -> None:  # an internal error only
         self.message.setText(f"fixed image: {text}")
 
     @staticmethod

@@ -60,8 +60,16 @@ def main() -> None:
                              pos=view.mapFromScene(item.sceneBoundingRect().center()))
             preview = item.node_gui.inspector_widget.preview
             wait(lambda p=preview: p.underlay is not None, 60)
+            inspector = item.node_gui.inspector_widget
+            # A failed read that arrives for a fixed image the node no longer has is not
+            # shown; one for the current fixed image is.
+            inspector._underlay_read((object(), None, "a stale problem"))
+            stale = inspector.message.text()
+            inspector._underlay_read((inspector._underlay_of, None, "the current problem"))
             report["underlays"].append({"shown": preview.show_underlay.isEnabled(),
-                                        "size": list(preview.underlay.geometry.size)})
+                                        "size": list(preview.underlay.geometry.size),
+                                        "stale": stale,
+                                        "current": inspector.message.text()})
     if shot:
         window.grab().save(shot)
     QTest.keyClick(window, Qt.Key.Key_F5)

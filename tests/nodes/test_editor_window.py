@@ -70,6 +70,8 @@ def test_f5_and_ctrl_s_write_what_dicomreg_run_writes(tmp_path, capsys, name):
     # A field's preview shows the fixed image under it (read off the GUI thread).
     for underlay in report["underlays"]:
         assert underlay["shown"] and len(underlay["size"]) == 3, report["underlays"]
+        assert "stale" not in underlay["stale"], underlay
+        assert underlay["current"] == "fixed image: the current problem", underlay
     if name == "reg_from_field.json":
         assert len(report["underlays"]) == 1, report
 
