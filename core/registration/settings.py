@@ -131,11 +131,19 @@ _NUMBERS = {
     "linear_iterations": (1, None, True, "a whole number of iterations, at least 1"),
     "linear_minimum_step": (0.0, None, False, "a step in mm above 0"),
     "linear_relaxation": (0.0, 1.0, False, "a factor above 0 and below 1"),
+    "demons_smoothing_voxels": (0.0, None, False, "a standard deviation in voxels above 0"),
+    "field_variance_mm2": (0.0, None, False, "a variance in mm2 above 0"),
+    "intensity_threshold": (0.0, None, True, "an intensity difference of at least 0"),
 }
+_SWITCHES = ("demons_match_histograms",)
 _WHOLE = {"histogram_bins", "linear_maximum_samples", "linear_iterations"}
 
 
 def _check_numbers(settings: dict[str, Any]) -> None:
+    for name in _SWITCHES:
+        if name in settings and not isinstance(settings[name], bool):
+            raise RegistrationError(f"setting {name!r} is {settings[name]!r}; expected true "
+                                    "or false")
     for name, (low, high, low_allowed, accepted) in _NUMBERS.items():
         if name not in settings:
             continue

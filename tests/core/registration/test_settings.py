@@ -13,17 +13,20 @@ from dicomreg.core.cli.main import main
 BAD = [("sampling_percentage", 0), ("sampling_percentage", 1.5), ("histogram_bins", "32"),
        ("histogram_bins", 2), ("linear_maximum_samples", -1), ("linear_iterations", 2.5),
        ("linear_iterations", 0), ("linear_minimum_step", 0), ("linear_minimum_step", True),
-       ("linear_relaxation", 1), ("linear_relaxation", math.nan)]
+       ("linear_relaxation", 1), ("linear_relaxation", math.nan),
+       ("demons_smoothing_voxels", -1), ("field_variance_mm2", 0), ("intensity_threshold", -0.5),
+       ("demons_match_histograms", "no")]
 
 
 @pytest.mark.parametrize(("name", "value"), BAD)
 def test_a_number_out_of_range_is_one_line(tmp_path, capsys, name, value):
+    method = "demons" if name.startswith(("demons", "field", "intensity")) else "rigid"
     params = tmp_path / "bad.json"
     params.write_text(json.dumps({name: value}))
     out = tmp_path / "reg.dcm"
     # the images are not read: the settings are refused first
     assert main(["register", str(tmp_path / "no-fixed"), str(tmp_path / "no-moving"), "-o",
-                 str(out), "--method", "rigid", "--params", str(params)]) == 1
+                 str(out), "--method", method, "--params", str(params)]) == 1
     message = capsys.readouterr().err.strip()
     assert f"setting {name!r} is" in message and "expected" in message, message
     assert "\n" not in message and not out.exists()
