@@ -56,7 +56,9 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
                "demons_smoothing_sigmas": [2.0, 1.0, 0.0], "demons_iterations": 40,
                "field_variance_mm2": 4.0, "intensity_threshold": 0.001},
     # elastix's default rigid and B-spline maps; one thread and a fixed seed (see elastix.py).
+    # Iterations and samples: one number for every resolution, or a list, one per level.
     "elastix": {"number_of_resolutions": 3, "final_grid_spacing_mm": 40.0,
+                "rigid_maximum_iterations": 250, "rigid_spatial_samples": 2048,
                 "maximum_iterations": 250, "spatial_samples": 2048,
                 "bending_energy_weight": 0.0, "number_of_threads": 1, "parameter_files": []},
 }
