@@ -280,3 +280,86 @@ def test_elastix_not_installed_says_the_pip_install(tmp_path, pairs, capsys, mon
     assert "itk-elastix" in message and "pip install" in message and "\n" not in message
     assert "apt-get install elastix" in message
     assert not out.exists()
+
+
+needs_executables = pytest.mark.skipif(
+    __import__("shutil").which("elastix") is None, reason="Debian's elastix is not installed")
+FEW = {"number_of_resolutions": 2, "maximum_iterations": 20, "rigid_maximum_iterations": 20}
+
+
+@needs_executables
+def test_elastix_progress_is_its_table_of_iterations(pairs):
+    from dicomreg.core.registration import load_image, register
+
+    pair, seen = pairs["translation"], []
+    register(load_image(pair.fixed), load_image(pair.moving), "elastix", FEW,
+             progress=seen.append)
+    stages = {r.stage for r in seen}
+    assert stages == {"elastix EulerTransform", "elastix BSplineTransform"}
+    for stage in stages:
+        rows = [(r.level, r.iteration) for r in seen if r.stage == stage]
+        assert rows == [(level, i) for level in range(2) for i in range(20)], stage
+    assert all(r.levels == 2 and np.isfinite(r.metric) for r in seen)
+
+
+@needs_executables
+def test_elastix_cancel_kills_the_child_and_its_folder_goes(pairs, tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from dicomreg.core.registration import RegistrationCancelledError, load_image, register
+    from dicomreg.core.registration import elastix_exe
+
+    started, real = [], subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(elastix_exe.subprocess, "Popen", popen)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    pair = pairs["translation"]
+
+    def progress(report):
+        return report.stage != "elastix BSplineTransform" or report.iteration < 5
+
+    with pytest.raises(RegistrationCancelledError, match="cancelled.*BSplineTransform"):
+        register(load_image(pair.fixed), load_image(pair.moving), "elastix", FEW,
+                 progress=progress)
+    assert len(started) == 1 and started[0].returncode is not None
+    assert started[0].returncode != 0  # killed, not run to its end
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_executables
+def test_a_failing_elastix_is_one_line_with_its_own_error(tmp_path, pairs, capsys):
+    pair = pairs["translation"]
+    stage = tmp_path / "no_optimizer.txt"
+    stage.write_text('(Transform "TranslationTransform")\n'
+                     '(Registration "MultiResolutionRegistration")\n')
+    out = tmp_path / "reg.dcm"
+    assert main(["register", str(pair.fixed), str(pair.moving), "-o", str(out),
+                 "--method", "elastix", "--params", str(stage)]) == 1
+    message = capsys.readouterr().err.strip()
+    assert "TranslationTransform stage failed" in message and "\n" not in message
+    assert "the following component has not been specified" in message, message
+    assert not out.exists()
+
+
+def test_elastix_without_its_executables_falls_back_to_itk_elastix(tmp_path, pairs,
+                                                                    monkeypatch):
+    """The same maps through itk-elastix's wrapping: the known answer, and Pre p + D(p)
+    against elastix's own ITK transform."""
+    pytest.importorskip("itk")
+    from dicomreg.core.registration import elastix, load_image, register
+
+    monkeypatch.setattr(elastix, "executables", lambda: None)
+    pair = pairs["deformed"]
+    params = {k: v for k, v in QUICK.items() if k in FEW}
+    result = register(load_image(pair.fixed), load_image(pair.moving), "elastix", params)
+    assert type(result.transform).__module__.startswith("itk")
+    reg = decode(_save(tmp_path, pair, result.deformation))
+    points = body_points(3, SMALL, SMALL_SPACING)
+    error = np.linalg.norm(standard_map(reg, points) - pair.mapping(points), axis=1)
+    assert error.mean() < 1.0 and np.percentile(error, 95) < 2.0, error.mean()
+    assert np.abs(standard_map(reg, points) - mapped_by(result.transform, points)).max() < 0.01
