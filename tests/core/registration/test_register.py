@@ -307,8 +307,12 @@ def test_elastix_cancel_kills_the_child_and_its_folder_goes(pairs, tmp_path, mon
     import subprocess
     import tempfile
 
-    from dicomreg.core.registration import RegistrationCancelledError, load_image, register
-    from dicomreg.core.registration import elastix_exe
+    from dicomreg.core.registration import (
+        RegistrationCancelledError,
+        elastix_exe,
+        load_image,
+        register,
+    )
 
     started, real = [], subprocess.Popen
 
