@@ -3,10 +3,13 @@ a user's parameter files read and checked, and a map written as elastix's text.
 
 A map is a dict of key -> list of values, each value a Python string (quoted on writing) or
 a number (written as it is), the way elastix's parameter files hold them. The defaults are
-the maps of itk-elastix's ``GetDefaultParameterMap("rigid" | "bspline", levels, spacing)``
-(elastix's own defaults: adaptive stochastic gradient descent on Mattes mutual information,
+itk-elastix's ``GetDefaultParameterMap("rigid" | "bspline", levels, spacing)`` (elastix's
+own defaults: adaptive stochastic gradient descent on Mattes mutual information,
 RandomCoordinate samples, smoothing pyramids, the B-spline grid halved by sqrt(2) a level)
-with our settings, so that the executables and the wrapping run the same maps.
+with our settings, so that the executables and the wrapping run the same maps. elastix's
+faster step-size estimation ("DisplacementDistribution") was measured and left out: on the
+tests' 48x48x24 phantom it took the mean error from 0.83 to 0.96 to 1.07 mm (the bound is 1),
+and more iterations made it worse.
 """
 
 from __future__ import annotations

@@ -352,8 +352,8 @@ def test_a_failing_elastix_is_one_line_with_its_own_error(tmp_path, pairs, capsy
 
 def test_elastix_without_its_executables_falls_back_to_itk_elastix(tmp_path, pairs,
                                                                     monkeypatch):
-    """The same maps through itk-elastix's wrapping: the known answer, and Pre p + D(p)
-    against elastix's own ITK transform."""
+    """The same maps through itk-elastix's wrapping: the known answer, Pre p + D(p)
+    against elastix's own ITK transform, and a bit-identical rerun on the default threads."""
     pytest.importorskip("itk")
     from dicomreg.core.registration import elastix, load_image, register
 
@@ -367,3 +367,5 @@ def test_elastix_without_its_executables_falls_back_to_itk_elastix(tmp_path, pai
     error = np.linalg.norm(standard_map(reg, points) - pair.mapping(points), axis=1)
     assert error.mean() < 1.0 and np.percentile(error, 95) < 2.0, error.mean()
     assert np.abs(standard_map(reg, points) - mapped_by(result.transform, points)).max() < 0.01
+    again = register(load_image(pair.fixed), load_image(pair.moving), "elastix", params)
+    assert np.array_equal(again.deformation.image.voxels, result.deformation.image.voxels)
