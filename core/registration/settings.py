@@ -28,7 +28,8 @@ METHODS = {
     "bspline": "rigid, then a B-spline free-form deformation (SimpleITK)",
     "demons": "rigid, then a smoothed displacement field driven by the demons metric "
               "(SimpleITK)",
-    "elastix": "elastix (itk-elastix, the [register] extra): rigid, then B-spline",
+    "elastix": "elastix (its executables on PATH, else itk-elastix, the [register] extra): "
+               "rigid, then B-spline",
 }
 
 _COMMON = {
