@@ -138,13 +138,21 @@ def _save(tmp_path: Path, pair, deformation) -> Path:
                                          deformation=deformation)).path
 
 
+def mapped_by(transform, points: np.ndarray) -> np.ndarray:
+    """Where the registration's own transform sends the points: SimpleITK's or ITK's
+    TransformPoint, or transformix's point mapping for the elastix executables."""
+    if hasattr(transform, "transform_points"):
+        return transform.transform_points(points)
+    return np.array([transform.TransformPoint(tuple(p)) for p in points])
+
+
 def test_the_pre_matrix_maps_as_itk_maps_the_composite(tmp_path, pairs, deformable_result):
     *_, result = deformable_result
     reg = decode(_save(tmp_path, pairs["deformed"], result.deformation))
     assert np.allclose(reg["pre"], result.affine, atol=1e-6)
     assert not np.allclose(reg["pre"], np.eye(4))
     points = body_points(3, SMALL, SMALL_SPACING)
-    itk = np.array([result.transform.TransformPoint(tuple(p)) for p in points])
+    itk = mapped_by(result.transform, points)
     assert np.abs(standard_map(reg, points) - itk).max() < 0.01
 
 
@@ -157,7 +165,7 @@ def test_fold_affine_keeps_the_mapping_with_an_identity_pre(tmp_path, pairs,
     reg = decode(_save(tmp_path, pairs["deformed"], folded.deformation))
     assert np.allclose(reg["pre"], np.eye(4))
     points = body_points(3, SMALL, SMALL_SPACING)
-    itk = np.array([result.transform.TransformPoint(tuple(p)) for p in points])
+    itk = mapped_by(result.transform, points)
     assert np.abs(standard_map(reg, points) - itk).max() < 0.01
 
 
@@ -263,10 +271,101 @@ def test_an_elastix_parameter_file_that_is_not_one_is_one_clear_line(tmp_path, p
 
 def test_elastix_not_installed_says_the_pip_install(tmp_path, pairs, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "itk", None)  # import itk raises ImportError
+    monkeypatch.setenv("PATH", str(tmp_path))  # nor elastix's executables
     pair = pairs["translation"]
     out = tmp_path / "reg.dcm"
     assert main(["register", str(pair.fixed), str(pair.moving), "-o", str(out),
                  "--method", "elastix"]) == 1
     message = capsys.readouterr().err.strip()
     assert "itk-elastix" in message and "pip install" in message and "\n" not in message
+    assert "apt-get install elastix" in message
     assert not out.exists()
+
+
+needs_executables = pytest.mark.skipif(
+    __import__("shutil").which("elastix") is None, reason="Debian's elastix is not installed")
+FEW = {"number_of_resolutions": 2, "maximum_iterations": 20, "rigid_maximum_iterations": 20}
+
+
+@needs_executables
+def test_elastix_progress_is_its_table_of_iterations(pairs):
+    from dicomreg.core.registration import load_image, register
+
+    pair, seen = pairs["translation"], []
+    register(load_image(pair.fixed), load_image(pair.moving), "elastix", FEW,
+             progress=seen.append)
+    stages = {r.stage for r in seen}
+    assert stages == {"elastix EulerTransform", "elastix BSplineTransform"}
+    for stage in stages:
+        rows = [(r.level, r.iteration) for r in seen if r.stage == stage]
+        assert rows == [(level, i) for level in range(2) for i in range(20)], stage
+    assert all(r.levels == 2 and np.isfinite(r.metric) for r in seen)
+
+
+@needs_executables
+def test_elastix_cancel_kills_the_child_and_its_folder_goes(pairs, tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from dicomreg.core.registration import (
+        RegistrationCancelledError,
+        elastix_exe,
+        load_image,
+        register,
+    )
+
+    started, real = [], subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(elastix_exe.subprocess, "Popen", popen)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    pair = pairs["translation"]
+
+    def progress(report):
+        return report.stage != "elastix BSplineTransform" or report.iteration < 5
+
+    with pytest.raises(RegistrationCancelledError, match="cancelled.*BSplineTransform"):
+        register(load_image(pair.fixed), load_image(pair.moving), "elastix", FEW,
+                 progress=progress)
+    assert len(started) == 1 and started[0].returncode is not None
+    assert started[0].returncode != 0  # killed, not run to its end
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_executables
+def test_a_failing_elastix_is_one_line_with_its_own_error(tmp_path, pairs, capsys):
+    pair = pairs["translation"]
+    stage = tmp_path / "no_optimizer.txt"
+    stage.write_text('(Transform "TranslationTransform")\n'
+                     '(Registration "MultiResolutionRegistration")\n')
+    out = tmp_path / "reg.dcm"
+    assert main(["register", str(pair.fixed), str(pair.moving), "-o", str(out),
+                 "--method", "elastix", "--params", str(stage)]) == 1
+    message = capsys.readouterr().err.strip()
+    assert "TranslationTransform stage failed" in message and "\n" not in message
+    assert "the following component has not been specified" in message, message
+    assert not out.exists()
+
+
+def test_elastix_without_its_executables_falls_back_to_itk_elastix(tmp_path, pairs,
+                                                                    monkeypatch):
+    """The same maps through itk-elastix's wrapping: the known answer, Pre p + D(p)
+    against elastix's own ITK transform, and a bit-identical rerun on the default threads."""
+    pytest.importorskip("itk")
+    from dicomreg.core.registration import elastix, load_image, register
+
+    monkeypatch.setattr(elastix, "executables", lambda: None)
+    pair = pairs["deformed"]
+    params = {k: v for k, v in QUICK.items() if k in FEW}
+    result = register(load_image(pair.fixed), load_image(pair.moving), "elastix", params)
+    assert type(result.transform).__module__.startswith("itk")
+    reg = decode(_save(tmp_path, pair, result.deformation))
+    points = body_points(3, SMALL, SMALL_SPACING)
+    error = np.linalg.norm(standard_map(reg, points) - pair.mapping(points), axis=1)
+    assert error.mean() < 1.0 and np.percentile(error, 95) < 2.0, error.mean()
+    assert np.abs(standard_map(reg, points) - mapped_by(result.transform, points)).max() < 0.01
+    again = register(load_image(pair.fixed), load_image(pair.moving), "elastix", params)
+    assert np.array_equal(again.deformation.image.voxels, result.deformation.image.voxels)
