@@ -1,6 +1,6 @@
 """Benchmark: ``dicomreg register`` by each method against ``plastimatch register``.
 
-    python bench/register.py [--pairs sample,synthetic] [--repeat 1]
+    python bench/register.py [--pairs sample,synthetic] [--methods bspline,...] [--repeat 1]
 
 Two pairs with a known pull mapping T (fixed point -> moving point), computed with numpy:
 the sample pair (``example_flows/data``: 48x40x12, a shift plus a smooth push) and a larger
@@ -99,11 +99,12 @@ def prepare(names: list[str]) -> dict[str, tuple[Path, Path, Path]]:
     return chosen
 
 
-def run_tools(folder: Path, fixed: Path, moving: Path, repeat: int) -> dict:
+def run_tools(folder: Path, fixed: Path, moving: Path, repeat: int,
+              methods: tuple[str, ...] = METHODS) -> dict:
     """tool -> (wall, peak MB, CPU s, output file); the tools interleaved in each round, so
     that a change of the machine's load falls on all of them alike."""
     commands, outputs = {}, {}
-    for method in METHODS:
+    for method in methods:
         outputs[f"dicomreg {method}"] = out = folder / f"reg_{method}.dcm"
         commands[f"dicomreg {method}"] = dicomreg(
             "register", str(fixed), str(moving), "-o", str(out), "--method", method,
@@ -163,9 +164,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", default="sample,synthetic")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help="the dicomreg methods to run beside plastimatch")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    measured = {name: run_tools(*paths, args.repeat)
+    methods = tuple(args.methods.split(","))
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"--methods {','.join(unknown)} is not known; the methods are "
+                     f"{','.join(METHODS)}")
+    measured = {name: run_tools(*paths, args.repeat, methods)
                 for name, paths in prepare(args.pairs.split(",")).items()}
     print(f"machine: {machine()}; {load()}; median of {args.repeat}")
     for name, runs in measured.items():
