@@ -27,8 +27,8 @@ from dicomreg.core.registration.settings import (
     RegistrationError,
 )
 
-__all__ = ["affine_transform", "bspline_sampling", "deformable_stage", "linear_stage", "one_thread",
-           "sampling_per_level", "virtual_geometry"]
+__all__ = ["affine_transform", "bspline_sampling", "deformable_stage", "linear_stage",
+           "one_thread", "sampling_per_level", "virtual_geometry"]
 
 
 def affine_transform(matrix: np.ndarray) -> Any:
