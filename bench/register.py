@@ -1,6 +1,6 @@
 """Benchmark: ``dicomreg register`` by each method against ``plastimatch register``.
 
-    python bench/register.py [--pairs sample,synthetic] [--methods elastix,...] [--repeat 1]
+    python bench/register.py [--pairs sample,synthetic] [--methods demons,...] [--repeat 1]
 
 Two pairs with a known pull mapping T (fixed point -> moving point), computed with numpy:
 the sample pair (``example_flows/data``: 48x40x12, a shift plus a smooth push) and a larger
@@ -165,10 +165,14 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", default="sample,synthetic")
     parser.add_argument("--methods", default=",".join(METHODS),
-                        help="dicomreg's methods to run beside plastimatch")
+                        help="the dicomreg methods to run beside plastimatch")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     methods = tuple(args.methods.split(","))
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"--methods {','.join(unknown)} is not known; the methods are "
+                     f"{','.join(METHODS)}")
     measured = {name: run_tools(*paths, args.repeat, methods)
                 for name, paths in prepare(args.pairs.split(",")).items()}
     print(f"machine: {machine()}; {load()}; median of {args.repeat}")

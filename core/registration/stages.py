@@ -28,8 +28,8 @@ from dicomreg.core.registration.settings import (
     demons_levels,
 )
 
-__all__ = ["affine_transform", "deformable_stage", "linear_stage", "one_thread",
-           "sampling_per_level", "virtual_geometry"]
+__all__ = ["affine_transform", "bspline_sampling", "deformable_stage", "linear_stage",
+           "one_thread", "sampling_per_level", "virtual_geometry"]
 
 
 def affine_transform(matrix: np.ndarray) -> Any:
@@ -217,9 +217,27 @@ def virtual_geometry(fixed: Geometry, matrix: np.ndarray) -> Geometry:
     return Geometry(size, fixed.spacing, tuple(float(v) for v in axes @ start), fixed.direction)
 
 
-def _bspline(method: Any, virtual: Geometry, settings: dict[str, Any]) -> Any:
+def bspline_sampling(settings: dict[str, Any], voxels: int) -> list[float]:
+    """The B-spline stage's sampling fraction at each level: ``bspline_sampling_percentage``
+    of the level's voxels, at most ``bspline_maximum_samples`` points (0: no cap).
+
+    Each sample costs the metric every parameter's derivative (about 15 us with the 1344 of
+    a 40 mm mesh on the bench pair) at each of L-BFGS-B's evaluations (two to five an
+    iteration), so the count sets the stage's time.
+    """
+    shrink = [int(f) for f in settings["bspline_shrink_factors"]]
+    fraction, cap = float(settings["bspline_sampling_percentage"]), int(
+        settings["bspline_maximum_samples"])
+    if cap <= 0:
+        return [fraction] * len(shrink)
+    return [min(fraction, cap * f ** 3 / max(voxels, 1)) for f in shrink]
+
+
+def _bspline(method: Any, virtual: Geometry, settings: dict[str, Any], seed: int) -> Any:
     import SimpleITK as sitk
 
+    method.SetMetricSamplingPercentagePerLevel(
+        bspline_sampling(settings, int(np.prod(virtual.size))), int(seed))
     extent = np.asarray(virtual.size, float) * np.asarray(virtual.spacing)
     mesh = [max(1, int(round(e / float(settings["grid_spacing_mm"])))) for e in extent]
     transform = sitk.BSplineTransformInitializer(grid_image(virtual), mesh, order=3)
@@ -268,7 +286,10 @@ def deformable_stage(fixed: Any, moving: Any, kind: str, pre: np.ndarray,
     method.SetVirtualDomain([int(n) for n in virtual.size], virtual.origin, virtual.spacing,
                             virtual.direction)
     method.SetFixedInitialTransform(affine_transform(np.linalg.inv(pre)))
-    deformable = (_bspline if kind == "bspline" else _demons)(method, virtual, settings)
+    if kind == "bspline":
+        deformable = _bspline(method, virtual, settings, seed)
+    else:
+        deformable = _demons(method, virtual, settings)
     _run(method, kind, len(shrink), fixed, moving, progress)
     composite = sitk.CompositeTransform(3)
     composite.AddTransform(deformable)

@@ -45,3 +45,21 @@ def test_a_fixed_mask_keeps_the_capped_sample_inside_it():
     kept = sampling_per_level(settings, voxels, [4, 2, 1])[2] * voxels
     assert kept == pytest.approx(settings["linear_maximum_samples"])
     assert _sampled_voxels(fixed, None) == 96 * 96 * 48
+
+
+def test_the_bspline_sample_is_capped_where_it_was_dear_and_kept_on_the_known_answers():
+    from dicomreg.core.registration.stages import bspline_sampling
+
+    settings = settings_for("bspline")
+    cap, fraction = settings["bspline_maximum_samples"], settings["bspline_sampling_percentage"]
+    bench = 96 * 96 * 48  # full size: 25 % would be 110,592 points an evaluation
+    shrink = settings["bspline_shrink_factors"]
+    points = [f * bench / s ** 3 for f, s in zip(bspline_sampling(settings, bench), shrink,
+                                                  strict=True)]
+    assert points[-1] == pytest.approx(cap)
+    assert bspline_sampling(settings, bench)[0] == fraction  # 13,824 at shrink 2: under it
+    # the known-answer phantoms (64x64x32, 48x48x24) keep the fraction, so their answers stay
+    for voxels in (64 * 64 * 32, 48 * 48 * 24):
+        assert bspline_sampling(settings, voxels) == [fraction] * len(shrink)
+    assert bspline_sampling({**settings, "bspline_maximum_samples": 0}, bench) == [
+        fraction] * len(shrink)

@@ -15,12 +15,14 @@ BAD = [("sampling_percentage", 0), ("sampling_percentage", 1.5), ("histogram_bin
        ("linear_iterations", 0), ("linear_minimum_step", 0), ("linear_minimum_step", True),
        ("linear_relaxation", 1), ("linear_relaxation", math.nan),
        ("demons_smoothing_voxels", -1), ("field_variance_mm2", 0), ("intensity_threshold", -0.5),
-       ("demons_match_histograms", "no")]
+       ("demons_match_histograms", "no"), ("bspline_sampling_percentage", 0),
+       ("bspline_maximum_samples", 1.5), ("bspline_iterations", 0), ("grid_spacing_mm", -40)]
 
 
 @pytest.mark.parametrize(("name", "value"), BAD)
 def test_a_number_out_of_range_is_one_line(tmp_path, capsys, name, value):
-    method = "demons" if name.startswith(("demons", "field", "intensity")) else "rigid"
+    method = "demons" if name.startswith(("demons", "field", "intensity")) else \
+        "bspline" if name.startswith(("bspline", "grid")) else "rigid"
     params = tmp_path / "bad.json"
     params.write_text(json.dumps({name: value}))
     out = tmp_path / "reg.dcm"
