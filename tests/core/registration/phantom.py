@@ -79,16 +79,27 @@ def grid_points(size=SIZE, spacing=SPACING, origin=ORIGIN) -> np.ndarray:
     return np.stack([i, j, k], axis=-1) * np.asarray(spacing) + np.asarray(origin)
 
 
+def cone_beam(hu: np.ndarray) -> np.ndarray:
+    """Hounsfield units as a cone-beam CT shows them: another scale and offset, and noise
+    (seeded, so every run writes the same images)."""
+    noise = np.random.default_rng(20260105).normal(0.0, 15.0, hu.shape)
+    return 0.8 * hu + 60.0 + noise
+
+
 def make_pair(folder: Path, mapping: Callable[[np.ndarray], np.ndarray], tag: str,
-              size=SIZE, spacing=SPACING) -> Pair:
-    """Write the fixed phantom and the moving one, phantom(T^-1(s)), as CT series."""
+              size=SIZE, spacing=SPACING,
+              moving_scale: Callable[[np.ndarray], np.ndarray] | None = None) -> Pair:
+    """Write the fixed phantom and the moving one, phantom(T^-1(s)), as CT series; the
+    moving intensities through ``moving_scale`` when given (:func:`cone_beam`)."""
     origin = tuple(-(n - 1) * s / 2 for n, s in zip(size, spacing, strict=True))
     points = grid_points(size, spacing, origin)
+    moving = phantom(_invert(mapping, points))
+    moving = moving if moving_scale is None else moving_scale(moving)
     sample_data.write_series(folder / "fixed", phantom(points), origin=origin, spacing=spacing,
                              study=f"FIXED {tag}", series_number=2, study_date="20260105",
                              description="Fixed CT")
     files = sample_data.write_series(
-        folder / "moving", phantom(_invert(mapping, points)), origin=origin, spacing=spacing,
+        folder / "moving", moving, origin=origin, spacing=spacing,
         study=f"MOVING {tag}", series_number=3, study_date="20260212", description="Moving CT",
         frame_of_reference=sample_data.uid(f"moving frame {tag}"))
     return Pair(folder / "fixed", folder / "moving", mapping, files)
