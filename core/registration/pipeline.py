@@ -31,6 +31,7 @@ from dicomreg.core.registration.quality import QualityReport, quality_report
 from dicomreg.core.registration.settings import (
     ProgressCallback,
     RegistrationError,
+    check_settings,
     settings_for,
 )
 from dicomreg.core.registration.stages import (
@@ -145,7 +146,9 @@ def register(fixed: Image, moving: Image, method: str = "bspline",
     """
     settings = settings_for(method, params, masked=masks is not None and any(
         m is not None for m in masks))
-    seed = int(settings.pop("seed", seed))
+    seed = settings.pop("seed", seed)
+    check_settings({"seed": seed})  # the argument too (SimpleITK takes 32 bits)
+    seed = int(seed)
     if fixed.geometry is None or moving.geometry is None:
         raise RegistrationError("the fixed and the moving image both need a geometry")
     started = time.perf_counter()

@@ -20,7 +20,8 @@ from typing import Any
 from dicomreg.core.errors import DicomRegError
 
 __all__ = ["METHODS", "Progress", "ProgressCallback", "RegistrationCancelledError",
-           "RegistrationError", "demons_levels", "load_settings", "settings_for"]
+           "RegistrationError", "check_settings", "demons_levels", "load_settings",
+           "settings_for"]
 
 #: each method, what it does
 METHODS = {
@@ -130,49 +131,133 @@ def settings_for(method: str, params: Mapping[str, Any] | None = None,
         raise RegistrationError(f"{method} settings: {', '.join(map(repr, unknown))} is not a "
                                 f"setting; the settings are {', '.join(sorted(chosen))}")
     chosen.update(params or {})
-    _check_numbers(chosen)
+    check_settings(chosen)
     return chosen
 
 
-# The single numbers a stage cannot run with, each with what it takes: (lowest, highest,
-# whether the lowest is allowed, what is accepted). A wrong one would fail deep in ITK with
-# its own message, or not at all (a relaxation of 1 never shrinks the step).
-_NUMBERS = {
-    "sampling_percentage": (0.0, 1.0, False, "a fraction above 0 and at most 1"),
-    "histogram_bins": (5, 1024, True, "a whole number of bins from 5 to 1024"),
-    "linear_maximum_samples": (0, None, True, "a whole number of points, 0 for no cap"),
-    "linear_iterations": (1, None, True, "a whole number of iterations, at least 1"),
-    "linear_minimum_step": (0.0, None, False, "a step in mm above 0"),
-    "linear_relaxation": (0.0, 1.0, False, "a factor above 0 and below 1"),
-    "bspline_sampling_percentage": (0.0, 1.0, False, "a fraction above 0 and at most 1"),
-    "bspline_maximum_samples": (0, None, True, "a whole number of points, 0 for no cap"),
-    "bspline_iterations": (1, None, True, "a whole number of iterations, at least 1"),
-    "grid_spacing_mm": (0.0, None, False, "a spacing in mm above 0"),
-    "demons_smoothing_voxels": (0.0, None, False, "a standard deviation in voxels above 0"),
-    "field_variance_mm2": (0.0, None, False, "a variance in mm2 above 0"),
-    "intensity_threshold": (0.0, None, True, "an intensity difference of at least 0"),
+# What each setting takes: a number between bounds, whole or not (a kind of _Number), a
+# list of such numbers, one per level ("levels"), a number or such a list ("each or levels"),
+# true or false, or a list of file names. A wrong one would fail deep in ITK or elastix with
+# a traceback or their own message, or not at all (a relaxation of 1 never shrinks the step,
+# a thread count of 0 would make reruns differ).
+@dataclass(frozen=True)
+class _Number:
+    low: float
+    high: float | None = None
+    low_allowed: bool = True
+    whole: bool = False
+    accepted: str = ""
+
+    def takes(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not math.isfinite(value):
+            return False
+        if self.whole and not float(value).is_integer():
+            return False
+        high = _LARGEST if self.high is None and self.whole else self.high
+        return (value > self.low or (self.low_allowed and value == self.low)) and (
+            high is None or value <= high)
+
+
+_LARGEST = 2 ** 31 - 1  # ITK's counts are 32-bit
+_FRACTION = _Number(0.0, 1.0, False, accepted="a fraction above 0 and at most 1")
+_CAP = _Number(0, whole=True, accepted="a whole number of points, 0 for no cap")
+_ITERATIONS = _Number(1, whole=True, accepted="a whole number of iterations, at least 1")
+_MM = _Number(0.0, low_allowed=False, accepted="a length in mm above 0")
+_SHRINK = _Number(1, 64, whole=True, accepted="whole shrink factors from 1 to 64")
+_SIGMA = _Number(0.0, accepted="smoothing sigmas in mm of at least 0")
+_SPECS: dict[str, tuple[str, _Number | None]] = {
+    "sampling_percentage": ("number", _FRACTION),
+    "histogram_bins": ("number", _Number(5, 1024, whole=True,
+                                         accepted="a whole number of bins from 5 to 1024")),
+    "linear_maximum_samples": ("number", _CAP),
+    "linear_iterations": ("number", _ITERATIONS),
+    "linear_minimum_step": ("number", _Number(0.0, low_allowed=False,
+                                              accepted="a step in mm above 0")),
+    "linear_relaxation": ("number", _Number(0.0, 0.999999, False,
+                                            accepted="a factor above 0 and below 1")),
+    "shrink_factors": ("levels", _SHRINK), "smoothing_sigmas": ("levels", _SIGMA),
+    "bspline_shrink_factors": ("levels", _SHRINK), "bspline_smoothing_sigmas": ("levels", _SIGMA),
+    "bspline_sampling_percentage": ("number", _FRACTION),
+    "bspline_maximum_samples": ("number", _CAP), "bspline_iterations": ("number", _ITERATIONS),
+    "grid_spacing_mm": ("number", _MM),
+    "demons_shrink_factors": ("levels", _SHRINK), "demons_smoothing_sigmas": ("levels", _SIGMA),
+    "demons_iterations": ("each or levels", _Number(
+        0, 100000, whole=True, accepted="whole numbers of iterations from 0 to 100000")),
+    "demons_smoothing_voxels": ("number", _Number(
+        0.0, low_allowed=False, accepted="a standard deviation in voxels above 0")),
+    "field_variance_mm2": ("number", _Number(0.0, low_allowed=False,
+                                             accepted="a variance in mm2 above 0")),
+    "intensity_threshold": ("number", _Number(0.0,
+                                              accepted="an intensity difference of at least 0")),
+    "demons_match_histograms": ("switch", None),
+    "number_of_resolutions": ("number", _Number(1, 16, whole=True,
+                                                accepted="a whole number from 1 to 16")),
+    "final_grid_spacing_mm": ("number", _MM),
+    "rigid_maximum_iterations": ("each or levels", _ITERATIONS),
+    "maximum_iterations": ("each or levels", _ITERATIONS),
+    "rigid_spatial_samples": ("each or levels", _Number(
+        1, whole=True, accepted="whole numbers of samples, at least 1")),
+    "spatial_samples": ("each or levels", _Number(
+        1, whole=True, accepted="whole numbers of samples, at least 1")),
+    "bending_energy_weight": ("number", _Number(0.0, accepted="a weight of at least 0")),
+    "number_of_threads": ("number", _Number(1, 256, whole=True,
+                                            accepted="a whole number of threads from 1 to 256")),
+    "parameter_files": ("files", None),
+    "seed": ("number", _Number(0, 2 ** 32 - 1, whole=True,
+                               accepted="a whole number from 0 to 4294967295")),
 }
-_SWITCHES = ("demons_match_histograms",)
-_WHOLE = {"histogram_bins", "linear_maximum_samples", "linear_iterations",
-          "bspline_maximum_samples", "bspline_iterations"}
+# Lists that must give one value per level of the same pyramid.
+_SAME_LEVELS = [("shrink_factors", "smoothing_sigmas"),
+                ("bspline_shrink_factors", "bspline_smoothing_sigmas")]
+_PER_RESOLUTION = ("rigid_maximum_iterations", "maximum_iterations", "rigid_spatial_samples",
+                   "spatial_samples")
 
 
-def _check_numbers(settings: dict[str, Any]) -> None:
-    for name in _SWITCHES:
-        if name in settings and not isinstance(settings[name], bool):
-            raise RegistrationError(f"setting {name!r} is {settings[name]!r}; expected true "
-                                    "or false")
-    for name, (low, high, low_allowed, accepted) in _NUMBERS.items():
-        if name not in settings:
-            continue
-        value = settings[name]
-        number = isinstance(value, int | float) and not isinstance(value, bool) and \
-            math.isfinite(value)
-        whole = number and (name not in _WHOLE or float(value).is_integer())
-        in_range = whole and (value > low or (low_allowed and value == low)) and (
-            high is None or value < high or (value == high and name != "linear_relaxation"))
-        if not in_range:
-            raise RegistrationError(f"setting {name!r} is {value!r}; expected {accepted}")
+def _problem(kind: str, spec: _Number | None, value: Any) -> str | None:
+    """What ``value`` should be, when it is not what ``kind`` takes; else None."""
+    if kind == "switch":
+        return None if isinstance(value, bool) else "true or false"
+    if kind == "files":
+        return None if isinstance(value, list) and all(isinstance(v, str) for v in value) \
+            else "a list of elastix parameter file names"
+    assert spec is not None
+    if kind == "number":
+        return None if spec.takes(value) else spec.accepted
+    each = kind == "each or levels" and spec.takes(value)
+    levels = isinstance(value, list) and value and all(spec.takes(v) for v in value)
+    return None if each or levels else (
+        f"a non-empty list of {spec.accepted}, one per level"
+        + (", or one such number for every level" if kind == "each or levels" else ""))
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """Refuse, in one line naming the setting and what it takes, a setting of the wrong
+    kind or range, or lists of one pyramid with different numbers of levels.
+
+    Raises
+    ------
+    RegistrationError
+        For the first problem found.
+    """
+    for name, value in settings.items():
+        kind, spec = _SPECS.get(name, ("", None))
+        problem = _problem(kind, spec, value) if kind else None
+        if problem is not None:
+            raise RegistrationError(f"setting {name!r} is {value!r}; expected {problem}")
+    for first, second in _SAME_LEVELS:
+        if first in settings and len(settings[first]) != len(settings[second]):
+            raise RegistrationError(f"{len(settings[first])} {first} but "
+                                    f"{len(settings[second])} {second}: give one of each "
+                                    "for each level")
+    if "demons_iterations" in settings:
+        demons_levels(settings)
+    levels = settings.get("number_of_resolutions")
+    for name in _PER_RESOLUTION:
+        value = settings.get(name)
+        if isinstance(value, list) and len(value) != levels:
+            raise RegistrationError(f"setting {name!r} gives {len(value)} values; expected "
+                                    f"one, or one per resolution ({levels})")
 
 
 def demons_levels(settings: dict[str, Any]) -> list[tuple[int, float, int]]:
@@ -184,7 +269,7 @@ def demons_levels(settings: dict[str, Any]) -> list[tuple[int, float, int]]:
         counts = [int(iterations)] * len(shrink) if isinstance(iterations, int | float) \
             else [int(n) for n in iterations]
         levels = [(int(f), float(s), n) for f, s, n in zip(shrink, sigmas, counts, strict=True)]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         levels = []
     if not levels or min(min(f, n + 1, s + 1) for f, s, n in levels) < 1:
         raise RegistrationError(

@@ -16,22 +16,58 @@ BAD = [("sampling_percentage", 0), ("sampling_percentage", 1.5), ("histogram_bin
        ("linear_relaxation", 1), ("linear_relaxation", math.nan),
        ("demons_smoothing_voxels", -1), ("field_variance_mm2", 0), ("intensity_threshold", -0.5),
        ("demons_match_histograms", "no"), ("bspline_sampling_percentage", 0),
-       ("bspline_maximum_samples", 1.5), ("bspline_iterations", 0), ("grid_spacing_mm", -40)]
+       ("bspline_maximum_samples", 1.5), ("bspline_iterations", 0), ("grid_spacing_mm", -40),
+       # found by a review: each of these gave a traceback or was taken silently
+       ("number_of_threads", "two"), ("number_of_threads", 0), ("demons_iterations", 1e300),
+       ("demons_iterations", 1e30), ("grid_spacing_mm", "40mm"), ("smoothing_sigmas", ["a", 0]),
+       ("bspline_iterations", "x"), ("number_of_resolutions", "x"),
+       ("final_grid_spacing_mm", "x"), ("maximum_iterations", "x"),
+       ("maximum_iterations", [1.5, 2.5]), ("bending_energy_weight", "x"),
+       ("parameter_files", 5), ("parameter_files", "rigid.txt"), ("seed", "abc"),
+       ("seed", 2 ** 70), ("demons_shrink_factors", "421"), ("spatial_samples", -1),
+       ("shrink_factors", [])]
+
+
+def _method_of(name: str) -> str:
+    from dicomreg.core.registration import METHODS, settings_for
+
+    return next((m for m in METHODS if name in settings_for(m)), "rigid")
 
 
 @pytest.mark.parametrize(("name", "value"), BAD)
-def test_a_number_out_of_range_is_one_line(tmp_path, capsys, name, value):
-    method = "demons" if name.startswith(("demons", "field", "intensity")) else \
-        "bspline" if name.startswith(("bspline", "grid")) else "rigid"
+def test_a_setting_it_cannot_use_is_one_line(tmp_path, capsys, name, value):
     params = tmp_path / "bad.json"
     params.write_text(json.dumps({name: value}))
     out = tmp_path / "reg.dcm"
     # the images are not read: the settings are refused first
     assert main(["register", str(tmp_path / "no-fixed"), str(tmp_path / "no-moving"), "-o",
-                 str(out), "--method", method, "--params", str(params)]) == 1
+                 str(out), "--method", _method_of(name), "--params", str(params)]) == 1
     message = capsys.readouterr().err.strip()
     assert f"setting {name!r} is" in message and "expected" in message, message
     assert "\n" not in message and not out.exists()
+
+
+@pytest.mark.parametrize(("method", "levels"), [
+    ("demons", {"demons_iterations": [10, 5]}), ("bspline", {"bspline_shrink_factors": [2]}),
+    ("rigid", {"smoothing_sigmas": [1.0]}), ("elastix", {"maximum_iterations": [10, 10, 10]})])
+def test_levels_that_do_not_match_are_refused_before_the_images_are_read(tmp_path, capsys,
+                                                                         method, levels):
+    params = tmp_path / "bad.json"
+    params.write_text(json.dumps(levels))
+    assert main(["register", str(tmp_path / "no-fixed"), str(tmp_path / "no-moving"), "-o",
+                 str(tmp_path / "reg.dcm"), "--method", method, "--params", str(params)]) == 1
+    message = capsys.readouterr().err.strip()
+    assert "no-fixed" not in message and "\n" not in message, message
+    assert "level" in message or "resolution" in message, message
+
+
+def test_a_seed_argument_out_of_range_is_one_line(tmp_path, capsys):
+    from conftest import SAMPLE
+
+    assert main(["register", str(SAMPLE / "fixed"), str(SAMPLE / "moving"), "-o",
+                 str(tmp_path / "reg.dcm"), "--method", "rigid", "--seed", str(2 ** 40)]) == 1
+    message = capsys.readouterr().err.strip()
+    assert "setting 'seed' is" in message and "\n" not in message, message
 
 
 def test_numbers_in_range_are_taken():
