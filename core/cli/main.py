@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -137,6 +139,26 @@ def _print_refusal(command: str, error: DicomRegError) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
+@contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM (a batch system's or a user's ``kill``) raised as SystemExit in the main
+    thread, so that what a command started is undone on the way out as for any error: a
+    partial output removed, an elastix child killed and its temporary folder removed. Python's
+    default ends the process at once and left the child running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dicomreg``; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -145,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dicomreg.core.input import limit_restored_after  # the face only: cheap
 
     with _pydicom_reading_quieted(getattr(args, "reads_dicom", False)), \
-            limit_restored_after():
+            limit_restored_after(), _terminate_as_exit():
         try:
             return int(args.runner(args))
         except DicomRegError as error:

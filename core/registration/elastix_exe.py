@@ -114,8 +114,9 @@ class _Watch:
             reason = "elastix gave no reason" if not lines else lines[-1]
             if errors:
                 first = errors[0]
-                reason = lines[first].removeprefix("ERROR:").strip() or \
-                    " ".join(lines[first + 1:first + 2])
+                reason = lines[first].removeprefix("ERROR:").strip()
+                if not reason or reason.endswith(":"):  # the line it names comes next
+                    reason = " ".join([reason, *lines[first + 1:first + 2]])
         return (f"the elastix {stage_name(self.maps[self.stage])} stage failed: "
                 f"{reason.strip()}")
 

@@ -30,6 +30,10 @@ ParameterMap = dict[str, list[Any]]
 _COMMON: ParameterMap = {
     "AutomaticParameterEstimation": ["true"], "CheckNumberOfSamples": ["true"],
     "DefaultPixelValue": [0], "FinalBSplineInterpolationOrder": [3],
+    # elastix erodes masks at each resolution by default; a moving mask of the body alone
+    # then failed ("Too many samples map outside moving image buffer"). Not eroded, the
+    # mask is where the metric looks, as in the SimpleITK methods.
+    "ErodeMask": ["false"],
     "FixedImagePyramid": ["FixedSmoothingImagePyramid"], "ImageSampler": ["RandomCoordinate"],
     "Interpolator": ["LinearInterpolator"], "MaximumNumberOfSamplingAttempts": [8],
     "Metric": ["AdvancedMattesMutualInformation"],
@@ -104,6 +108,8 @@ _VALUE = re.compile(r'"([^"]*)"|(\S+)')
 
 
 def _number(token: str) -> Any:
+    if "_" in token:  # Python reads 1_0 as 10; elastix does not: a word, as elastix sees it
+        return token
     try:
         return int(token)
     except ValueError:
@@ -131,7 +137,26 @@ def read_parameter_file(path: str | Path) -> ParameterMap:
     if "Transform" not in stage or not stage["Transform"]:
         raise RegistrationError(f"--params '{path}' names no (Transform ...): expected an "
                                 "elastix parameter file, one per stage")
+    _check_counts(stage, path)
     return stage
+
+
+# Counts of a parameter file, with the lowest each may be: elastix reads them unsigned, so
+# (MaximumNumberOfIterations -5) ran 4 billion iterations; the progress counts the levels.
+_COUNTS = {"NumberOfResolutions": 1, "MaximumNumberOfIterations": 0,
+           "NumberOfSpatialSamples": 1, "NumberOfHistogramBins": 1,
+           "MaximumNumberOfSamplingAttempts": 0, "NumberOfSamplesForExactGradient": 1}
+
+
+def _check_counts(stage: ParameterMap, path: str | Path) -> None:
+    for key, lowest in _COUNTS.items():
+        values = stage.get(key, [lowest])
+        whole = all(isinstance(v, int) and lowest <= v <= 2 ** 31 - 1 for v in values)
+        if not values or not whole or (key == "NumberOfResolutions" and len(values) != 1):
+            many = "one whole number" if key == "NumberOfResolutions" else "whole numbers"
+            raise RegistrationError(f"--params '{path}': ({key} "
+                                    f"{' '.join(map(str, values))}) is not {many} of at least "
+                                    f"{lowest}")
 
 
 def parse_parameters(text: str, what: str) -> ParameterMap:

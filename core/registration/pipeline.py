@@ -75,7 +75,10 @@ def _masks(masks: tuple[Image | None, Image | None] | None) -> tuple[Any, Any]:
 
     if masks is None:
         return None, None
-    return tuple(None if m is None else to_sitk(m, sitk.sitkUInt8) for m in masks)
+    # "non-zero inside", as elastix takes it: a cast to UInt8 made 0.5 outside and 256 0
+    return tuple(None if m is None or m.voxels is None else to_sitk(
+        Image((np.asarray(m.voxels) != 0).astype(np.uint8), m.geometry), sitk.sitkUInt8)
+        for m in masks)
 
 
 def _zero_field(geometry: Geometry, source: str) -> Image:

@@ -183,7 +183,7 @@ def _voxels(image: Any) -> int:
 
 def _sampled_voxels(fixed: Any, mask: Any) -> int:
     """The fixed voxels the metric can sample: those inside the fixed mask, when there is
-    one (its inside volume in fixed voxels), since ITK draws its sample from the whole grid
+    one (the fixed voxels whose centre it covers), since ITK draws its sample from the whole grid
     and drops the points outside: a mask of a tenth of the image would keep a tenth of the
     linear stage's capped sample."""
     import SimpleITK as sitk
@@ -191,9 +191,11 @@ def _sampled_voxels(fixed: Any, mask: Any) -> int:
     voxels = _voxels(fixed)
     if mask is None:
         return voxels
-    inside = int(np.count_nonzero(sitk.GetArrayViewFromImage(mask)))
-    volume = inside * float(np.prod(mask.GetSpacing())) / float(np.prod(fixed.GetSpacing()))
-    return max(1, min(voxels, int(round(volume))))
+    # on the fixed grid (nearest neighbour): a mask on a wider grid counts only what the
+    # fixed image covers
+    on_fixed = sitk.Resample(mask, fixed, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
+                             sitk.sitkUInt8)
+    return max(1, int(np.count_nonzero(sitk.GetArrayViewFromImage(on_fixed))))
 
 
 def virtual_geometry(fixed: Geometry, matrix: np.ndarray) -> Geometry:

@@ -254,6 +254,12 @@ def test_elastix_takes_the_users_parameter_files(tmp_path, pairs, monkeypatch):
     ("these are my notes, not elastix parameters\n", "elastix parameter file"),
     ('(Transform "TranslationTransform")\n(Registration "MultiResolutionRegistration")\n'
      '(Metric "AdvancedMattesMutualInformation")\n', "stage failed"),
+    # found by a review: each gave a traceback in the progress
+    ('(Transform "TranslationTransform")\n(NumberOfResolutions "one")\n', "NumberOfResolutions"),
+    ('(Transform "TranslationTransform")\n(NumberOfResolutions)\n', "NumberOfResolutions"),
+    ('(Transform "TranslationTransform")\n(NumberOfResolutions 1e400)\n', "NumberOfResolutions"),
+    ('(Transform "TranslationTransform")\n(MaximumNumberOfIterations 100 -5)\n',
+     "MaximumNumberOfIterations"),  # elastix reads it unsigned: 4 billion iterations
 ])
 def test_an_elastix_parameter_file_that_is_not_one_is_one_clear_line(tmp_path, pairs, capsys,
                                                                       text, expected):

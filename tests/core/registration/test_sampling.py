@@ -63,3 +63,17 @@ def test_the_bspline_sample_is_capped_where_it_was_dear_and_kept_on_the_known_an
         assert bspline_sampling(settings, voxels) == [fraction] * len(shrink)
     assert bspline_sampling({**settings, "bspline_maximum_samples": 0}, bench) == [
         fraction] * len(shrink)
+
+
+def test_a_mask_on_a_wider_grid_counts_only_what_the_fixed_image_covers():
+    import numpy as np
+    import SimpleITK as sitk
+
+    from dicomreg.core.registration.stages import _sampled_voxels
+
+    fixed = sitk.Image([40, 40, 20], sitk.sitkFloat32)  # 0 to 39 mm along x
+    inside = np.zeros((20, 40, 80), np.uint8)
+    inside[:, :, 10:40] = 1  # x from -10 to 19 mm: half of the fixed image, and beyond it
+    mask = sitk.GetImageFromArray(inside)
+    mask.SetOrigin([-20.0, 0.0, 0.0])  # the mask reaches 20 mm further to the left
+    assert _sampled_voxels(fixed, mask) == 40 * 20 * 20
