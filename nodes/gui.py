@@ -65,7 +65,6 @@ def _follow_timer(widget: QWidget, follow: Any) -> QTimer:
     return timer
 
 
-
 def _pixels_or_problem(fixed: Any) -> tuple[Any, str | None]:
     """The fixed image with its pixels, or why they cannot be read: returned, not raised, so
     that the answer arrives with the image it belongs to."""
@@ -73,6 +72,7 @@ def _pixels_or_problem(fixed: Any) -> tuple[Any, str | None]:
         return with_voxels(fixed), None
     except DicomRegError as error:
         return None, str(error)
+
 
 class DicomREGSaveInspector(NodeInspectorWidget, QWidget):
     """The module's panel and a picture of the field at input0."""

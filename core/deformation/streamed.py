@@ -79,6 +79,9 @@ class StreamedVoxels:
     def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
         # numpy 2 asks for a copy with copy=True; the inflated array is kept for later reads,
         # so a caller that writes into its copy must not write into the kept one
+        if copy is False and dtype is not None and np.dtype(dtype) != self.dtype:
+            raise ValueError("a streamed field's voxels cannot be given in another type "
+                             "without a copy")  # numpy 2's protocol for copy=False
         array = np.asarray(self.array(), dtype=dtype)
         return array.copy() if copy else array
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from dicomreg.core.cores import usable_cores
+from dicomreg.core.itk import itk_reason
 from dicomreg.core.registration.settings import (
     Progress,
     ProgressCallback,
@@ -32,7 +33,7 @@ from dicomreg.core.registration.settings import (
     RegistrationError,
     demons_levels,
 )
-from dicomreg.core.registration.stages import affine_transform
+from dicomreg.core.registration.stages import affine_transform, sitk_threads
 
 __all__ = ["demons_stage"]
 
@@ -96,47 +97,51 @@ def _filter(settings: dict[str, Any], iterations: int, stage: str, level: int, l
     return demons
 
 
+def _pyramid(virtual: Any, matched: Any, settings: dict[str, Any],
+             progress: ProgressCallback | None, stopped: list[Progress]) -> Any:
+    """The field u over the levels, coarse to fine, on the virtual grid; None when stopped."""
+    import SimpleITK as sitk
+
+    levels = demons_levels(settings)
+    field = None
+    for index, (shrink, sigma, iterations) in enumerate(levels):
+        level_fixed = _level(virtual, shrink, sigma)
+        level_moving = _level(matched, shrink, sigma)
+        if field is None:
+            start = sitk.Image(level_fixed.GetSize(), sitk.sitkVectorFloat64)
+            start.CopyInformation(level_fixed)
+        else:  # the coarser level's field, interpolated onto this level's grid
+            start = sitk.Resample(field, level_fixed, sitk.Transform(), sitk.sitkLinear, 0.0,
+                                  sitk.sitkVectorFloat64)
+        demons = _filter(settings, iterations, "demons", index, len(levels), progress, stopped)
+        field = demons.Execute(level_fixed, level_moving, start) if iterations else start
+        if stopped:
+            return None
+    if field is not None and field.GetSize() != virtual.GetSize():  # the finest was shrunk
+        field = sitk.Resample(field, virtual, sitk.Transform(), sitk.sitkLinear, 0.0,
+                              sitk.sitkVectorFloat64)
+    return field
+
+
 def demons_stage(fixed: Any, moving: Any, pre: np.ndarray, settings: dict[str, Any],
                  progress: ProgressCallback | None) -> Any:
     """The deformable part u registered after the rigid ``pre`` (see the module
     documentation): the composite SimpleITK transform "``pre``, then u"."""
     import SimpleITK as sitk
 
-    levels = demons_levels(settings)
-    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
-    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(_threads())
     stopped: list[Progress] = []
-    try:
-        virtual, matched = _on_virtual_domain(fixed, moving, pre,
-                                              bool(settings["demons_match_histograms"]))
-        field = None
-        for index, (shrink, sigma, iterations) in enumerate(levels):
-            level_fixed = _level(virtual, shrink, sigma)
-            level_moving = _level(matched, shrink, sigma)
-            if field is None:
-                start = sitk.Image(level_fixed.GetSize(), sitk.sitkVectorFloat64)
-                start.CopyInformation(level_fixed)
-            else:  # the coarser level's field, interpolated onto this level's grid
-                start = sitk.Resample(field, level_fixed, sitk.Transform(), sitk.sitkLinear,
-                                      0.0, sitk.sitkVectorFloat64)
-            demons = _filter(settings, iterations, "demons", index, len(levels), progress,
-                             stopped)
-            try:
-                field = demons.Execute(level_fixed, level_moving, start) if iterations \
-                    else start
-            except RuntimeError as error:
-                if stopped:
-                    break
-                raise RegistrationError("the demons stage failed: "
-                                        f"{str(error).strip().splitlines()[-1]}") from None
-        if stopped:
-            raise RegistrationCancelledError(
-                f"the registration was cancelled ({stopped[0].describe()})")
-        if field.GetSize() != virtual.GetSize():  # the finest level was shrunk
-            field = sitk.Resample(field, virtual, sitk.Transform(), sitk.sitkLinear, 0.0,
-                                  sitk.sitkVectorFloat64)
-    finally:
-        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
+    with sitk_threads(_threads()):
+        try:
+            virtual, matched = _on_virtual_domain(fixed, moving, pre,
+                                                  bool(settings["demons_match_histograms"]))
+            field = _pyramid(virtual, matched, settings, progress, stopped)
+        except RuntimeError as error:  # any of its filters; a cancel's abort among them
+            if not stopped:
+                raise RegistrationError(f"the demons stage failed: {itk_reason(error)}") \
+                    from None
+    if stopped:
+        raise RegistrationCancelledError(
+            f"the registration was cancelled ({stopped[0].describe()})")
     composite = sitk.CompositeTransform(3)
     composite.AddTransform(sitk.DisplacementFieldTransform(field))
     composite.AddTransform(affine_transform(pre))  # added last: applied first

@@ -19,8 +19,10 @@ import numpy as np
 
 from dicomreg.core.distribution import distribution_name
 from dicomreg.core.image import Image
+from dicomreg.core.itk import itk_reason
 from dicomreg.core.matrices import linear_transform_matrix
 from dicomreg.core.registration.elastix_maps import ParameterMap, stage_name
+from dicomreg.core.registration.elastix_result import leads_linear
 from dicomreg.core.registration.settings import (
     Progress,
     ProgressCallback,
@@ -40,9 +42,6 @@ def not_installed() -> str:
             "itk-elastix)")
 
 
-# elastix transforms that are a 4x4 matrix; a leading run of them becomes Pre.
-_LINEAR = {"EulerTransform", "SimilarityTransform", "AffineTransform", "TranslationTransform",
-           "AffineDTITransform", "AffineLogTransform"}
 
 
 def _itk() -> Any:
@@ -134,7 +133,7 @@ def itk_stages(fixed: Image, moving: Image, maps: list[ParameterMap],
         method = _run_stage(itk, images, itk_masks, _itk_map(itk, stage),
                             None if done is None else done.GetTransformParameterObject(),
                             threads)
-        linear = linear and stage_name(stage) in _LINEAR
+        linear = linear and leads_linear(stage, level)
         if linear:
             matrix = linear_transform_matrix(method.GetCombinationTransform())
         done = method
@@ -152,6 +151,9 @@ def _pull_field(itk: Any, moving: Any, done: Any) -> np.ndarray:
     transformix.SetLogToConsole(False)
     with tempfile.TemporaryDirectory(prefix="dicomreg-transformix-") as folder:
         transformix.SetOutputDirectory(folder)
-        transformix.Update()
+        try:
+            transformix.Update()
+        except RuntimeError as error:
+            raise RegistrationError(f"transformix failed: {itk_reason(error)}") from None
         field = transformix.GetOutputDeformationField()
         return np.array(itk.GetArrayFromImage(field), dtype=np.float32)

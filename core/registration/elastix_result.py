@@ -23,7 +23,20 @@ import numpy as np
 from dicomreg.core.matrices import linear_transform_matrix
 from dicomreg.core.registration.elastix_maps import ParameterMap
 
-__all__ = ["ElastixTransform", "linear_matrix", "write_chain"]
+__all__ = ["LINEAR_KINDS", "ElastixTransform", "leads_linear", "linear_matrix", "write_chain"]
+
+#: elastix transforms that are a 4x4 matrix SimpleITK builds from their parameters; a leading
+#: run of them, each composed onto the one before, becomes Pre (the executables and the
+#: itk-elastix fallback alike).
+LINEAR_KINDS = ("TranslationTransform", "EulerTransform", "SimilarityTransform",
+                "AffineTransform")
+
+
+def leads_linear(stage: ParameterMap, index: int) -> bool:
+    """Whether the stage at ``index`` continues the leading linear run: a linear kind,
+    composed onto the stages before it (elastix's "Compose"; "Add" sums instead)."""
+    combined = str(stage.get("HowToCombineTransforms", ["Compose"])[0])
+    return str(stage["Transform"][0]) in LINEAR_KINDS and (index == 0 or combined == "Compose")
 
 
 def _floats(stage: ParameterMap, key: str) -> list[float]:
@@ -59,8 +72,7 @@ def linear_matrix(stages: Sequence[ParameterMap]) -> np.ndarray:
     """The 4x4 matrix (fixed point -> moving point) of the leading linear stages."""
     matrix = np.eye(4)
     for index, stage in enumerate(stages):
-        combined = str(stage.get("HowToCombineTransforms", ["Compose"])[0])
-        transform = _stage_transform(stage) if index == 0 or combined == "Compose" else None
+        transform = _stage_transform(stage) if leads_linear(stage, index) else None
         if transform is None:
             break
         matrix = linear_transform_matrix(transform) @ matrix

@@ -44,6 +44,7 @@ from dicomreg.core.registration.stages import (
 __all__ = ["RegistrationResult", "register"]
 
 DEFAULT_SEED = 20260105
+_FEWEST = 4  # voxels along each axis of either image
 
 
 @dataclass
@@ -154,6 +155,12 @@ def register(fixed: Image, moving: Image, method: str = "bspline",
     seed = int(seed)
     if fixed.geometry is None or moving.geometry is None:
         raise RegistrationError("the fixed and the moving image both need a geometry")
+    for role, image in (("fixed", fixed), ("moving", moving)):
+        if min(image.geometry.size) < _FEWEST:  # ITK's smoothing needs 4 along each axis
+            raise RegistrationError(
+                f"the {role} image is {'x'.join(map(str, image.geometry.size))} voxels; "
+                f"registration needs at least {_FEWEST} along each axis (a volume, not a "
+                "slice or a few)")
     started = time.perf_counter()
     fixed_itk, moving_itk = to_sitk(fixed), to_sitk(moving)
     source = f"{method} registration of {moving.source or 'the moving image'}"
@@ -207,7 +214,9 @@ def _elastix_deformation(full: np.ndarray, matrix: np.ndarray, grid: Geometry, s
                          fold_affine: bool) -> LoadedDeformation:
     """Pre = A, D(p) = W(p) + p - A p; folded, D = W (see the module documentation)."""
     if fold_affine or np.array_equal(matrix, np.eye(4)):
-        return LoadedDeformation(Image(full, grid, source=source), notes=[_FOLDED],
+        folded = _FOLDED if fold_affine else "no linear stage leads elastix's maps (or it " \
+            "found the identity): the whole mapping is the grid, Pre the identity"
+        return LoadedDeformation(Image(full, grid, source=source), notes=[folded],
                                  has_matrices=True)
     vectors = full.astype(np.float64)
     for k, points in grid.slab_points():

@@ -73,7 +73,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     # elastix's rigid and B-spline maps; two threads and a fixed seed (see elastix.py).
     # Iterations and samples: one number for every resolution, or a list, one per level.
     # Two resolutions, 60 rigid and 100 B-spline iterations a level (elastix's defaults: 3
-    # and 250): 3.6 x less CPU on the bench's synthetic pair at the same accuracy (see
+    # and 250): 3.5 x less CPU on the bench's synthetic pair at the same accuracy (see
     # docs/performance.md); 1024 samples or 50 B-spline iterations cost accuracy there.
     "elastix": {"number_of_resolutions": 2, "final_grid_spacing_mm": 40.0,
                 "rigid_maximum_iterations": 60, "rigid_spatial_samples": 2048,

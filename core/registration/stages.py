@@ -29,7 +29,7 @@ from dicomreg.core.registration.settings import (
 )
 
 __all__ = ["affine_transform", "bspline_sampling", "deformable_stage", "linear_stage",
-           "one_thread", "sampling_per_level", "virtual_geometry"]
+           "one_thread", "sampling_per_level", "sitk_threads", "virtual_geometry"]
 
 
 def affine_transform(matrix: np.ndarray) -> Any:
@@ -56,10 +56,18 @@ def one_thread() -> Iterator[None]:
     of the demons method three different fields; Mattes mutual information adds its
     threads' derivative buffers into one sum as each thread fills its own.
     """
+    with sitk_threads(1):
+        yield
+
+
+@contextmanager
+def sitk_threads(count: int) -> Iterator[None]:
+    """SimpleITK's process-wide default number of threads at ``count`` while the block runs,
+    restored after."""
     import SimpleITK as sitk
 
     before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
-    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(int(count))
     try:
         yield
     finally:

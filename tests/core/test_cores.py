@@ -22,3 +22,16 @@ def test_without_affinity_the_machine_count(monkeypatch):
     assert usable_cores() == 1
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
     assert usable_cores() == 6
+
+
+@pytest.mark.parametrize(("text", "expected"), [("150000 100000\n", 2), ("max 100000\n", 8),
+                                                ("50000 100000\n", 1), ("garbage\n", 8)])
+def test_a_control_groups_quota_limits_them(tmp_path, monkeypatch, text, expected):
+    """``docker --cpus=1.5`` writes "150000 100000" and leaves the affinity whole."""
+    import dicomreg.core.cores as cores
+
+    quota = tmp_path / "cpu.max"
+    quota.write_text(text)
+    monkeypatch.setattr(cores, "_CGROUP_V2", quota)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert usable_cores() == expected

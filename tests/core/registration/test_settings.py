@@ -88,3 +88,20 @@ def test_a_missing_image_is_named_by_its_role(tmp_path, capsys, missing):
                  str(tmp_path / "reg.dcm")]) == 1
     message = capsys.readouterr().err.strip()
     assert f"{missing} image '{images[missing]}' does not exist" in message, message
+
+
+@pytest.mark.parametrize("slices", [1, 3])
+def test_an_image_of_a_few_slices_is_one_line(tmp_path, capsys, slices):
+    """ITK's smoothing needs 4 voxels along each axis; a review found a 3-slice image gave
+    a RuntimeError traceback from the demons stage."""
+    import SimpleITK as sitk
+
+    image = sitk.GaussianSource(sitk.sitkFloat32, [32, 32, slices], [8.0, 8.0, 2.0],
+                                [16.0, 16.0, 1.0], 1000.0)
+    thin = tmp_path / "thin.mha"
+    sitk.WriteImage(image, str(thin))
+    out = tmp_path / "reg.dcm"
+    assert main(["register", str(thin), str(thin), "-o", str(out), "--method", "demons"]) == 1
+    message = capsys.readouterr().err.strip()
+    assert f"32x32x{slices} voxels" in message and "at least 4" in message, message
+    assert "\n" not in message and not out.exists()
