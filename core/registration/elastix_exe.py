@@ -155,7 +155,8 @@ def _pull_field(transformix: str, last: Path, folder: Path) -> np.ndarray:
         lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
         raise RegistrationError("transformix could not write the deformation field: "
                                 f"{lines[-1] if lines else 'it gave no reason'}")
-    return sitk.GetArrayFromImage(sitk.ReadImage(str(written[0]))).astype(np.float32)
+    # read as float32: transformix may write doubles, and a cast after reading held both
+    return sitk.GetArrayFromImage(sitk.ReadImage(str(written[0]), sitk.sitkVectorFloat32))
 
 
 def run_executables(tools: tuple[str, str], fixed: Image, moving: Image,
