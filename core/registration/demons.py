@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from dicomreg.core.cores import usable_cores
+from dicomreg.core.image import Geometry
 from dicomreg.core.itk import itk_reason
 from dicomreg.core.registration.settings import (
     Progress,
@@ -33,7 +34,7 @@ from dicomreg.core.registration.settings import (
     RegistrationError,
     demons_levels,
 )
-from dicomreg.core.registration.stages import affine_transform, sitk_threads
+from dicomreg.core.registration.stages import affine_transform, sitk_threads, virtual_geometry
 
 __all__ = ["demons_stage"]
 
@@ -48,12 +49,13 @@ def _on_virtual_domain(fixed: Any, moving: Any, pre: np.ndarray,
     it, its histogram matched to the fixed image's when asked."""
     import SimpleITK as sitk
 
-    linear = pre[:3, :3]
+    # the demons method's pre is its rigid stage's, whose carried grid keeps the fixed
+    # voxels as they are (stages.virtual_geometry, the other deformable stages' domain too)
+    carried = virtual_geometry(Geometry.from_itk(fixed.GetSize(), fixed.GetSpacing(),
+                                                 fixed.GetOrigin(), fixed.GetDirection()), pre)
     virtual = sitk.Image(fixed)
-    virtual.SetOrigin(tuple(float(v) for v in linear @ np.asarray(fixed.GetOrigin())
-                            + pre[:3, 3]))
-    virtual.SetDirection(tuple(float(v) for v in (
-        linear @ np.asarray(fixed.GetDirection()).reshape(3, 3)).ravel()))
+    virtual.SetOrigin(carried.origin)
+    virtual.SetDirection(carried.direction)
     outside = float(np.min(sitk.GetArrayViewFromImage(moving)))
     resampled = sitk.Resample(moving, virtual, sitk.Transform(), sitk.sitkLinear, outside,
                               sitk.sitkFloat32)
